@@ -1,0 +1,40 @@
+# Safe City traffic monitoring: `make run` starts everything, `make test` runs the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint browser-deps clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	# ultralytics pulls the GUI OpenCV (5.x, no Haar cascades); keep only the headless 4.x build.
+	$(PY) -m pip uninstall -y -q opencv-python || true
+	$(PY) -m pip install -q --force-reinstall --no-deps "opencv-python-headless<5"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian Chromium for the browser tests (never `playwright install`: it downloads a browser).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "warning: could not install chromium; browser tests will be skipped"; \
+	  else echo "note: /usr/bin/chromium missing and cannot apt-get; browser tests will be skipped"; fi; \
+	fi
+
+run: install
+	$(PY) -m ingest.launch
+
+test: install browser-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy core bus config
+
+clean:
+	rm -rf var runs .pytest_cache

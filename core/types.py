@@ -1,0 +1,206 @@
+"""Frozen dataclasses that cross stage boundaries.
+
+camera -> Frame -> Detection -> Track -> events (LineCrossing, DensityReport,
+SegmentDensity, CameraStatus) -> bus -> dashboard.
+
+Pure data: no cv2, redis, dash or ultralytics here. Pixel boxes are
+``(x, y, w, h)`` with ``x, y`` the top-left corner, in pixels of the frame.
+Timestamps are UTC epoch milliseconds taken from the frame's capture time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is allowed in core, but keep import cost off pure users
+    import numpy as np
+
+#: The project's vehicle/road-user labels. Every detector maps its classes into these.
+LABELS: tuple[str, ...] = ("car", "bus", "truck", "van", "motorcycle", "bicycle", "rickshaw", "person")
+
+Box = tuple[float, float, float, float]
+"""Axis-aligned pixel box ``(x, y, w, h)``; ``x, y`` is the top-left corner."""
+
+Point = tuple[float, float]
+
+
+def box_center(box: Box) -> Point:
+    """Centre of a box."""
+    x, y, w, h = box
+    return (x + w / 2.0, y + h / 2.0)
+
+
+def box_bottom_center(box: Box) -> Point:
+    """Middle of the bottom edge: where a vehicle touches the road."""
+    x, y, w, h = box
+    return (x + w / 2.0, y + h)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded image from a camera.
+
+    Attributes:
+        camera_id: Stable camera id from the config.
+        index: 0-based index of the frame in the order the source produced it.
+        ts_ms: Capture time, UTC epoch milliseconds (from the source, not the handler).
+        image: BGR uint8 array of shape (H, W, 3).
+    """
+
+    camera_id: str
+    index: int
+    ts_ms: int
+    image: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One object found in one frame."""
+
+    label: str
+    confidence: float
+    box: Box
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """A detection with an identity that persists across frames."""
+
+    track_id: int
+    label: str
+    confidence: float
+    box: Box
+
+
+class Direction(str, Enum):
+    """Crossing direction of a counting line.
+
+    ``forward`` means crossing from the left side to the right side of the line
+    when looking from its point ``a`` to its point ``b``; ``backward`` the reverse.
+    Each line names its directions in config (e.g. forward = "northbound").
+    """
+
+    FORWARD = "forward"
+    BACKWARD = "backward"
+
+
+@dataclass(frozen=True, slots=True)
+class LineCrossing:
+    """A track crossed a counting line (stream ``traffic.crossing``)."""
+
+    camera_id: str
+    line_id: str
+    track_id: int
+    label: str
+    direction: Direction
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneDensity:
+    """Occupancy of one image zone at one moment."""
+
+    zone_id: str
+    vehicles: int
+    occupancy: float
+    """Fraction (0-1) of the zone area covered by vehicle boxes."""
+
+
+@dataclass(frozen=True, slots=True)
+class DensityReport:
+    """Per-camera density, published about once a second (stream ``traffic.density``).
+
+    Attributes:
+        camera_id: Camera id.
+        segment_id: Road segment the camera watches.
+        ts_ms: Frame time of the measurement.
+        vehicles: Vehicles currently in the camera's zones (mean over the window).
+        occupancy: Mean zone occupancy over the window, 0-1.
+        zones: Latest per-zone figures.
+        counts: Cumulative crossings since the worker started, ``"<line>:<direction>" -> n``.
+        by_label: Cumulative crossings per label, ``label -> n``.
+        mean_speed_kmh: Mean speed of tracked vehicles, or None where unknown.
+    """
+
+    camera_id: str
+    segment_id: str
+    ts_ms: int
+    vehicles: float
+    occupancy: float
+    zones: tuple[ZoneDensity, ...] = ()
+    counts: tuple[tuple[str, int], ...] = ()
+    by_label: tuple[tuple[str, int], ...] = ()
+    mean_speed_kmh: float | None = None
+
+
+class CongestionLevel(str, Enum):
+    FREE = "free"
+    MODERATE = "moderate"
+    HEAVY = "heavy"
+    JAMMED = "jammed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentDensity:
+    """Per road segment state, aggregated over its cameras (stream ``traffic.segment``)."""
+
+    segment_id: str
+    ts_ms: int
+    vehicles: float
+    occupancy: float
+    level: CongestionLevel
+    cameras: tuple[str, ...] = ()
+    mean_speed_kmh: float | None = None
+
+
+class CameraState(str, Enum):
+    STARTING = "starting"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """Heartbeat of one camera (stream ``camera.status`` and live key).
+
+    Attributes:
+        camera_id: Camera id.
+        state: online/offline/...
+        ts_ms: Wall-clock time of the heartbeat.
+        worker_id: Worker that owns the camera.
+        fps_in: Frames per second read from the source.
+        fps_analysed: Frames per second run through the vision pipeline.
+        frames_in: Total frames read.
+        frames_analysed: Total frames analysed.
+        frames_skipped: Frames read but not analysed (sampling, back-pressure).
+        frames_corrupt: Frames that failed to decode or were malformed.
+        reconnects: Times the source was reopened.
+        last_frame_ts_ms: Capture time of the newest frame, or 0.
+        error: Last error message, empty when healthy.
+    """
+
+    camera_id: str
+    state: CameraState
+    ts_ms: int
+    worker_id: str = ""
+    fps_in: float = 0.0
+    fps_analysed: float = 0.0
+    frames_in: int = 0
+    frames_analysed: int = 0
+    frames_skipped: int = 0
+    frames_corrupt: int = 0
+    reconnects: int = 0
+    last_frame_ts_ms: int = 0
+    error: str = ""
