@@ -204,3 +204,76 @@ class CameraStatus:
     reconnects: int = 0
     last_frame_ts_ms: int = 0
     error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRead:
+    """A (per-track voted) number-plate reading (stream ``plate.read``; never public).
+
+    Attributes:
+        camera_id: Camera id.
+        track_id: Track the plate belongs to (-1 for a still image).
+        ts_ms: Frame time of the best reading.
+        text: Normalised plate text: uppercase letters and digits only.
+        confidence: 0-1.
+        box: Plate box in frame pixels.
+        votes: Frames that agreed on this text.
+    """
+
+    camera_id: str
+    track_id: int
+    ts_ms: int
+    text: str
+    confidence: float
+    box: Box
+    votes: int = 1
+
+
+class IncidentKind(str, Enum):
+    CONGESTION = "congestion"
+    OVERSPEED = "overspeed"
+    WRONG_WAY = "wrong_way"
+    RED_LIGHT = "red_light"
+    STALLED = "stalled"
+    WATCHLIST = "watchlist"
+    SOS = "sos"
+
+
+class Priority(str, Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """Something an operator or warden must see (stream ``incident.raised``).
+
+    Attributes:
+        incident_id: Idempotent id (same cause -> same id, so replays never duplicate).
+        kind: What happened.
+        priority: How urgent.
+        ts_ms: Frame time (or report time for SOS).
+        camera_id: Camera that saw it, if any.
+        segment_id: Road segment, if known.
+        location: (lat, lon), if known.
+        track_id: Track involved, if any.
+        plate: Plate text, if any (personal data: never in public feeds or info logs).
+        summary: One line for people.
+        evidence: Ids (SHA-256 hex) of stored evidence files.
+        details: Extra key/value facts (e.g. ``("speed_kmh", "92.5")``).
+    """
+
+    incident_id: str
+    kind: IncidentKind
+    priority: Priority
+    ts_ms: int
+    camera_id: str | None = None
+    segment_id: str | None = None
+    location: tuple[float, float] | None = None
+    track_id: int | None = None
+    plate: str | None = None
+    summary: str = ""
+    evidence: tuple[str, ...] = ()
+    details: tuple[tuple[str, str], ...] = ()

@@ -1,0 +1,587 @@
+"""Event streams on Redis: publish, consumer groups, acknowledgement, reclaim.
+
+One stream per event type (:data:`bus.schema.STREAM_OF`), every ``XADD`` capped
+with ``MAXLEN ~``. Consumers follow the at-least-once pattern::
+
+    bus = EventBus(client)
+    bus.ensure_group("traffic.density", "aggregator")
+    while running:
+        for msg in bus.read_group("aggregator", "agg-1", ["traffic.density"]):
+            handle(msg.obj)                      # idempotent: msg.event_id is stable
+            bus.ack("aggregator", [msg])         # only after it is durably handled
+        bus.reclaim("traffic.density", "aggregator", "agg-1", min_idle_ms=30_000)  # now and then
+
+* A restarted consumer (same consumer name, new :class:`EventBus`) first gets
+  back the messages it had read but not acknowledged (its pending entries),
+  then new ones.
+* Messages another consumer left unacknowledged for ``min_idle_ms`` are taken
+  over with :meth:`EventBus.reclaim` (``XAUTOCLAIM``).
+* Malformed entries (bad schema, unknown type, future version, or deleted by
+  the MAXLEN cap before they were handled) are copied to ``<stream>.dead``,
+  acknowledged and counted in :attr:`EventBus.dead_lettered`; they never reach
+  the handler and never crash the consumer.
+
+"Something changed" notifications use Redis pub/sub (:func:`notify`,
+:func:`subscribe`): fire-and-forget hints for live views, not a delivery
+guarantee (the streams and :mod:`bus.store` hold the data).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import redis
+
+from bus.schema import Envelope, SchemaError, decode, encode, stream_of
+
+log = logging.getLogger(__name__)
+
+DEAD_SUFFIX = ".dead"
+"""Dead-letter stream of ``s`` is ``s + DEAD_SUFFIX``."""
+
+_DELETED_REASON = "entry deleted (trimmed by the MAXLEN cap or XDEL) before it was acknowledged"
+_MAX_RECLAIM_ROUNDS = 1000
+
+
+def _s(value: bytes | str | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def dead_stream(stream: str) -> str:
+    """Name of a stream's dead-letter stream."""
+    return stream + DEAD_SUFFIX
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One decoded stream entry.
+
+    Attributes:
+        stream: Stream it came from.
+        msg_id: Redis entry id (``<ms>-<seq>``), needed to acknowledge it.
+        envelope: Decoded event with its id and schema version.
+    """
+
+    stream: str
+    msg_id: str
+    envelope: Envelope
+
+    @property
+    def obj(self) -> Any:
+        """The event dataclass."""
+        return self.envelope.obj
+
+    @property
+    def event_id(self) -> str:
+        """Idempotent event id (stable across re-sends)."""
+        return self.envelope.event_id
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An entry of a dead-letter stream.
+
+    Attributes:
+        msg_id: Id in the dead-letter stream.
+        source_stream: Stream the bad entry was read from.
+        source_msg_id: Its id there.
+        reason: Why it could not be handled.
+        group: Consumer group that met it ("" when not read through a group).
+        consumer: Consumer that met it.
+        ts_ms: When it was dead-lettered (wall clock, ms).
+        fields: The original fields, decoded as UTF-8 (with replacement).
+    """
+
+    msg_id: str
+    source_stream: str
+    source_msg_id: str
+    reason: str
+    group: str
+    consumer: str
+    ts_ms: int
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+_RawEntry = tuple[Any, Any]
+
+
+def _normalise_xread(resp: Any) -> list[tuple[str, list[_RawEntry]]]:
+    """XREAD/XREADGROUP reply (RESP2 list or RESP3 dict shapes) -> [(stream, [(id, fields)])]."""
+    if not resp:
+        return []
+    items = resp.items() if isinstance(resp, dict) else resp
+    out: list[tuple[str, list[_RawEntry]]] = []
+    for stream, entries in items:
+        entries = entries or []
+        if len(entries) == 1 and isinstance(entries[0], list):  # RESP3 legacy wrapping
+            entries = entries[0]
+        out.append((_s(stream), [(e[0], e[1]) for e in entries]))
+    return out
+
+
+class EventBus:
+    """Publish and consume events on Redis streams.
+
+    Not thread-safe in its bookkeeping (counters, pending-recovery cursors): use
+    one instance per consuming thread. The redis client itself may be shared.
+
+    Attributes:
+        client: The redis client (bytes or str responses both work).
+        maxlen: Approximate cap on every stream this bus writes (dead-letter streams included).
+        dead_lettered: Entries moved to dead-letter streams, by source stream.
+        skipped: Malformed entries skipped by :meth:`recent`/:meth:`history`, by stream.
+    """
+
+    def __init__(self, client: redis.Redis, maxlen: int = 100_000) -> None:
+        if maxlen < 1:
+            raise ValueError("maxlen must be >= 1")
+        self.client = client
+        self.maxlen = maxlen
+        self.dead_lettered: Counter[str] = Counter()
+        self.skipped: Counter[str] = Counter()
+        # (group, consumer, stream) -> id after which this consumer's own pending entries are still to be re-read.
+        self._recovery: dict[tuple[str, str, str], str] = {}
+        self._recovered: set[tuple[str, str, str]] = set()
+
+    # ------------------------------------------------------------------ publish
+
+    def publish(self, obj: object) -> str:
+        """Append one event to its stream (``XADD MAXLEN ~``).
+
+        Returns:
+            The Redis entry id.
+
+        Raises:
+            SchemaError: unregistered type or unsendable value (nothing is written).
+        """
+        fields: dict[Any, Any] = encode(obj)
+        raw: Any = self.client.xadd(stream_of(obj), fields, maxlen=self.maxlen, approximate=True)
+        return _s(raw)
+
+    def publish_many(self, objs: Iterable[object]) -> list[str]:
+        """Append many events in one pipelined round trip.
+
+        All events are encoded first, so a :class:`SchemaError` aborts before anything is written.
+
+        Returns:
+            Entry ids, in the order of ``objs``.
+        """
+        encoded: list[tuple[str, dict[Any, Any]]] = [(stream_of(o), encode(o)) for o in objs]
+        if not encoded:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for stream, fields in encoded:
+            pipe.xadd(stream, fields, maxlen=self.maxlen, approximate=True)
+        return [_s(r) for r in pipe.execute()]
+
+    # ------------------------------------------------------------------ groups
+
+    def ensure_group(self, stream: str, group: str, start: str = "$") -> None:
+        """Create a consumer group (and the stream) unless it exists.
+
+        Args:
+            stream: Stream name.
+            group: Group name (one per consuming service).
+            start: ``"$"`` = only entries added from now on; ``"0"`` = the whole stream.
+        """
+        try:
+            self.client.xgroup_create(stream, group, id=start, mkstream=True)
+        except redis.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+
+    def read_group(
+        self,
+        group: str,
+        consumer: str,
+        streams: Sequence[str],
+        count: int = 100,
+        block_ms: int = 1000,
+        *,
+        recover_pending: bool = True,
+    ) -> list[Message]:
+        """Read messages for ``consumer`` of ``group`` (``XREADGROUP``).
+
+        With ``recover_pending`` (default), the first calls of this instance for a
+        (group, consumer, stream) return that consumer's own pending entries,
+        i.e. messages delivered to it earlier (e.g. before a restart) and never
+        acknowledged, oldest first and without blocking; once they are all
+        re-delivered it reads new messages (``>``), blocking up to ``block_ms``.
+
+        A group that does not exist (never created, or lost with its stream) is
+        created from ``"0"``; call :meth:`ensure_group` first to choose the start.
+
+        Args:
+            group: Consumer group.
+            consumer: Consumer name; keep it stable across restarts of the same worker.
+            streams: Streams to read.
+            count: Max entries per stream.
+            block_ms: Max wait for new entries; 0 or less does not block
+                (unlike Redis's ``BLOCK 0``, which waits forever).
+            recover_pending: Re-deliver this consumer's unacknowledged entries first.
+
+        Returns:
+            Decoded messages; malformed ones are dead-lettered instead.
+
+        Raises:
+            redis.ConnectionError: Redis is unreachable.
+        """
+        streams = list(dict.fromkeys(streams))
+        if not streams:
+            return []
+        if recover_pending:
+            msgs = self._read_own_pending(group, consumer, streams, count)
+            if msgs is not None:
+                return msgs
+        resp = self._xreadgroup(group, consumer, {s: ">" for s in streams}, count, block_ms if block_ms > 0 else None)
+        return self._handle_entries(group, consumer, _normalise_xread(resp))
+
+    def _read_own_pending(self, group: str, consumer: str, streams: list[str], count: int) -> list[Message] | None:
+        """Messages from this consumer's pending list, or None when it is drained for all streams."""
+        while True:
+            todo = {
+                s: self._recovery.get((group, consumer, s), "0")
+                for s in streams
+                if (group, consumer, s) not in self._recovered
+            }
+            if not todo:
+                return None
+            got = _normalise_xread(self._xreadgroup(group, consumer, todo, count, None))
+            returned = {s for s, entries in got if entries}
+            for s in todo:
+                if s not in returned:
+                    self._recovered.add((group, consumer, s))
+                    self._recovery.pop((group, consumer, s), None)
+            for s, entries in got:
+                if entries:
+                    self._recovery[(group, consumer, s)] = _s(entries[-1][0])
+            msgs = self._handle_entries(group, consumer, got)
+            if msgs:
+                return msgs
+
+    def _xreadgroup(self, group: str, consumer: str, ids: Mapping[str, str], count: int, block: int | None) -> Any:
+        wanted: dict[Any, Any] = dict(ids)
+        try:
+            return self.client.xreadgroup(group, consumer, wanted, count=count, block=block)
+        except redis.ResponseError as e:
+            if "NOGROUP" not in str(e):
+                raise
+            log.warning("consumer group %r missing on %s; creating it from the start", group, ", ".join(ids))
+            for s in ids:
+                self.ensure_group(s, group, "0")
+            return self.client.xreadgroup(group, consumer, wanted, count=count, block=block)
+
+    def ack(self, group: str, messages: Sequence[Message]) -> None:
+        """Acknowledge handled messages (``XACK``), one round trip."""
+        by_stream: dict[str, list[str]] = {}
+        for m in messages:
+            by_stream.setdefault(m.stream, []).append(m.msg_id)
+        if not by_stream:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for stream, ids in by_stream.items():
+            pipe.xack(stream, group, *ids)
+        pipe.execute()
+
+    def reclaim(
+        self, stream: str, group: str, consumer: str, min_idle_ms: int = 30_000, count: int = 100
+    ) -> list[Message]:
+        """Take over messages other consumers left unacknowledged (``XAUTOCLAIM``).
+
+        Entries pending for at least ``min_idle_ms`` (in any consumer of the
+        group) are re-assigned to ``consumer`` and returned for handling; ack
+        them as usual. Pending entries whose stream entry is gone are
+        dead-lettered and acknowledged.
+
+        Args:
+            stream: Stream name.
+            group: Consumer group.
+            consumer: The consumer taking the messages over.
+            min_idle_ms: Only entries idle (not delivered/acked) at least this long.
+            count: Max messages to claim.
+
+        Returns:
+            Claimed, decoded messages, oldest first.
+        """
+        cursor = "0-0"
+        claimed: list[Message] = []
+        saw_deleted_without_id = False
+        for _ in range(_MAX_RECLAIM_ROUNDS):
+            want = count - len(claimed)
+            if want <= 0:
+                break
+            try:
+                resp: Any = self.client.xautoclaim(stream, group, consumer, min_idle_ms, start_id=cursor, count=want)
+            except redis.ResponseError as e:
+                if "NOGROUP" in str(e):
+                    self.ensure_group(stream, group, "0")
+                    return claimed
+                raise
+            cursor = _s(resp[0])
+            entries = [(e[0], e[1]) for e in resp[1] if e[0] is not None]
+            saw_deleted_without_id |= any(e[0] is None for e in resp[1])  # Redis 6.2 returns nil for those
+            deleted_ids = [_s(i) for i in resp[2]] if len(resp) > 2 else []  # Redis 7 drops them from the PEL
+            claimed += self._handle_entries(group, consumer, [(stream, entries)])
+            if deleted_ids:
+                self._dead_letter(group, consumer, [(stream, i, {}, _DELETED_REASON) for i in deleted_ids])
+            if cursor in ("0-0", "0"):
+                break
+        if saw_deleted_without_id:
+            self._purge_deleted_pending(stream, group, consumer)
+        return claimed
+
+    def _purge_deleted_pending(self, stream: str, group: str, consumer: str) -> None:
+        """Dead-letter + ack ``consumer``'s pending entries whose stream entry is gone (Redis 6.2)."""
+        cursor = "0"
+        for _ in range(_MAX_RECLAIM_ROUNDS):
+            got = _normalise_xread(self._xreadgroup(group, consumer, {stream: cursor}, 1000, None))
+            entries = got[0][1] if got else []
+            if not entries:
+                return
+            gone: list[tuple[str, str, Mapping[Any, Any], str]] = [
+                (stream, _s(i), {}, _DELETED_REASON) for i, f in entries if not f
+            ]
+            if gone:
+                self._dead_letter(group, consumer, gone)
+            cursor = _s(entries[-1][0])
+
+    def pending_count(self, stream: str, group: str) -> int:
+        """Entries delivered to ``group`` but not yet acknowledged (0 when the group is missing)."""
+        try:
+            info: Any = self.client.xpending(stream, group)
+        except redis.ResponseError as e:
+            if "NOGROUP" in str(e):
+                return 0
+            raise
+        return int(info["pending"])
+
+    # ------------------------------------------------------------------ entries
+
+    def _handle_entries(
+        self, group: str, consumer: str, got: Sequence[tuple[str, Sequence[_RawEntry]]]
+    ) -> list[Message]:
+        msgs: list[Message] = []
+        dead: list[tuple[str, str, Mapping[Any, Any], str]] = []
+        for stream, entries in got:
+            for raw_id, fields in entries:
+                msg_id = _s(raw_id)
+                if not fields:
+                    dead.append((stream, msg_id, {}, _DELETED_REASON))
+                    continue
+                try:
+                    msgs.append(Message(stream=stream, msg_id=msg_id, envelope=decode(fields)))
+                except SchemaError as e:
+                    dead.append((stream, msg_id, fields, str(e)))
+        if dead:
+            self._dead_letter(group, consumer, dead)
+        return msgs
+
+    def _dead_letter(self, group: str, consumer: str, dead: Sequence[tuple[str, str, Mapping[Any, Any], str]]) -> None:
+        """Copy bad entries to ``<stream>.dead`` and ack them, atomically per batch."""
+        now = str(int(time.time() * 1000))
+        pipe = self.client.pipeline(transaction=True)
+        for stream, msg_id, fields, reason in dead:
+            body: dict[Any, Any] = dict(fields)
+            body.update(
+                {
+                    "dead.reason": reason,
+                    "dead.stream": stream,
+                    "dead.msg_id": msg_id,
+                    "dead.group": group,
+                    "dead.consumer": consumer,
+                    "dead.ts_ms": now,
+                }
+            )
+            pipe.xadd(dead_stream(stream), body, maxlen=self.maxlen, approximate=True)
+            if group:
+                pipe.xack(stream, group, msg_id)
+            log.warning("dead-lettered %s %s: %s", stream, msg_id, reason)
+            self.dead_lettered[stream] += 1
+        pipe.execute()
+
+    def dead_letters(self, stream: str, count: int = 50) -> list[DeadLetter]:
+        """Newest entries of ``stream``'s dead-letter stream."""
+        raw: Any = self.client.xrevrange(dead_stream(stream), "+", "-", count=count)
+        out = []
+        for msg_id, fields in raw:
+            f = {_s(k): _s(v) for k, v in (fields or {}).items()}
+            meta = {k: f.pop(k) for k in list(f) if k.startswith("dead.")}
+            out.append(
+                DeadLetter(
+                    msg_id=_s(msg_id),
+                    source_stream=meta.get("dead.stream", stream),
+                    source_msg_id=meta.get("dead.msg_id", ""),
+                    reason=meta.get("dead.reason", ""),
+                    group=meta.get("dead.group", ""),
+                    consumer=meta.get("dead.consumer", ""),
+                    ts_ms=int(meta.get("dead.ts_ms", "0") or 0),
+                    fields=f,
+                )
+            )
+        return out
+
+    def _decode_range(self, stream: str, raw: Any) -> list[Message]:
+        out = []
+        for msg_id, fields in raw or []:
+            try:
+                out.append(Message(stream=stream, msg_id=_s(msg_id), envelope=decode(fields or {})))
+            except SchemaError:
+                self.skipped[stream] += 1
+        return out
+
+    def recent(self, stream: str, count: int = 50) -> list[Message]:
+        """The newest ``count`` entries, newest first (``XREVRANGE``); malformed ones skipped and counted."""
+        return self._decode_range(stream, self.client.xrevrange(stream, "+", "-", count=count))
+
+    def history(
+        self, stream: str, start_ms: int | None = None, end_ms: int | None = None, count: int = 1000
+    ) -> list[Message]:
+        """Entries added between two times (by their stream id, i.e. arrival time), oldest first.
+
+        Args:
+            stream: Stream name.
+            start_ms: Inclusive lower bound, epoch ms; None = from the oldest.
+            end_ms: Inclusive upper bound, epoch ms; None = up to the newest.
+            count: Max entries.
+        """
+        lo = "-" if start_ms is None else f"{int(start_ms)}-0"
+        hi = "+" if end_ms is None else f"{int(end_ms)}-18446744073709551615"
+        return self._decode_range(stream, self.client.xrange(stream, lo, hi, count=count))
+
+    def length(self, stream: str) -> int:
+        """Number of entries in a stream (0 when missing)."""
+        return int(self.client.xlen(stream))
+
+    # ------------------------------------------------------------------ notifications
+
+    def notify(self, channel: str, payload: Mapping[str, Any] | str) -> int:
+        """See :func:`notify`."""
+        return notify(self.client, channel, payload)
+
+    def subscribe(self, channels: Sequence[str] = (), patterns: Sequence[str] = ()) -> Subscription:
+        """See :func:`subscribe`."""
+        return subscribe(self.client, channels, patterns)
+
+
+# --------------------------------------------------------------------------- pub/sub
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A pub/sub message.
+
+    Attributes:
+        channel: Channel it was published on.
+        payload: Decoded JSON payload, or the raw text when it was not JSON.
+        pattern: The pattern that matched, for pattern subscriptions.
+    """
+
+    channel: str
+    payload: Any
+    pattern: str | None = None
+
+
+def notify(client: redis.Redis, channel: str, payload: Mapping[str, Any] | str) -> int:
+    """Publish a small "something changed" hint (``PUBLISH``).
+
+    Args:
+        client: Redis client.
+        channel: Channel, e.g. ``live:changed``.
+        payload: JSON-able mapping (sent as JSON) or a string.
+
+    Returns:
+        Number of subscribers that received it.
+    """
+    return int(client.publish(channel, notification_text(payload)))
+
+
+def notification_text(payload: Mapping[str, Any] | str) -> str:
+    """Wire text of a notification payload (compact JSON, or the string itself)."""
+    return payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"), sort_keys=True)
+
+
+class Subscription:
+    """Listening end of :func:`subscribe`; context manager, iterable.
+
+    Survives Redis restarts: a lost connection is counted in ``errors`` and
+    redis-py re-subscribes on the next read.
+    """
+
+    def __init__(self, client: redis.Redis, channels: Sequence[str], patterns: Sequence[str]) -> None:
+        if not channels and not patterns:
+            raise ValueError("subscribe to at least one channel or pattern")
+        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+        if channels:
+            self._pubsub.subscribe(*channels)
+        if patterns:
+            self._pubsub.psubscribe(*patterns)
+        self.errors = 0
+        self.last_error = ""
+
+    def get(self, timeout: float = 1.0) -> Notification | None:
+        """Next notification, waiting up to ``timeout`` seconds; None when none came."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = max(0.0, deadline - time.monotonic())
+            try:
+                msg = self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as e:
+                self.errors += 1
+                self.last_error = str(e)
+                time.sleep(min(left, 0.2))
+                msg = None
+            if msg is not None and msg.get("type") in ("message", "pmessage"):
+                text = _s(msg["data"])
+                try:
+                    payload: Any = json.loads(text)
+                except ValueError:
+                    payload = text
+                pattern = msg.get("pattern")
+                return Notification(
+                    channel=_s(msg["channel"]), payload=payload, pattern=_s(pattern) if pattern else None
+                )
+            if time.monotonic() >= deadline:
+                return None
+
+    def __iter__(self) -> Iterator[Notification]:
+        """Notifications forever (until :meth:`close`)."""
+        while True:
+            n = self.get(timeout=1.0)
+            if n is not None:
+                yield n
+
+    def close(self) -> None:
+        """Unsubscribe and release the connection."""
+        with contextlib.suppress(redis.RedisError, OSError):
+            self._pubsub.close()
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def subscribe(client: redis.Redis, channels: Sequence[str] = (), patterns: Sequence[str] = ()) -> Subscription:
+    """Listen to notification channels (and glob ``patterns``, e.g. ``live:*``).
+
+    Subscribe before the changes you wait for are published: pub/sub keeps no history.
+    """
+    return Subscription(client, channels, patterns)

@@ -1,0 +1,52 @@
+"""Shared fixtures: a real redis-server for integration tests, and the shared data dir.
+
+``redis_server`` never uses ``$REDIS_URL``: tests FLUSHALL, so they always get
+their own throw-away server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bus.embedded import EmbeddedRedisError, start_embedded_redis
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL (``redis://127.0.0.1:<port>/0``) of a real redis-server started for this test session."""
+    try:
+        server = start_embedded_redis(tmp_path_factory.mktemp("redis"))
+    except EmbeddedRedisError as e:
+        pytest.fail(f"cannot start the test redis-server: {e}")
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server: str) -> Iterator[redis.Redis]:
+    """A ``redis.Redis`` (bytes responses) on the session server; FLUSHALL after the test."""
+    client = redis.Redis.from_url(redis_server)
+    try:
+        yield client
+    finally:
+        try:
+            client.flushall()
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """Path of the real third-party test media (../shared/data); skips when it is missing."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared test data not available: {SHARED_DATA}")
+    return SHARED_DATA
