@@ -1,0 +1,348 @@
+"""Dashboard HTTP routes against a real redis-server: /healthz, /api/v1/traffic, frames, MJPEG.
+
+The dashboard's Flask server runs in a thread of this process (one app per process: Dash
+pages register callbacks globally); the Redis-down cases run ``python -m dashboard`` as a
+child process pointed at a port where nothing listens.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+import redis
+from werkzeug.serving import make_server
+
+from bus.store import LiveStore
+from bus.streams import EventBus
+from config.settings import AppConfig, load_config
+from core.types import CameraState, CameraStatus, CongestionLevel, DensityReport, LineCrossing, SegmentDensity
+from core.types import Direction as D
+from dashboard.data import now_ms
+from dashboard.process import DashboardProcess, free_port
+
+#: Pakistani-style plates as the synthetic scenes and real cameras show them (LEB-1234, ABC 123, PK 7788...).
+PLATE_LIKE = re.compile(r"\b[A-Z]{2,4}[- ]?\d{2,4}\b")
+
+
+def _config() -> AppConfig:
+    """The demo config with its last camera disabled (to check it never makes the system healthy)."""
+    cfg = load_config()
+    cams = list(cfg.cameras)
+    cams[-1] = cams[-1].model_copy(update={"enabled": False})
+    return cfg.model_copy(update={"cameras": tuple(cams)})
+
+
+CFG = _config()
+ENABLED = [c.id for c in CFG.cameras if c.enabled]
+DISABLED = [c.id for c in CFG.cameras if not c.enabled][0]
+
+
+@pytest.fixture(scope="module")
+def base_url(redis_server: str) -> Iterator[str]:
+    """The dashboard served on a free port by a thread of this process."""
+    from dashboard.app import create_app
+
+    client = redis.Redis.from_url(redis_server, socket_timeout=5, socket_connect_timeout=2)
+    app = create_app(CFG, client)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="dashboard-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        client.close()
+
+
+@pytest.fixture
+def store(redis_client: redis.Redis) -> LiveStore:
+    return LiveStore(redis_client)
+
+
+def get(url: str, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+    """GET ``url`` (``http://host:port/path``) -> ``(status, headers, body)``; never raises on 4xx/5xx."""
+    m = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
+    assert m, url
+    conn = http.client.HTTPConnection(m.group(1), int(m.group(2)), timeout=timeout)
+    try:
+        conn.request("GET", m.group(3))
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def get_json(url: str) -> tuple[int, Any]:
+    status, headers, body = get(url)
+    assert headers["content-type"].startswith("application/json"), (url, headers, body[:200])
+    return status, json.loads(body)
+
+
+def jpeg(value: int, size: tuple[int, int] = (96, 160)) -> bytes:
+    img = np.full((*size, 3), value, np.uint8)
+    cv2.putText(img, str(value), (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255, 255, 255), 2)
+    ok, buf = cv2.imencode(".jpg", img)
+    assert ok
+    return buf.tobytes()
+
+
+def status(camera_id: str, state: CameraState = CameraState.ONLINE, age_s: float = 0.0, **kw: Any) -> CameraStatus:
+    t = now_ms() - int(age_s * 1000)
+    return CameraStatus(camera_id, state, t, worker_id="test", fps_in=10.0, fps_analysed=5.0, last_frame_ts_ms=t, **kw)
+
+
+# --------------------------------------------------------------------------- /healthz
+
+
+def test_healthz_is_503_with_redis_up_but_no_heartbeat(base_url: str, store: LiveStore) -> None:
+    code, body = get_json(base_url + "/healthz")
+    assert code == 503
+    assert body["status"] == "degraded" and body["redis"] is True
+    assert [c["id"] for c in body["cameras"]] == [c.id for c in CFG.cameras]
+    for cam in body["cameras"]:
+        assert {"id", "name", "state", "fps_in", "fps_analysed", "last_frame_age_s"} <= cam.keys()
+        assert cam["state"] in {"unknown", "disabled"}
+        assert cam["last_frame_age_s"] is None
+
+
+def test_healthz_is_200_with_one_fresh_online_camera(base_url: str, store: LiveStore) -> None:
+    store.put_camera_status(status(ENABLED[0], age_s=1.0))
+    store.put_camera_status(status(ENABLED[1], CameraState.OFFLINE, error="connection refused"))
+    code, body = get_json(base_url + "/healthz")
+    assert code == 200, body
+    assert body["status"] == "ok" and body["redis"] is True
+    cams = {c["id"]: c for c in body["cameras"]}
+    assert cams[ENABLED[0]]["state"] == "online"
+    assert cams[ENABLED[0]]["fps_in"] == 10.0 and cams[ENABLED[0]]["fps_analysed"] == 5.0
+    assert 0.5 <= cams[ENABLED[0]]["last_frame_age_s"] < 5
+    assert cams[ENABLED[0]]["name"] == CFG.camera(ENABLED[0]).name
+    assert cams[ENABLED[1]]["state"] == "offline"
+
+
+@pytest.mark.parametrize(
+    ("camera", "state", "age_s", "shown"),
+    [
+        ("enabled", CameraState.ONLINE, 6.0, "stale"),  # heartbeat older than 5 s
+        ("enabled", CameraState.OFFLINE, 0.0, "offline"),
+        ("enabled", CameraState.STARTING, 0.0, "starting"),
+        ("enabled", CameraState.ENDED, 0.0, "ended"),
+        ("disabled", CameraState.ONLINE, 0.0, "disabled"),  # a disabled camera never makes us healthy
+    ],
+)
+def test_healthz_is_503_without_a_fresh_online_enabled_camera(
+    base_url: str, store: LiveStore, camera: str, state: CameraState, age_s: float, shown: str
+) -> None:
+    cam_id = ENABLED[0] if camera == "enabled" else DISABLED
+    store.put_camera_status(status(cam_id, state, age_s=age_s))
+    code, body = get_json(base_url + "/healthz")
+    assert code == 503, body
+    assert body["status"] == "degraded"
+    assert {c["id"]: c["state"] for c in body["cameras"]}[cam_id] == shown
+
+
+def test_healthz_rejects_other_methods_with_json(base_url: str) -> None:
+    m = re.match(r"http://([^:/]+):(\d+)", base_url)
+    assert m
+    conn = http.client.HTTPConnection(m.group(1), int(m.group(2)), timeout=10)
+    try:
+        conn.request("POST", "/healthz", body=b"{}")
+        resp = conn.getresponse()
+        assert resp.status == 405
+        assert "error" in json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- /api/v1/traffic
+
+
+def _iso_ms(text: str) -> int:
+    assert text.endswith("Z"), text
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def test_traffic_lists_every_segment_with_levels_and_nothing_personal(
+    base_url: str, store: LiveStore, redis_client: redis.Redis
+) -> None:
+    t = now_ms()
+    seg_ids = [s.id for s in CFG.segments]
+    store.put_segment(SegmentDensity(seg_ids[0], t - 500, 12.4, 0.31, CongestionLevel.HEAVY, (ENABLED[0],), 21.5))
+    store.put_segment(SegmentDensity(seg_ids[1], t - 120_000, 3.0, 0.05, CongestionLevel.JAMMED, (ENABLED[1],)))
+    # Personal data sits next to the traffic state in Redis; none of it may reach the public API.
+    bus = EventBus(redis_client)
+    bus.publish(LineCrossing(ENABLED[0], "l1", 7, "car", D.FORWARD, t))
+    store.put_camera_status(status(ENABLED[0], error="plate LEB-1234 unreadable"))
+    store.put_density(DensityReport(ENABLED[0], seg_ids[0], t, 4.0, 0.2, by_label=(("car", 3),)))
+
+    code, headers, raw = get(base_url + "/api/v1/traffic")
+    assert code == 200
+    assert headers["content-type"].startswith("application/json")
+    body = json.loads(raw)
+    assert set(body) == {"segments", "generated"}
+    assert abs(_iso_ms(body["generated"]) - now_ms()) < 10_000
+    segs = {s["id"]: s for s in body["segments"]}
+    assert list(segs) == seg_ids
+    for s in body["segments"]:
+        assert set(s) == {"id", "name", "level", "vehicles", "occupancy", "mean_speed_kmh", "updated"}
+        assert s["name"] == CFG.segment(s["id"]).name
+    first = segs[seg_ids[0]]
+    assert first["level"] == "heavy"
+    assert first["vehicles"] == 12.4 and first["occupancy"] == 0.31 and first["mean_speed_kmh"] == 21.5
+    assert _iso_ms(first["updated"]) == t - 500
+    assert segs[seg_ids[1]]["level"] == "unknown"  # 2 minutes old: its cameras went silent
+    assert segs[seg_ids[2]] == {
+        "id": seg_ids[2],
+        "name": CFG.segment(seg_ids[2]).name,
+        "level": "unknown",
+        "vehicles": None,
+        "occupancy": None,
+        "mean_speed_kmh": None,
+        "updated": None,
+    }
+    text = raw.decode()
+    assert not PLATE_LIKE.search(text), PLATE_LIKE.search(text)
+    for cam in CFG.cameras:
+        assert cam.id not in text
+
+
+def test_traffic_filters_by_segment_and_rejects_malformed_queries(base_url: str, store: LiveStore) -> None:
+    seg = CFG.segments[1].id
+    code, body = get_json(f"{base_url}/api/v1/traffic?segment={seg}")
+    assert code == 200 and [s["id"] for s in body["segments"]] == [seg]
+    code, body = get_json(f"{base_url}/api/v1/traffic?segment=atlantis")
+    assert code == 404 and "atlantis" in body["error"]
+    code, body = get_json(f"{base_url}/api/v1/traffic?plates=1")
+    assert code == 400 and "plates" in body["error"]
+    code, body = get_json(f"{base_url}/api/v1/nothing-here")
+    assert code == 404 and "error" in body
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def test_latest_jpg_serves_the_stored_frame(base_url: str, store: LiveStore) -> None:
+    cam = ENABLED[0]
+    code, body = get_json(f"{base_url}/camera/{cam}/latest.jpg")
+    assert code == 404 and "no frame" in body["error"]
+    data = jpeg(90)
+    t = now_ms()
+    store.put_frame(cam, data, t)
+    code, headers, raw = get(f"{base_url}/camera/{cam}/latest.jpg?t={t}")
+    assert code == 200
+    assert headers["content-type"] == "image/jpeg"
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-frame-timestamp-ms"] == str(t)
+    assert raw == data
+    img = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None and img.shape == (96, 160, 3)
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "word"),
+    [
+        ("/camera/cam-atlantis/latest.jpg", 404, "unknown camera"),
+        ("/camera/cam-atlantis/stream.mjpg", 404, "unknown camera"),
+        ("/camera/Bad%20Id!/latest.jpg", 400, "malformed camera id"),
+        ("/camera/{cam}/thumbnail.png", 404, "latest.jpg"),
+        ("/camera/{cam}/stream.mjpg?fps=fast", 400, "fps"),
+        ("/camera/{cam}/stream.mjpg?fps=500", 400, "fps"),
+        ("/camera/{cam}/stream.mjpg?max_frames=0", 400, "max_frames"),
+        ("/camera/{cam}/stream.mjpg?quality=9", 400, "quality"),
+    ],
+)
+def test_camera_routes_reject_bad_requests_with_json(base_url: str, path: str, code: int, word: str) -> None:
+    got, body = get_json(base_url + path.format(cam=ENABLED[0]))
+    assert got == code, body
+    assert word in body["error"]
+    assert body["status"] == code
+
+
+def _read_part(resp: http.client.HTTPResponse) -> tuple[dict[str, str], bytes]:
+    """Read one ``multipart/x-mixed-replace`` part: its headers and body."""
+    line = resp.readline()
+    while line in (b"\r\n", b"\n"):
+        line = resp.readline()
+    assert line.strip() == b"--frame", line
+    headers: dict[str, str] = {}
+    while (line := resp.readline()) not in (b"\r\n", b"\n", b""):
+        k, _, v = line.decode().partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return headers, resp.read(int(headers["content-length"]))
+
+
+def test_mjpeg_relays_the_stored_frame_and_its_updates(base_url: str, store: LiveStore) -> None:
+    cam = ENABLED[1]
+    first, second = jpeg(40), jpeg(200)
+    t = now_ms()
+    store.put_frame(cam, first, t)
+    m = re.match(r"http://([^:/]+):(\d+)", base_url)
+    assert m
+    conn = http.client.HTTPConnection(m.group(1), int(m.group(2)), timeout=10)
+    try:
+        conn.request("GET", f"/camera/{cam}/stream.mjpg?fps=20")
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert resp.getheader("Content-Type") == "multipart/x-mixed-replace; boundary=frame"
+        headers, body = _read_part(resp)
+        assert headers["content-type"] == "image/jpeg"
+        assert headers["x-frame-timestamp-ms"] == str(t)
+        assert body == first
+        store.put_frame(cam, second, t + 200)
+        headers, body = _read_part(resp)
+        assert body == second and headers["x-frame-timestamp-ms"] == str(t + 200)
+    finally:
+        conn.close()
+
+
+def test_mjpeg_max_frames_ends_the_stream(base_url: str, store: LiveStore) -> None:
+    cam = ENABLED[0]
+    store.put_frame(cam, jpeg(10), now_ms())
+    code, headers, raw = get(f"{base_url}/camera/{cam}/stream.mjpg?max_frames=1")
+    assert code == 200
+    assert raw.startswith(b"--frame\r\nContent-Type: image/jpeg\r\n")
+    assert raw.count(b"--frame") == 1 and raw.rstrip().endswith(b"\xff\xd9")
+
+
+# --------------------------------------------------------------------------- the page itself
+
+
+def test_page_and_its_assets_are_served_locally(base_url: str) -> None:
+    code, headers, raw = get(base_url + "/")
+    assert code == 200 and headers["content-type"].startswith("text/html")
+    html = raw.decode()
+    refs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    assert any("bootstrap" in r for r in refs), refs
+    assert any("dash_leaflet" in r for r in refs), refs
+    for ref in refs:
+        assert not re.match(r"^(https?:)?//", ref), f"off-site asset {ref}"
+        code, _, _ = get(base_url + ref)
+        assert code == 200, ref
+
+
+# --------------------------------------------------------------------------- Redis down
+
+
+def test_redis_down_gives_degraded_answers_not_crashes(tmp_path: Path) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with DashboardProcess(redis_url=dead, log_path=tmp_path / "dashboard.log") as dash:
+        code, body = get_json(dash.url + "/healthz")
+        assert code == 503 and body["redis"] is False and body["status"] == "degraded"
+        code, body = get_json(dash.url + "/api/v1/traffic")
+        assert code == 503 and "Redis" in body["error"]
+        assert {s["level"] for s in body["segments"]} == {"unknown"}
+        code, body = get_json(f"{dash.url}/camera/{ENABLED[0]}/latest.jpg")
+        assert code == 503 and "Redis" in body["error"]
+        code, _, _ = get(dash.url + "/")
+        assert code == 200
+    assert "Traceback" not in (tmp_path / "dashboard.log").read_text()
