@@ -417,6 +417,7 @@ class CaptureStats:
         fps_in: Frames per second read, over the last few seconds.
         last_frame_ts_ms: Capture time of the newest frame, or 0.
         error: Why the camera is offline; empty when healthy.
+        failures: Failed opens/reads so far (each one is retried after a backoff delay).
     """
 
     state: CameraState
@@ -427,6 +428,7 @@ class CaptureStats:
     fps_in: float
     last_frame_ts_ms: int
     error: str
+    failures: int = 0
 
 
 class CameraCapture:
@@ -468,6 +470,7 @@ class CameraCapture:
         self._frames_in = 0
         self._skipped = 0
         self._reconnects = 0
+        self._failures = 0
         self._last_ts = 0
         self._last_frame_clock: float | None = None
         self._times: deque[float] = deque()
@@ -549,6 +552,7 @@ class CameraCapture:
                 fps_in=round(fps, 2),
                 last_frame_ts_ms=self._last_ts,
                 error=self._error,
+                failures=self._failures,
             )
 
     @property
@@ -606,6 +610,7 @@ class CameraCapture:
         msg = str(e) if isinstance(e, SourceError) else f"{type(e).__name__}: {e}"
         with self._cond:
             was = self._state
+            self._failures += 1
             self._state, self._error = CameraState.OFFLINE, msg
         if was != CameraState.OFFLINE:
             log.warning("%s: offline: %s", self.source.camera_id, msg)

@@ -1,0 +1,143 @@
+"""Segment aggregator: per-camera density -> per-road-segment congestion level.
+
+``python -m ingest.aggregate`` consumes ``traffic.density`` in the consumer group
+``aggregator``, keeps the newest report per camera, and for every road segment
+publishes a :class:`core.types.SegmentDensity` (stream ``traffic.segment`` plus the
+live ``segments`` state) whenever one of its cameras reports. Levels come from
+:class:`core.congestion.CongestionTracker` (hysteresis + dwell). Messages are
+acknowledged only after the segment state is written. Cameras silent for
+``stale_s`` drop out of their segment; a segment with none left is ``unknown``.
+
+Run exactly one aggregator per deployment (its level state is in memory; a
+restarted one re-derives it from the next reports, possibly after a short dwell).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from bus.embedded import connect
+from bus.store import LiveStore
+from bus.streams import EventBus, Message
+from config.settings import AppConfig, ConfigError, SegmentConfig, load_config, resolve_path
+from core.congestion import CongestionTracker, LevelThresholds
+from core.types import CongestionLevel, DensityReport, SegmentDensity
+
+log = logging.getLogger("ingest.aggregate")
+
+GROUP = "aggregator"
+DENSITY_STREAM = "traffic.density"
+
+
+def thresholds_of(seg: SegmentConfig) -> LevelThresholds:
+    c = seg.congestion
+    return LevelThresholds(
+        moderate=c.moderate, heavy=c.heavy, jammed=c.jammed, hysteresis=c.hysteresis, min_dwell_s=c.min_dwell_s
+    )
+
+
+class SegmentAggregator:
+    """Pure-ish state machine: feed density reports, get segment states back."""
+
+    def __init__(self, cfg: AppConfig, stale_s: float = 10.0) -> None:
+        self.cfg = cfg
+        self.stale_ms = int(stale_s * 1000)
+        self.latest: dict[str, DensityReport] = {}
+        self.trackers = {s.id: CongestionTracker(thresholds_of(s), s.speed_limit_kmh) for s in cfg.segments}
+        self._cams_of = {s.id: [c.id for c in cfg.cameras if c.segment == s.id and c.enabled] for s in cfg.segments}
+
+    def add(self, rep: DensityReport) -> SegmentDensity | None:
+        """Take one camera report; return the updated state of its segment."""
+        if rep.segment_id not in self.trackers:
+            log.warning("density for unknown segment %r from camera %r ignored", rep.segment_id, rep.camera_id)
+            return None
+        prev = self.latest.get(rep.camera_id)
+        if prev is not None and prev.ts_ms > rep.ts_ms:
+            return None  # an older report arriving late (replay) must not roll state back
+        self.latest[rep.camera_id] = rep
+        return self.segment_state(rep.segment_id, rep.ts_ms)
+
+    def segment_state(self, segment_id: str, ts_ms: int) -> SegmentDensity:
+        fresh = [
+            r
+            for cam in self._cams_of[segment_id]
+            if (r := self.latest.get(cam)) is not None and ts_ms - r.ts_ms <= self.stale_ms
+        ]
+        if not fresh:
+            return SegmentDensity(segment_id, ts_ms, 0.0, 0.0, CongestionLevel.UNKNOWN, ())
+        occupancy = sum(r.occupancy for r in fresh) / len(fresh)
+        speeds = [r.mean_speed_kmh for r in fresh if r.mean_speed_kmh is not None]
+        mean_speed = sum(speeds) / len(speeds) if speeds else None
+        level = self.trackers[segment_id].update(occupancy, ts_ms, mean_speed)
+        return SegmentDensity(
+            segment_id=segment_id,
+            ts_ms=ts_ms,
+            vehicles=round(sum(r.vehicles for r in fresh), 2),
+            occupancy=round(occupancy, 4),
+            level=level,
+            cameras=tuple(r.camera_id for r in fresh),
+            mean_speed_kmh=round(mean_speed, 1) if mean_speed is not None else None,
+        )
+
+
+def handle(agg: SegmentAggregator, bus: EventBus, store: LiveStore, messages: Sequence[Message]) -> int:
+    """Apply a batch, write segment states, then ack. Returns the number applied."""
+    out: dict[str, SegmentDensity] = {}
+    for m in messages:
+        obj = m.envelope.obj
+        if isinstance(obj, DensityReport):
+            seg = agg.add(obj)
+            if seg is not None:
+                out[seg.segment_id] = seg
+    if out:
+        bus.publish_many(list(out.values()))
+        for seg in out.values():
+            store.put_segment(seg)
+    bus.ack(GROUP, messages)
+    return len(messages)
+
+
+def run(cfg: AppConfig, bus: EventBus, store: LiveStore, stop: threading.Event, consumer: str = "agg-1") -> None:
+    agg = SegmentAggregator(cfg)
+    bus.ensure_group(DENSITY_STREAM, GROUP, start="$")
+    while not stop.is_set():
+        try:
+            msgs = bus.read_group(GROUP, consumer, [DENSITY_STREAM], count=200, block_ms=500)
+            if msgs:
+                handle(agg, bus, store, msgs)
+        except Exception as e:  # noqa: BLE001 - Redis hiccup: back off, unacked messages are redelivered
+            log.warning("aggregator: %s; retrying", e)
+            stop.wait(1.0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m ingest.aggregate", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config")
+    ap.add_argument("--redis-url")
+    ap.add_argument("--log-level", default="INFO")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+    client, embedded = connect(args.redis_url or cfg.redis.url, resolve_path(cfg.redis.data_dir))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        run(cfg, EventBus(client, maxlen=cfg.redis.stream_maxlen), LiveStore(client), stop)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

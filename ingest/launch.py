@@ -1,0 +1,145 @@
+"""Start the whole system: Redis (embedded unless ``REDIS_URL`` is set), ingest workers,
+the segment aggregator and the dashboard; restart any that die; stop all on Ctrl-C.
+
+This is what ``make run`` calls. In production run the same pieces under your process
+manager instead (see README, "Scaling out").
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bus.embedded import EmbeddedRedis, start_embedded_redis
+from config.settings import ConfigError, load_config, resolve_path
+
+log = logging.getLogger("launch")
+
+
+@dataclass
+class Child:
+    """A supervised child process, restarted with exponential backoff when it dies."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    backoff_s: float = 1.0
+    started_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, env=self.env)
+        self.started_at = time.monotonic()
+        log.info("started %s (pid %d)", self.name, self.proc.pid)
+
+    def poll(self, now: float) -> None:
+        if self.proc is None:
+            if now >= self.next_start:
+                self.start()
+            return
+        rc = self.proc.poll()
+        if rc is None:
+            if now - self.started_at > 60:
+                self.backoff_s = 1.0  # ran fine for a minute: reset the backoff
+            return
+        self.restarts += 1
+        log.error("%s exited with code %s; restarting in %.0f s", self.name, rc, self.backoff_s)
+        self.proc = None
+        self.next_start = now + self.backoff_s
+        self.backoff_s = min(self.backoff_s * 2, 30.0)
+
+    def terminate(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0f s; killing", self.name, timeout)
+            self.proc.kill()
+            self.proc.wait()
+
+
+def split_cameras(camera_ids: Sequence[str], workers: int) -> list[list[str]]:
+    """Spread cameras round-robin over ``workers`` groups (empty groups dropped)."""
+    groups: list[list[str]] = [[] for _ in range(max(1, workers))]
+    for i, cam in enumerate(camera_ids):
+        groups[i % len(groups)].append(cam)
+    return [g for g in groups if g]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m ingest.launch", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", help="YAML config (default: $SAFECITY_CONFIG or config/default.yaml)")
+    ap.add_argument("--workers", type=int, default=1, help="ingest worker processes to spread cameras over")
+    ap.add_argument("--no-dashboard", action="store_true", help="run Redis, workers and aggregator only")
+    ap.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+
+    env = dict(os.environ)
+    if args.config:
+        env["SAFECITY_CONFIG"] = os.path.abspath(args.config)
+    embedded: EmbeddedRedis | None = None
+    url = cfg.redis.url or env.get("REDIS_URL")
+    if not url:
+        embedded = start_embedded_redis(resolve_path(cfg.redis.data_dir))
+        url = embedded.url
+        log.info("embedded redis-server at %s (data in %s)", url, resolve_path(cfg.redis.data_dir))
+    env["REDIS_URL"] = url
+    py = sys.executable
+    common = ["--redis-url", url]
+    children = [
+        Child(f"worker-{i + 1}", [py, "-m", "ingest.worker", *common, *sum((["--camera", c] for c in grp), [])], env)
+        for i, grp in enumerate(split_cameras([c.id for c in cfg.cameras if c.enabled], args.workers))
+    ]
+    children.append(Child("aggregator", [py, "-m", "ingest.aggregate", *common], env))
+    if not args.no_dashboard:
+        children.append(Child("dashboard", [py, "-m", "dashboard"], env))
+
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    if not args.no_dashboard:
+        log.info("control room: http://%s:%d", cfg.dashboard.host, cfg.dashboard.port)
+    try:
+        while not stopping:
+            now = time.monotonic()
+            for ch in children:
+                ch.poll(now)
+            time.sleep(0.5)
+    finally:
+        log.info("stopping %d process(es)", len(children))
+        for ch in children:
+            ch.terminate()
+        for ch in children:
+            ch.wait(10.0)
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
