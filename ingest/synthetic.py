@@ -766,7 +766,10 @@ class SyntheticSource:
         image, truth = self.scene.step()
         self.last_truth = truth
         self._truths.append(truth)
-        return Frame(self.camera_id, truth.frame_index, truth.ts_ms, image)
+        # A live camera stamps frames with the wall clock when they are captured; in batch
+        # mode the scene clock is the capture clock (so speeds and dwell times stay exact).
+        ts = self._wall_ms() if self.is_live else truth.ts_ms
+        return Frame(self.camera_id, truth.frame_index, ts, image)
 
     def truth(self, frame_index: int) -> SceneTruth | None:
         """Truth of a recent frame by index (None when too old or not produced yet). Thread-safe for readers."""

@@ -409,7 +409,7 @@ def test_synthetic_source_paces_realtime_and_ends_after_duration() -> None:
     src = SyntheticSource(
         "cam-x",
         cfg(realtime=True, fps=10.0, duration_s=1.0),
-        wall_ms=lambda: 5_000,
+        wall_ms=lambda: 5_000 + round((clock.t - 100.0) * 1000),  # wall clock moves with the fake clock
         monotonic=clock.monotonic,
         sleep=clock.sleep,
     )
@@ -421,6 +421,7 @@ def test_synthetic_source_paces_realtime_and_ends_after_duration() -> None:
         while True:
             frames.append(src.read())
     assert [f.index for f in frames] == list(range(10))
+    # live frames carry the wall-clock capture time: frame k is released at open + k / fps
     assert [f.ts_ms for f in frames] == [5_000 + 100 * k for k in range(10)]
     assert clock.t == pytest.approx(100.0 + 0.9)  # frame k released at open + k / fps
     assert src.last_truth is not None and src.last_truth.frame_index == 9
