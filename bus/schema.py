@@ -37,7 +37,21 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from core.types import CameraStatus, DensityReport, Incident, LineCrossing, PlateRead, SegmentDensity
+from core.types import (
+    CameraStatus,
+    DensityReport,
+    ETicket,
+    Incident,
+    IncidentUpdate,
+    LineCrossing,
+    PlateRead,
+    SegmentDensity,
+    SignalState,
+    TicketUpdate,
+    TrafficUpdate,
+    Violation,
+    WardenAlert,
+)
 
 SCHEMA_VERSION = 1
 """Version written into every message (``v``)."""
@@ -409,3 +423,10 @@ register(SegmentDensity, "traffic.segment", id_fields=("segment_id", "ts_ms"), k
 register(CameraStatus, "camera.status", id_fields=("camera_id", "worker_id", "state", "ts_ms"))
 register(PlateRead, "plate.read", id_fields=("camera_id", "track_id", "ts_ms", "text"))
 register(Incident, "incident.raised", id_fields=("incident_id",))
+register(Violation, "violation.detected", id_fields=("violation_id",))
+register(ETicket, "ticket.issued", id_fields=("ticket_id",))
+register(TicketUpdate, "ticket.updated", id_fields=("ticket_id", "to_state", "ts_ms"))
+register(IncidentUpdate, "incident.updated", id_fields=("incident_id", "action", "actor", "ts_ms"), key_field=None)
+register(WardenAlert, "alert.warden", id_fields=("alert_id", "escalated"), key_field="segment_id")
+register(SignalState, "signal.state", id_fields=("signal_id", "phase", "ts_ms"), key_field="signal_id")
+register(TrafficUpdate, "traffic.update", id_fields=("update_id", "ts_ms"), key_field="segment_id")

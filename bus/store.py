@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import redis
 
+from bus.embedded import is_cluster
 from bus.schema import SchemaError, dumps, loads
 from bus.streams import notification_text
 from core.types import CameraStatus, DensityReport, SegmentDensity
@@ -64,6 +65,7 @@ class LiveStore:
         self.notify = notify
         self.frame_ttl_s = frame_ttl_s
         self.malformed: dict[str, int] = {}
+        self._cluster = is_cluster(client)
 
     def ping(self) -> bool:
         """True when Redis answers; False (never raises) when it is down or unreachable."""
@@ -87,9 +89,7 @@ class LiveStore:
         pipe.hset(key, mapping={"jpeg": bytes(jpeg), "ts_ms": str(int(ts_ms))})
         if self.frame_ttl_s is not None:
             pipe.pexpire(key, max(1, int(self.frame_ttl_s * 1000)))
-        if self.notify:
-            pipe.publish(LIVE_CHANNEL, notification_text({"kind": "frame", "id": camera_id, "ts_ms": int(ts_ms)}))
-        pipe.execute()
+        self._notify(pipe, {"kind": "frame", "id": camera_id, "ts_ms": int(ts_ms)})
 
     def get_frame(self, camera_id: str) -> tuple[bytes, int] | None:
         """``(jpeg, ts_ms)`` of a camera's latest frame, or None."""
@@ -121,9 +121,18 @@ class LiveStore:
         value = dumps(obj)
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(key, member, value)
-        if self.notify:
-            pipe.publish(LIVE_CHANNEL, notification_text({"kind": kind, "id": member, "ts_ms": int(ts_ms)}))
-        pipe.execute()
+        self._notify(pipe, {"kind": kind, "id": member, "ts_ms": int(ts_ms)})
+
+    def _notify(self, pipe: Any, hint: dict[str, Any]) -> None:
+        """Execute ``pipe`` with the change hint; on Redis Cluster (no PUBLISH in pipelines) publish after it."""
+        if not self.notify:
+            pipe.execute()
+        elif self._cluster:
+            pipe.execute()
+            self.client.publish(LIVE_CHANNEL, notification_text(hint))
+        else:
+            pipe.publish(LIVE_CHANNEL, notification_text(hint))
+            pipe.execute()
 
     def _get_one(self, key: str, member: str, cls: type[T]) -> T | None:
         raw: Any = self.client.hget(key, member)
@@ -186,7 +195,7 @@ class LiveStore:
 
     def remove_camera(self, camera_id: str) -> None:
         """Forget a camera's frame, status and density (e.g. removed from the config)."""
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self.client.pipeline(transaction=not self._cluster)  # three keys: three slots on a Cluster
         pipe.delete(FRAME_KEY + camera_id)
         pipe.hdel(STATUS_KEY, camera_id)
         pipe.hdel(DENSITY_KEY, camera_id)

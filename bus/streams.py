@@ -40,6 +40,7 @@ from typing import Any
 
 import redis
 
+from bus.embedded import is_cluster
 from bus.schema import Envelope, SchemaError, decode, encode, stream_of
 
 log = logging.getLogger(__name__)
@@ -389,9 +390,9 @@ class EventBus:
         return msgs
 
     def _dead_letter(self, group: str, consumer: str, dead: Sequence[tuple[str, str, Mapping[Any, Any], str]]) -> None:
-        """Copy bad entries to ``<stream>.dead`` and ack them, atomically per batch."""
+        """Copy bad entries to ``<stream>.dead`` and ack them, atomically per batch (one round trip on a Cluster)."""
         now = str(int(time.time() * 1000))
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self.client.pipeline(transaction=not is_cluster(self.client))  # two streams: two slots on a Cluster
         for stream, msg_id, fields, reason in dead:
             body: dict[Any, Any] = dict(fields)
             body.update(

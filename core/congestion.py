@@ -8,6 +8,7 @@ This keeps a segment from flapping between two levels at a boundary.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from core.types import CongestionLevel
@@ -27,6 +28,9 @@ class LevelThresholds:
         min_dwell_s: How long a new level must persist before it is reported.
         slow_fraction: Mean speed below this fraction of the limit raises the level one step
             (a slow crawl with modest occupancy is still heavy traffic).
+        smooth_s: Occupancy and speed are averaged over this trailing window (frame time)
+            before the level is decided, so detector noise does not keep resetting the dwell
+            (0 = use each measurement as it is).
     """
 
     moderate: float = 0.15
@@ -35,6 +39,7 @@ class LevelThresholds:
     hysteresis: float = 0.05
     min_dwell_s: float = 10.0
     slow_fraction: float = 0.35
+    smooth_s: float = 0.0
 
     def start_of(self, level: CongestionLevel) -> float:
         return {
@@ -74,6 +79,17 @@ class CongestionTracker:
         self.level = CongestionLevel.UNKNOWN
         self._candidate: CongestionLevel | None = None
         self._candidate_since_ms = 0
+        self._recent: deque[tuple[int, float, float | None]] = deque()
+
+    def _smoothed(self, occupancy: float, ts_ms: int, mean_speed_kmh: float | None) -> tuple[float, float | None]:
+        if self.t.smooth_s <= 0:
+            return occupancy, mean_speed_kmh
+        self._recent.append((ts_ms, occupancy, mean_speed_kmh))
+        while self._recent and self._recent[0][0] < ts_ms - self.t.smooth_s * 1000:
+            self._recent.popleft()
+        occ = sum(o for _, o, _ in self._recent) / len(self._recent)
+        speeds = [v for _, _, v in self._recent if v is not None]
+        return occ, (sum(speeds) / len(speeds) if speeds else None)
 
     def _target(self, occupancy: float, mean_speed_kmh: float | None) -> CongestionLevel:
         cur = self.level
@@ -103,7 +119,8 @@ class CongestionTracker:
             ts_ms: Measurement time (frame time), ms.
             mean_speed_kmh: Mean vehicle speed, if known.
         """
-        target = self._target(max(0.0, min(1.0, occupancy)), mean_speed_kmh)
+        occupancy, mean_speed_kmh = self._smoothed(max(0.0, min(1.0, occupancy)), ts_ms, mean_speed_kmh)
+        target = self._target(occupancy, mean_speed_kmh)
         if self.level is CongestionLevel.UNKNOWN:
             self.level = target
             self._candidate = None

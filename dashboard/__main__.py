@@ -1,5 +1,9 @@
 """``python -m dashboard``: serve the control room (default http://127.0.0.1:8050/).
 
+The pages get live pushes from ``python -m dashboard.live`` (run it too; ``make run``
+starts both). Users, sessions and traffic updates are in the archive database
+(``archive.url``, ``$ARCHIVE_URL``, else ``var/archive.db``).
+
 Redis: ``redis.url`` from the config, else ``$REDIS_URL`` (the system launcher sets it),
 else a server already running on ``redis.data_dir``, else an embedded redis-server started
 here and stopped on exit - so ``python -m dashboard`` alone still works. When Redis is
@@ -35,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--config", help="YAML config (default: $SAFECITY_CONFIG or config/default.yaml)")
     ap.add_argument("--host", help="address to listen on (default: dashboard.host, 127.0.0.1)")
     ap.add_argument("--port", type=int, help="TCP port (default: dashboard.port, 8050)")
+    ap.add_argument(
+        "--live-port", type=int, help="port of the websocket server the pages use (default: dashboard.live.port)"
+    )
     ap.add_argument("--debug", action="store_true", help="Dash debug mode (dev tools, reloader off)")
     ap.add_argument("--access-log", action="store_true", help="log every HTTP request (the page polls each second)")
     ap.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
@@ -47,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 2
+    if args.live_port is not None:
+        live = cfg.dashboard.live.model_copy(update={"port": args.live_port})
+        cfg = cfg.model_copy(update={"dashboard": cfg.dashboard.model_copy(update={"live": live})})
     host = args.host or cfg.dashboard.host
     port = args.port if args.port is not None else cfg.dashboard.port
     if not 1 <= port <= 65535:

@@ -1,8 +1,8 @@
-"""Build the control-room Dash app (multi-page, offline-first).
+"""Build the control-room Dash app (multi-page, offline-first, with logins and roles).
 
 :func:`create_app` takes the configuration and a Redis client and returns the Dash app;
-its Flask server (``app.server``) also carries the JSON/MJPEG routes of
-:mod:`dashboard.routes`. Everything the browser loads is served by this server: Dash's and
+its Flask server (``app.server``) also carries the JSON/MJPEG/metrics routes of
+:mod:`dashboard.routes` and the login, role and CSRF checks of :mod:`dashboard.auth`. Everything the browser loads is served by this server: Dash's and
 dash-leaflet's own JavaScript (``serve_locally``), Bootstrap from ``dashboard/assets``, and
 the roads from a local GeoJSON file; no CDN, no tile server unless ``dashboard.map.tile_url``
 is set.
@@ -20,7 +20,11 @@ from bus.embedded import EmbeddedRedis, connect
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, resolve_path
-from dashboard import context, routes
+from dashboard import auth, context, routes
+from dashboard.archive_link import open_archive
+from dashboard.db import DashboardDB, database_url
+from dashboard.frames import FrameHub
+from dashboard.users import UserDirectory
 
 if TYPE_CHECKING:  # only bus/ uses redis at run time
     from redis import Redis
@@ -57,7 +61,7 @@ def connect_redis(cfg: AppConfig, allow_embedded: bool = True) -> tuple[Redis, E
     return client, server
 
 
-def create_app(cfg: AppConfig, client: Redis) -> dash.Dash:
+def create_app(cfg: AppConfig, client: Redis, db_url: str | None = None) -> dash.Dash:
     """Create the Dash app.
 
     Only one app per process: Dash pages register their callbacks globally.
@@ -65,6 +69,8 @@ def create_app(cfg: AppConfig, client: Redis) -> dash.Dash:
     Args:
         cfg: Validated configuration.
         client: Redis client (connections are made lazily; Redis may be down at start).
+        db_url: SQL database of users, sessions and traffic updates (default: the
+            archive database, :func:`dashboard.db.database_url`).
 
     Returns:
         The app; serve ``app.server`` (a Flask WSGI app) or call ``app.run``.
@@ -80,17 +86,30 @@ def create_app(cfg: AppConfig, client: Redis) -> dash.Dash:
         title=f"Safe City {cfg.city} - control room",
         update_title="",
         suppress_callback_exceptions=True,
+        csrf_token_name=auth.CSRF_COOKIE,  # Dash sends this cookie back as the X-CSRF-Token header
+        csrf_header_name=auth.CSRF_HEADER,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.scripts.config.serve_locally = True
     app.css.config.serve_locally = True
+    db = DashboardDB(db_url or database_url(cfg))
+    users = UserDirectory(cfg, db)
+    store = LiveStore(client)
     context.install(
         app.server,
         context.DashboardContext(
             cfg=cfg,
-            store=LiveStore(client),
+            store=store,
             bus=EventBus(client, maxlen=cfg.redis.stream_maxlen),
             roads_geojson=resolve_path(cfg.dashboard.map.roads_geojson),
+            db=db,
+            users=users,
+            frames=FrameHub(store, poll_hz=min(30.0, 2.0 * cfg.worker.frame_publish_fps)),
+            archive=open_archive(cfg, db_url),
         ),
+    )
+    auth.install(
+        app.server, users, cfg.dashboard.secure_cookies, cfg.dashboard.session_ttl_s, cfg.dashboard.map.tile_url
     )
     routes.register(app.server)
     app.layout = dash.html.Div([dash.page_container], className="container-fluid p-0")

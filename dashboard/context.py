@@ -1,4 +1,4 @@
-"""The per-process handles a request needs: configuration, LiveStore and EventBus.
+"""The per-process handles a request needs: configuration, Redis, SQL, users, frames.
 
 They are created once when the server starts (:func:`dashboard.app.create_app`), are never
 mutated afterwards, and are attached to the Flask app so callbacks and routes find them
@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import flask
 
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig
+
+if TYPE_CHECKING:
+    from dashboard.db import DashboardDB
+    from dashboard.frames import FrameHub
+    from dashboard.users import UserDirectory
 
 EXTENSION_KEY = "safecity"
 
@@ -28,12 +34,21 @@ class DashboardContext:
         store: Live state (camera statuses, densities, segments, latest frames).
         bus: Event streams (recent crossings and status changes).
         roads_geojson: The map's road GeoJSON file.
+        db: The dashboard's SQL tables (users, sessions, traffic updates).
+        users: Users and login sessions.
+        frames: MJPEG fan-out of this process.
+        archive: The incidents/tickets archive (``archive.Archive``), or None when
+            that package is not installed.
     """
 
     cfg: AppConfig
     store: LiveStore
     bus: EventBus
     roads_geojson: Path
+    db: DashboardDB
+    users: UserDirectory
+    frames: FrameHub
+    archive: Any = None
 
 
 def install(server: flask.Flask, ctx: DashboardContext) -> None:

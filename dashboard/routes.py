@@ -1,13 +1,22 @@
-"""Flask routes on the Dash server: health, public traffic API, camera frames and MJPEG.
+"""Flask routes on the Dash server: health, metrics, public API, camera frames, MJPEG, evidence.
+
+Public (no login):
 
 * ``GET /healthz`` - JSON health; 200 only when Redis answers and at least one enabled
   camera is online with a heartbeat younger than 5 s, else 503.
+* ``GET /metrics`` - Prometheus text (:mod:`dashboard.metrics`).
 * ``GET /api/v1/traffic[?segment=<id>]`` - per-segment congestion (no plates, nothing
   personal), ISO-8601 UTC times.
+* ``GET /api/v1/updates`` - published traffic updates (English and Urdu texts).
+
+Operators and admins (:mod:`dashboard.auth` answers 401/403 first):
+
 * ``GET /camera/<id>/latest.jpg`` - the latest annotated JPEG stored by the worker.
-* ``GET /camera/<id>/stream.mjpg[?fps=<1-30>&max_frames=<n>]`` - the same key relayed as
-  ``multipart/x-mixed-replace``: frames are encoded once by the worker, whatever the
-  number of viewers; each viewer only reads the one Redis key.
+* ``GET /camera/<id>/stream.mjpg[?fps=<0.1-30>&max_frames=<n>]`` - the same key relayed
+  as ``multipart/x-mixed-replace``: frames are encoded once by the worker, and each
+  server process reads each frame once whatever the number of viewers
+  (:class:`dashboard.frames.FrameHub`).
+* ``GET /evidence/<sha256>`` - an evidence file (frame or plate crop) from the archive.
 
 Errors on these paths are JSON ``{"error": <reason>, "status": <code>}``.
 """
@@ -16,13 +25,12 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections.abc import Iterator
 
 import flask
 from werkzeug.exceptions import HTTPException
 
-from bus.store import LiveStore
+from dashboard import api_sos, api_tickets, metrics
+from dashboard import updates as updates_mod
 from dashboard.context import current
 from dashboard.data import (
     health_document,
@@ -33,17 +41,19 @@ from dashboard.data import (
     redis_ok,
     traffic_document,
 )
+from dashboard.feeds import update_public
+from dashboard.frames import MJPEG_BOUNDARY
 
 log = logging.getLogger("dashboard.routes")
 
 bp = flask.Blueprint("safecity_api", __name__)
 
 CAMERA_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-MJPEG_BOUNDARY = "frame"
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: Resend the current frame at least this often so a viewer that left is noticed.
 MJPEG_KEEPALIVE_S = 2.0
 MAX_MJPEG_FPS = 30.0
-JSON_PREFIXES = ("/api/", "/camera/", "/healthz")
+JSON_PREFIXES = ("/api/", "/camera/", "/healthz", "/evidence/")
 
 
 def json_error(status: int, reason: str) -> flask.Response:
@@ -92,6 +102,29 @@ def traffic() -> flask.Response:
         body["error"] = "Redis unreachable: levels unknown"
     resp = flask.jsonify(body)
     resp.status_code = 200 if ok else 503
+    return _no_store(resp)
+
+
+@bp.get("/api/v1/updates")
+def public_updates() -> flask.Response:
+    ctx = current()
+    unknown = sorted(set(flask.request.args))
+    if unknown:
+        return json_error(400, f"unknown query parameter(s): {', '.join(unknown)}")
+    try:
+        ups = updates_mod.list_updates(ctx.db, published_only=True)
+    except Exception as e:  # noqa: BLE001 - database down
+        log.warning("updates: %s", e)
+        return json_error(503, "updates unavailable (database unreachable)")
+    resp = flask.jsonify({"updates": [update_public(ctx.cfg, u) for u in ups], "generated": iso_utc(now_ms())})
+    return _no_store(resp)
+
+
+@bp.get("/metrics")
+def prometheus_metrics() -> flask.Response:
+    ctx = current()
+    body, content_type = metrics.render(ctx)
+    resp = flask.Response(body, content_type=content_type)
     return _no_store(resp)
 
 
@@ -146,51 +179,6 @@ def _positive(name: str, cast: type[float] | type[int], lo: float, hi: float) ->
     return value
 
 
-def mjpeg_part(jpeg: bytes, ts_ms: int) -> bytes:
-    """One part of a ``multipart/x-mixed-replace`` stream."""
-    head = (
-        f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
-        f"X-Frame-Timestamp-Ms: {ts_ms}\r\n\r\n"
-    ).encode("ascii")
-    return head + jpeg + b"\r\n"
-
-
-def mjpeg_frames(
-    store: LiveStore,
-    camera_id: str,
-    fps: float,
-    max_frames: int | None = None,
-    keepalive_s: float = MJPEG_KEEPALIVE_S,
-) -> Iterator[bytes]:
-    """Relay the camera's latest-frame key as MJPEG parts.
-
-    Polls the frame's timestamp ``fps`` times a second and fetches the JPEG only when it
-    changed; the same frame is sent again every ``keepalive_s`` (a write is how a closed
-    connection is noticed). Ends after ``max_frames`` parts, or when Redis stops answering.
-    """
-    period = 1.0 / fps
-    last: tuple[bytes, int] | None = None  # newest frame fetched
-    sent_ts: int | None = None  # timestamp of the frame sent last
-    last_sent = 0.0
-    sent = 0
-    while max_frames is None or sent < max_frames:
-        try:
-            ts = store.frame_ts(camera_id)
-            if ts is not None and (last is None or ts != last[1]):
-                last = store.get_frame(camera_id)
-        except Exception as e:  # noqa: BLE001 - end the stream; the client reconnects
-            log.info("mjpeg %s: ending, Redis error: %s", camera_id, e)
-            return
-        t = time.monotonic()
-        if last is not None and (last[1] != sent_ts or t - last_sent >= keepalive_s):
-            sent_ts, last_sent = last[1], t
-            sent += 1
-            yield mjpeg_part(*last)
-            if max_frames is not None and sent >= max_frames:
-                return
-        time.sleep(period)
-
-
 @bp.get("/camera/<camera_id>/stream.mjpg")
 def stream_mjpg(camera_id: str) -> flask.Response:
     bad = _check_camera(camera_id)
@@ -208,7 +196,7 @@ def stream_mjpg(camera_id: str) -> flask.Response:
     if not redis_ok(ctx.store):
         return json_error(503, "Redis unreachable")
     rate = float(fps) if fps is not None else min(MAX_MJPEG_FPS, 2.0 * ctx.cfg.worker.frame_publish_fps)
-    frames = mjpeg_frames(ctx.store, camera_id, rate, int(max_frames) if max_frames is not None else None)
+    frames = ctx.frames.stream(camera_id, rate, int(max_frames) if max_frames is not None else None, MJPEG_KEEPALIVE_S)
     resp = flask.Response(frames, mimetype=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}")
     resp.headers["X-Accel-Buffering"] = "no"  # let a reverse proxy pass parts through at once
     return _no_store(resp)
@@ -222,6 +210,25 @@ def camera_unknown(camera_id: str, rest: str) -> flask.Response:
     return json_error(404, f"unknown camera resource {rest!r}; use latest.jpg or stream.mjpg")
 
 
+@bp.get("/evidence/<sha256>")
+def evidence(sha256: str) -> flask.Response:
+    if not SHA256.match(sha256):
+        return json_error(400, "malformed evidence id: 64 lowercase hex digits (SHA-256)")
+    archive = current().archive
+    if archive is None:
+        return json_error(503, "the archive is not installed")
+    try:
+        path = archive.evidence_path(sha256)
+    except Exception as e:  # noqa: BLE001 - database/file system trouble
+        log.warning("evidence %s: %s", sha256[:12], e)
+        return json_error(503, "archive unavailable")
+    if path is None:
+        return json_error(404, f"no evidence {sha256[:12]}...")
+    resp = flask.send_file(path, mimetype="image/jpeg", max_age=0, etag=sha256)
+    resp.headers["Cache-Control"] = "private, max-age=86400, immutable"  # content-addressed
+    return resp
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -232,6 +239,8 @@ def _wants_json(path: str) -> bool:
 def register(server: flask.Flask) -> None:
     """Add the routes and JSON error handling for them to a Flask app."""
     server.register_blueprint(bp)
+    server.register_blueprint(api_sos.bp)
+    server.register_blueprint(api_tickets.bp)
 
     @server.errorhandler(HTTPException)
     def _http_error(e: HTTPException) -> flask.Response | HTTPException:

@@ -7,6 +7,8 @@ live ``segments`` state) whenever one of its cameras reports. Levels come from
 :class:`core.congestion.CongestionTracker` (hysteresis + dwell). Messages are
 acknowledged only after the segment state is written. Cameras silent for
 ``stale_s`` drop out of their segment; a segment with none left is ``unknown``.
+When a segment's level reaches heavy or jammed, a congestion :class:`core.types.Incident`
+goes on ``incident.raised`` (one per spell; the incidents service alerts its wardens).
 
 Run exactly one aggregator per deployment (its level state is in memory; a
 restarted one re-derives it from the next reports, possibly after a short dwell).
@@ -15,6 +17,7 @@ restarted one re-derives it from the next reports, possibly after a short dwell)
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import signal
 import sys
@@ -22,11 +25,12 @@ import threading
 from collections.abc import Sequence
 
 from bus.embedded import connect
+from bus.rulestate import RuleStateStore
 from bus.store import LiveStore
 from bus.streams import EventBus, Message
 from config.settings import AppConfig, ConfigError, SegmentConfig, load_config, resolve_path
 from core.congestion import CongestionTracker, LevelThresholds
-from core.types import CongestionLevel, DensityReport, SegmentDensity
+from core.types import CongestionLevel, DensityReport, Incident, IncidentKind, Priority, SegmentDensity
 
 log = logging.getLogger("ingest.aggregate")
 
@@ -37,15 +41,22 @@ DENSITY_STREAM = "traffic.density"
 def thresholds_of(seg: SegmentConfig) -> LevelThresholds:
     c = seg.congestion
     return LevelThresholds(
-        moderate=c.moderate, heavy=c.heavy, jammed=c.jammed, hysteresis=c.hysteresis, min_dwell_s=c.min_dwell_s
+        moderate=c.moderate,
+        heavy=c.heavy,
+        jammed=c.jammed,
+        hysteresis=c.hysteresis,
+        min_dwell_s=c.min_dwell_s,
+        smooth_s=c.smooth_s,
     )
 
 
 class SegmentAggregator:
     """Pure-ish state machine: feed density reports, get segment states back."""
 
-    def __init__(self, cfg: AppConfig, stale_s: float = 10.0) -> None:
+    def __init__(self, cfg: AppConfig, stale_s: float = 10.0, episodes: RuleStateStore | None = None) -> None:
         self.cfg = cfg
+        self.episodes = episodes
+        self._episode_start: dict[str, int] = {}
         self.stale_ms = int(stale_s * 1000)
         self.latest: dict[str, DensityReport] = {}
         self.trackers = {s.id: CongestionTracker(thresholds_of(s), s.speed_limit_kmh) for s in cfg.segments}
@@ -61,6 +72,10 @@ class SegmentAggregator:
             return None  # an older report arriving late (replay) must not roll state back
         self.latest[rep.camera_id] = rep
         return self.segment_state(rep.segment_id, rep.ts_ms)
+
+    def congestion_incident(self, seg: SegmentDensity) -> Incident | None:
+        """See :func:`_congestion_incident`."""
+        return _congestion_incident(self, seg)
 
     def segment_state(self, segment_id: str, ts_ms: int) -> SegmentDensity:
         fresh = [
@@ -85,17 +100,59 @@ class SegmentAggregator:
         )
 
 
+HEAVY_LEVELS = (CongestionLevel.HEAVY, CongestionLevel.JAMMED)
+
+
+def _congestion_incident(agg: SegmentAggregator, seg: SegmentDensity) -> Incident | None:
+    """A congestion incident when a segment enters heavy/jammed: one per spell (idempotent id).
+
+    The spell starts when the (debounced) level first reaches heavy or jammed and ends
+    when it is back to free or moderate; its start time is kept in Redis when the
+    aggregator has an episode store, so a restarted aggregator keeps the same incident.
+    """
+    sid = seg.segment_id
+    if seg.level in (CongestionLevel.FREE, CongestionLevel.MODERATE):
+        if agg._episode_start.pop(sid, None) is not None and agg.episodes is not None:
+            agg.episodes.clear_episode(sid)
+        return None
+    if seg.level not in HEAVY_LEVELS or sid in agg._episode_start:
+        return None
+    start = agg.episodes.episode(sid) if agg.episodes is not None else None
+    if start is None:
+        start = seg.ts_ms
+        if agg.episodes is not None:
+            agg.episodes.set_episode(sid, start)
+    agg._episode_start[sid] = start
+    cfg_seg = agg.cfg.segment(sid)
+    mid = cfg_seg.path[len(cfg_seg.path) // 2]
+    speed = f", mean speed {seg.mean_speed_kmh:.0f} km/h" if seg.mean_speed_kmh is not None else ""
+    return Incident(
+        incident_id=hashlib.sha1(f"congestion|{sid}|{start}".encode()).hexdigest(),
+        kind=IncidentKind.CONGESTION,
+        priority=Priority.HIGH if seg.level is CongestionLevel.JAMMED else Priority.MEDIUM,
+        ts_ms=start,
+        segment_id=sid,
+        location=(float(mid[0]), float(mid[1])),
+        summary=f"{cfg_seg.name}: {seg.level.value} traffic (occupancy {seg.occupancy:.0%}{speed})",
+        details=(("level", seg.level.value), ("occupancy", f"{seg.occupancy:.3f}"), ("cameras", ",".join(seg.cameras))),
+    )
+
+
 def handle(agg: SegmentAggregator, bus: EventBus, store: LiveStore, messages: Sequence[Message]) -> int:
-    """Apply a batch, write segment states, then ack. Returns the number applied."""
+    """Apply a batch, write segment states (and congestion incidents), then ack. Returns the number applied."""
     out: dict[str, SegmentDensity] = {}
+    incidents: list[Incident] = []
     for m in messages:
         obj = m.envelope.obj
         if isinstance(obj, DensityReport):
             seg = agg.add(obj)
             if seg is not None:
                 out[seg.segment_id] = seg
-    if out:
-        bus.publish_many(list(out.values()))
+                inc = agg.congestion_incident(seg)
+                if inc is not None:
+                    incidents.append(inc)
+    if out or incidents:
+        bus.publish_many([*out.values(), *incidents])
         for seg in out.values():
             store.put_segment(seg)
     bus.ack(GROUP, messages)
@@ -103,7 +160,7 @@ def handle(agg: SegmentAggregator, bus: EventBus, store: LiveStore, messages: Se
 
 
 def run(cfg: AppConfig, bus: EventBus, store: LiveStore, stop: threading.Event, consumer: str = "agg-1") -> None:
-    agg = SegmentAggregator(cfg)
+    agg = SegmentAggregator(cfg, episodes=RuleStateStore(bus.client))
     bus.ensure_group(DENSITY_STREAM, GROUP, start="$")
     while not stop.is_set():
         try:

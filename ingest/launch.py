@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -106,13 +107,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     env["REDIS_URL"] = url
     py = sys.executable
     common = ["--redis-url", url]
+    # Every worker is given every camera: they share them through Redis leases (bus/leases.py),
+    # so a worker that dies has its cameras taken over by the others until it is restarted.
+    # Stable ids: a restarted worker resumes its own cameras and spool at once.
+    host = socket.gethostname()
     children = [
-        Child(f"worker-{i + 1}", [py, "-m", "ingest.worker", *common, *sum((["--camera", c] for c in grp), [])], env)
-        for i, grp in enumerate(split_cameras([c.id for c in cfg.cameras if c.enabled], args.workers))
+        Child(f"worker-{i + 1}", [py, "-m", "ingest.worker", *common, "--worker-id", f"{host}-w{i + 1}"], env)
+        for i in range(max(1, args.workers))
     ]
     children.append(Child("aggregator", [py, "-m", "ingest.aggregate", *common], env))
+    children.append(Child("ticketing", [py, "-m", "services.ticketing", *common], env))
+    children.append(Child("incidents", [py, "-m", "services.incidents", *common], env))
     if not args.no_dashboard:
         children.append(Child("dashboard", [py, "-m", "dashboard"], env))
+        children.append(Child("live", [py, "-m", "dashboard.live", "--redis-url", url], env))
 
     stopping = False
 

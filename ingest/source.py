@@ -418,6 +418,8 @@ class CaptureStats:
         last_frame_ts_ms: Capture time of the newest frame, or 0.
         error: Why the camera is offline; empty when healthy.
         failures: Failed opens/reads so far (each one is retried after a backoff delay).
+        stalls: Times the watchdog found a live source silent for ``stall_timeout_s`` and reopened it.
+        reconnects_1h: Reconnects during the last hour (connection quality).
     """
 
     state: CameraState
@@ -429,6 +431,8 @@ class CaptureStats:
     last_frame_ts_ms: int
     error: str
     failures: int = 0
+    stalls: int = 0
+    reconnects_1h: int = 0
 
 
 class CameraCapture:
@@ -470,6 +474,8 @@ class CameraCapture:
         self._frames_in = 0
         self._skipped = 0
         self._reconnects = 0
+        self._reconnect_times: deque[float] = deque()
+        self._stalls = 0
         self._failures = 0
         self._last_ts = 0
         self._last_frame_clock: float | None = None
@@ -553,7 +559,14 @@ class CameraCapture:
                 last_frame_ts_ms=self._last_ts,
                 error=self._error,
                 failures=self._failures,
+                stalls=self._stalls,
+                reconnects_1h=self._reconnects_within(now, 3600.0),
             )
+
+    def _reconnects_within(self, now: float, window_s: float) -> int:
+        while self._reconnect_times and self._reconnect_times[0] < now - window_s:
+            self._reconnect_times.popleft()
+        return len(self._reconnect_times)
 
     @property
     def ended(self) -> bool:
@@ -583,6 +596,7 @@ class CameraCapture:
                         self._last_frame_clock = self._clock()
                         if opened_once:
                             self._reconnects += 1
+                            self._reconnect_times.append(self._clock())
                     opened_once = True
                     self._reopen.clear()
                 try:
@@ -670,6 +684,7 @@ class CameraCapture:
                     continue
                 self._state = CameraState.OFFLINE
                 self._error = f"stalled: no frame for {idle:.1f} s"
+                self._stalls += 1
                 self._reopen.set()
             log.warning("%s: %s; reopening", self.source.camera_id, self._error)
 

@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -46,6 +46,7 @@ from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, CameraConfig, ConfigError, WorkerConfig, load_config, resolve_path
 from core.types import CameraState, CameraStatus, DensityReport, Frame, LineCrossing, ZoneDensity
+from ingest.enforce import CameraEnforcer, enforcer_factory
 from ingest.source import CameraCapture, open_source
 from vision.annotate import annotate
 from vision.pipeline import CameraPipeline, FrameResult
@@ -150,6 +151,7 @@ class CameraRunner:
         pipeline: CameraPipeline | None = None,
         on_result: Callable[[Frame, FrameResult], None] | None = None,
         publisher: SpoolPublisher | None = None,
+        enforcer: CameraEnforcer | None = None,
     ) -> None:
         self.camera = camera
         self.cfg = worker
@@ -164,6 +166,7 @@ class CameraRunner:
         )
         self.pipeline = pipeline or CameraPipeline(camera, frame_rate=camera.analysis_fps)
         self.on_result = on_result
+        self.enforcer = enforcer  # speeds, rules, evidence (ingest.enforce)
         self.frames_analysed = 0
         self.frames_sampled_out = 0
         self.publish_errors = 0
@@ -176,6 +179,7 @@ class CameraRunner:
         self._last_density_ts: int | None = None
         self._last_frame_pub = 0.0
         self._last_heartbeat = 0.0
+        self._last_state: CameraState | None = None
         self._analysed_rate = Rate()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"cam-{camera.id}", daemon=True)
@@ -192,11 +196,19 @@ class CameraRunner:
         self._stop.set()
         self._thread.join(timeout)
         self.capture.stop(timeout)
+        if not self._thread.is_alive() and self.enforcer is not None:
+            self._publish(self.enforcer.flush())  # pending violations go out with the evidence they have
         if not self._thread.is_alive() and self._last_analysed_ts is not None:
             self._flush_density(self._last_analysed_ts)
         self._heartbeat(force=True, state_override=CameraState.OFFLINE, error="worker stopped")
         if self._owns_publisher:
             self.publisher.stop(flush_timeout)
+
+    def abort(self, timeout: float = 5.0) -> None:
+        """Stop at once, flushing nothing: what a crash leaves behind (the scenario runner's restart test)."""
+        self._stop.set()
+        self._thread.join(timeout)
+        self.capture.stop(timeout)
 
     @property
     def events_dropped(self) -> int:
@@ -239,6 +251,11 @@ class CameraRunner:
         self._analysed_rate.tick(time.monotonic())
         self._window.add(result.zones)
         self._publish(list(result.crossings))
+        if self.enforcer is not None:
+            try:
+                self._publish(self.enforcer.process(frame, result.tracks))
+            except Exception:  # noqa: BLE001 - enforcement must never stop counting
+                log.exception("camera %s: enforcement failed on frame %d", self.camera.id, frame.index)
         if self._last_density_ts is None:
             self._last_density_ts = frame.ts_ms
         elif frame.ts_ms - self._last_density_ts >= self.cfg.density_interval_s * 1000:
@@ -255,6 +272,8 @@ class CameraRunner:
             return
         self._last_density_ts = ts_ms
         rep = self._window.report(self.camera, ts_ms, self.pipeline)
+        if self.enforcer is not None:
+            rep = replace(rep, mean_speed_kmh=self.enforcer.mean_speed_kmh())
         self._publish([rep])
         if not self._live.open():
             return
@@ -315,9 +334,11 @@ class CameraRunner:
         self, force: bool = False, state_override: CameraState | None = None, error: str | None = None
     ) -> None:
         t = time.monotonic()
-        if not force and t - self._last_heartbeat < self.cfg.heartbeat_s:
-            return
+        state = self.capture.state
+        if not force and t - self._last_heartbeat < self.cfg.heartbeat_s and state == self._last_state:
+            return  # a state change (online <-> offline) is published at once, not at the next beat
         self._last_heartbeat = t
+        self._last_state = state
         if not self._live.open() and not force:
             return
         status = self.status(state_override, error)
@@ -381,6 +402,7 @@ class Worker:
         self.worker_id = worker_id or default_worker_id()
         self.spool_dir = spool_dir
         self.cameras = {c.id: c for c in cams}
+        self._enforcer = enforcer_factory(cfg, bus.client)
         self._runners: dict[str, CameraRunner] = {}
         self._lock = threading.Lock()
         self._adopting: threading.Thread | None = None
@@ -408,7 +430,8 @@ class Worker:
 
     def _runner(self, camera_id: str) -> CameraRunner:
         return CameraRunner(
-            self.cameras[camera_id], self.cfg.worker, self.bus, self.store, self.worker_id, publisher=self.publisher
+            self.cameras[camera_id], self.cfg.worker, self.bus, self.store, self.worker_id, publisher=self.publisher,
+            enforcer=self._enforcer(self.cameras[camera_id]),
         )
 
     def _start_camera(self, camera_id: str) -> None:

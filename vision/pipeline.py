@@ -28,6 +28,8 @@ class FrameResult:
         zones: Per-zone vehicle count and occupancy (vehicles only), in config order.
         counts: Cumulative crossings after this frame, ``("<line_id>:<direction>", n)`` pairs
             (same keys as :meth:`CameraPipeline.counts`), so a drawing of this frame can show them.
+        detector_ran: False when a motion-gated detector skipped this frame (nothing moved):
+            ``detections`` are then the last ones and ``tracks`` are carried over unchanged.
     """
 
     frame_index: int
@@ -37,6 +39,7 @@ class FrameResult:
     crossings: tuple[LineCrossing, ...]
     zones: tuple[ZoneDensity, ...]
     counts: tuple[tuple[str, int], ...] = ()
+    detector_ran: bool = True
 
 
 class CameraPipeline:
@@ -44,6 +47,11 @@ class CameraPipeline:
 
     Line counting and zone occupancy see vehicles only (labels in
     :data:`core.counting.VEHICLE_LABELS`); pedestrians are tracked but not counted.
+
+    With a motion-gated detector (:class:`vision.detector.MotionGatedDetector`), a frame
+    on which the detector did not run (its ``last_ran`` is False: nothing moved) keeps
+    the previous frame's tracks as they were; the tracker is not fed, so it neither
+    loses the tracks nor ages them.
 
     Attributes:
         camera: The camera's config.
@@ -77,6 +85,7 @@ class CameraPipeline:
         self.lines: list[LineCounter] = [LineCounter(ln.id, ln.a, ln.b, forget_after=forget) for ln in camera.lines]
         self.zones: list[ZoneOccupancy] = [ZoneOccupancy(z.id, z.polygon) for z in camera.zones]
         self.frames = 0
+        self._tracks: tuple[Track, ...] | None = None
 
     def process(self, frame: Frame) -> FrameResult:
         """Analyse the next frame of the camera.
@@ -89,7 +98,10 @@ class CameraPipeline:
         """
         self.frames += 1
         detections = tuple(self.detector.detect(frame.image))
-        tracks = tuple(self.tracker.update(detections))
+        ran = bool(getattr(self.detector, "last_ran", True))
+        if ran or self._tracks is None:
+            self._tracks = tuple(self.tracker.update(detections))
+        tracks = self._tracks
         vehicles = [t for t in tracks if t.label in VEHICLE_LABELS]
         crossings: list[LineCrossing] = []
         for counter in self.lines:
@@ -113,6 +125,7 @@ class CameraPipeline:
             crossings=tuple(crossings),
             zones=zones,
             counts=tuple(self.counts().items()),
+            detector_ran=ran,
         )
 
     def counts(self) -> dict[str, int]:

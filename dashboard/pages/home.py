@@ -1,7 +1,9 @@
-"""Control room: congestion map, cameras, live counts, latest frame, recent events.
+"""Operators' live map: congestion, cameras, incidents and SOS reports, live counts, latest frame.
 
-Layout plus two thin callbacks: a refresh on ``dcc.Interval`` (``dashboard.refresh_ms``)
-that reads one :class:`dashboard.data.Snapshot` and renders it, and the camera selection
+Layout plus thin callbacks: a refresh on ``dcc.Interval`` (``dashboard.refresh_ms``)
+that reads one :class:`dashboard.data.Snapshot` and renders it; the incident layer,
+re-read whenever the websocket pushes an incident, an update or an alert (so a new SOS
+appears within a second), with a popup of details per marker; and the camera selection
 by clicking a map marker. No module-level mutable state: the selected camera lives in the
 browser (the ``camera-select`` value).
 """
@@ -12,15 +14,24 @@ from typing import Any
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard import auth
 from dashboard import components as C
+from dashboard import incident_ui as IU
 from dashboard.context import current
 from dashboard.data import clock_utc, read_snapshot
 from dashboard.geo import RoadsFileError, bounds_of, load_roads, map_lines
+from dashboard.incidents import IncidentFilter, read_incidents
+from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
 
 dash.register_page(__name__, path="/", name="Control room", title="Safe City - control room")
+ROLES = auth.OPERATORS
+PREFIX = "op"
+#: Pushed message types that change the incident layer.
+INCIDENT_MESSAGES = frozenset({"incident", "incident_update", "alert"})
+register_live_bridge(PREFIX)
 
 
 def _default_camera() -> str | None:
@@ -31,6 +42,9 @@ def _default_camera() -> str | None:
 
 def layout(**_query: str) -> html.Div:
     """The page, built per request from the configuration."""
+    denied = page_guard(ROLES)
+    if denied is not None:
+        return denied
     ctx = current()
     cfg = ctx.cfg
     selected = _default_camera()
@@ -40,18 +54,13 @@ def layout(**_query: str) -> html.Div:
     except RoadsFileError as e:  # draw the configured segments anyway, and say why roads are missing
         segments, context = map_lines(cfg, [])
         roads_note = str(e)
-    header = html.Nav(
+    header = navbar(
+        "/",
         [
-            html.Span(f"Safe City {cfg.city} - control room", className="navbar-brand mb-0 h1"),
-            html.Div(
-                [
-                    html.Span("connecting...", id="status-badge", className="badge text-bg-secondary me-3"),
-                    html.Span("", id="clock", className="text-light font-monospace small"),
-                ],
-                className="d-flex align-items-center",
-            ),
+            html.Span("connecting...", id="status-badge", className="badge text-bg-secondary me-2"),
+            live_badge(PREFIX),
+            html.Span("", id="clock", className="text-light font-monospace small mx-2"),
         ],
-        className="navbar navbar-dark bg-dark px-3 py-1",
     )
     the_map = dl.Map(
         id="map",
@@ -61,7 +70,7 @@ def layout(**_query: str) -> html.Div:
         boundsOptions={"padding": [12, 12]},
         zoomSnap=0.25,
         trackViewport=False,  # nothing reads the viewport; tracking it without `center` throws in dash-leaflet 1.1
-        children=C.map_layers(cfg, segments, context, selected),
+        children=[*C.map_layers(cfg, segments, context, selected), dl.LayerGroup(id="op-incidents", children=[])],
         className="control-map",
         style={"height": "62vh", "width": "100%"},
         preferCanvas=False,
@@ -107,6 +116,11 @@ def layout(**_query: str) -> html.Div:
     right = html.Div(
         [
             camera_panel,
+            html.H6(
+                ["Open incidents ", html.Span("", id="op-inc-count", className="badge text-bg-danger")],
+                className="mt-2 mb-1",
+            ),
+            html.Ul(id="op-inc-list", className="list-group list-group-flush small incidents"),
             html.H6("Road segments", className="mt-2 mb-1"),
             html.Table(id="segment-table", className="table table-sm mb-0 small"),
             html.H6("Recent events", className="mt-2 mb-1"),
@@ -120,9 +134,43 @@ def layout(**_query: str) -> html.Div:
             html.Div("", id="banner", className="alert alert-danger rounded-0 mb-0 py-2", hidden=True, role="alert"),
             html.Div([left, right], className="row g-0"),
             dcc.Interval(id="refresh", interval=cfg.dashboard.refresh_ms, n_intervals=0),
+            *live_bridge("ops", PREFIX),
+            dcc.Store(id="op-inc-sig"),
         ],
         className="control-room",
     )
+
+
+@callback(
+    Output("op-incidents", "children"),
+    Output("op-inc-list", "children"),
+    Output("op-inc-count", "children"),
+    Output("op-inc-sig", "data"),
+    Input("op-live", "data"),
+    Input("op-tick", "n_intervals"),
+    State("op-inc-sig", "data"),
+)
+def incident_layer(live: dict[str, Any] | None, _tick: int | None, sig: str | None) -> tuple[Any, ...]:
+    """Markers and list of the open incidents; re-read when an incident, update or alert is pushed.
+
+    Left alone when nothing changed, so an open detail popup stays open.
+    """
+    if dash.ctx.triggered_id == "op-live":
+        kinds = {m.get("type") for m in (live or {}).get("messages", [])}
+        if not kinds & INCIDENT_MESSAGES:
+            raise PreventUpdate
+    ctx = current()
+    try:
+        views = read_incidents(
+            ctx.bus, IncidentFilter(states=("open", "acknowledged", "assigned", "escalated")), limit=200
+        )
+    except Exception:  # noqa: BLE001 - Redis down: the banner says so; keep the layer as it is
+        raise PreventUpdate from None
+    new_sig = "|".join(f"{v.id}:{v.state}:{v.assignee}" for v in views)
+    if new_sig == sig:
+        raise PreventUpdate
+    n = len(views)
+    return IU.incident_markers(ctx.cfg, views), IU.incident_list_items(ctx.cfg, views), str(n) if n else "", new_sig
 
 
 @callback(

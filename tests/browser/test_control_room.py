@@ -2,8 +2,9 @@
 
 Runs ``python -m dashboard`` against the real ``redis_server`` while a feeder thread plays
 the part of the workers (heartbeats, densities, segment levels, frames, events) through
-``LiveStore``/``EventBus``. Saves ``docs/img/control-room.png`` (used by the README) and
-fails if the page requests anything that is not on 127.0.0.1.
+``LiveStore``/``EventBus``; the page needs an operator login (demo user ``operator``).
+Saves ``docs/img/control-room.png`` (used by the README) and fails if the page requests
+anything that is not on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class Feeder(threading.Thread):
                     38.0 - 6 * i,
                 )
             )
-            self.store.put_frame(cam.id, camera_frame(cam.id, cam.name, tick), t)
+            self.store.put_frame(cam.id, self.frame(cam.id, cam.name, tick), t)
             self.bus.publish(LineCrossing(cam.id, "l1", 1000 + tick * 10 + i, "car", Direction.FORWARD, t))
         for seg, level in zip(CFG.segments, LEVELS, strict=False):
             self.store.put_segment(
@@ -143,6 +144,10 @@ class Feeder(threading.Thread):
                 )
             )
         self.ticks += 1
+
+    def frame(self, camera_id: str, name: str, tick: int) -> bytes:
+        """The annotated JPEG a worker would store for this camera now."""
+        return camera_frame(camera_id, name, tick)
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -191,10 +196,25 @@ class Recorder:
         page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
 
 
-def _open(browser: Any, url: str) -> tuple[Any, Any, Recorder]:
+def login_page(page: Any, base: str, username: str, password: str) -> None:
+    """Log in through the form (the browser keeps the session cookie)."""
+    page.goto(base + "/login", wait_until="domcontentloaded")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#login-submit")
+    assert "/login" not in page.url, f"login as {username} failed"
+
+
+def _open(
+    browser: Any, url: str, user: tuple[str, str] | None = ("operator", "operator-demo")
+) -> tuple[Any, Any, Recorder]:
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     rec = Recorder(page)
+    if user is not None:
+        base = "/".join(url.split("/")[:3])
+        login_page(page, base, *user)
     page.goto(url, wait_until="domcontentloaded")
     return context, page, rec
 
@@ -211,7 +231,10 @@ def _assert_local_and_clean(rec: Recorder) -> None:
 def test_control_room_shows_map_cameras_frame_and_counts(
     browser: Any, feeder: Feeder, redis_server: str, tmp_path: Path
 ) -> None:
-    with DashboardProcess(redis_url=redis_server, log_path=tmp_path / "dashboard.log") as dash:
+    archive = f"sqlite:///{tmp_path / 'dash.db'}"
+    with DashboardProcess(
+        redis_url=redis_server, log_path=tmp_path / "dashboard.log", archive_url=archive, live=True
+    ) as dash:
         context, page, rec = _open(browser, dash.url + "/")
         try:
             # Road segments from the local GeoJSON, coloured by level once the first refresh lands.
@@ -277,8 +300,9 @@ def test_control_room_shows_map_cameras_frame_and_counts(
 
 def test_control_room_says_degraded_when_redis_is_down(browser: Any, tmp_path: Path) -> None:
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    with DashboardProcess(redis_url=dead, log_path=tmp_path / "dashboard.log") as dash:
-        context, page, rec = _open(browser, dash.url + "/")
+    archive = f"sqlite:///{tmp_path / 'dash.db'}"
+    with DashboardProcess(redis_url=dead, log_path=tmp_path / "dashboard.log", archive_url=archive, live=True) as dash:
+        context, page, rec = _open(browser, dash.url + "/")  # logins are in SQL: they work while Redis is down
         try:
             banner = page.locator("#banner")
             banner.wait_for(state="visible", timeout=30_000)

@@ -1,0 +1,152 @@
+"""SQLAlchemy 2 tables of the incident and e-ticket archive (SQLite by default, PostgreSQL by URL).
+
+The archive has its own metadata (:class:`Base`); the dashboard keeps its ``dash_``
+tables in the same database with separate metadata. Times are UTC epoch milliseconds
+(``BigInteger``); personal data (plates, SOS contact) lives only here and in Redis
+streams, never in public feeds.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Metadata of the archive tables."""
+
+
+class TicketRecord(Base):
+    """One e-ticket (one per violation: ``violation_id`` is unique)."""
+
+    __tablename__ = "tickets"
+
+    ticket_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    violation_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    segment_id: Mapped[str] = mapped_column(String(64), index=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    issued_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    label: Mapped[str] = mapped_column(String(20))
+    plate: Mapped[str | None] = mapped_column(String(16), index=True, nullable=True)
+    plate_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    fine_pkr: Mapped[int] = mapped_column(Integer)
+    speed_kmh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    limit_kmh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    track_id: Mapped[int] = mapped_column(Integer, default=-1)
+    details_json: Mapped[str] = mapped_column(Text, default="[]")
+    evidence_missing: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketTransitionRecord(Base):
+    """A recorded state change of a ticket (``seq`` 0 is the issue)."""
+
+    __tablename__ = "ticket_transitions"
+    __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_ticket_transition_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class EvidenceRecord(Base):
+    """A content-addressed evidence file, stored once whatever the number of tickets using it."""
+
+    __tablename__ = "evidence"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mime: Mapped[str] = mapped_column(String(40), default="image/jpeg")
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(200))
+    created_ts_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class TicketEvidenceRecord(Base):
+    """Which evidence a ticket uses, in order (frames first, then the plate crop)."""
+
+    __tablename__ = "ticket_evidence"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="frame")
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class IncidentRecord(Base):
+    """An incident (congestion, wrong-way, stalled, watch list, SOS ...)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_state_ts", "state", "ts_ms"),)
+
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    priority: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    camera_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    segment_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    track_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    plate: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details_json: Mapped[str] = mapped_column(Text, default="[]")
+    evidence_json: Mapped[str] = mapped_column(Text, default="[]")
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class IncidentActionRecord(Base):
+    """Who did what to an incident, and when."""
+
+    __tablename__ = "incident_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.incident_id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AlertRecord(Base):
+    """A warden alert and what became of it."""
+
+    __tablename__ = "warden_alerts"
+
+    alert_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    segment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    wardens_json: Mapped[str] = mapped_column(Text, default="[]")
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    deadline_ms: Mapped[int] = mapped_column(BigInteger)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    acked_by: Mapped[str] = mapped_column(String(64), default="")
+    acked_ts_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+__all__ = [
+    "AlertRecord",
+    "Base",
+    "EvidenceRecord",
+    "IncidentActionRecord",
+    "IncidentRecord",
+    "TicketEvidenceRecord",
+    "TicketRecord",
+    "TicketTransitionRecord",
+]

@@ -1,0 +1,293 @@
+"""Detector benchmark: our CPU runtime vs stock ultralytics, same weights, same frames, one run.
+
+``python -m bench.detector`` loads frames from ``../shared/data`` (the road images and
+frames spread over the traffic videos), builds our detector (``runtime: auto`` picks
+OpenVINO or onnxruntime and the thread count at start-up, as the worker does) and
+stock ``YOLO(weights).predict(frame, imgsz=..., verbose=False)`` on the same weights,
+runs a few warm-up frames on each (not counted), then times both on every frame,
+alternating which goes first so that load from other processes falls on both alike.
+Both use ultralytics' default thresholds (conf 0.25, IoU 0.7), so they do the same work.
+
+Prints one JSON line::
+
+    {"frames": n, "runtime": "...", "ours_ms_per_frame": a, "ultralytics_ms_per_frame": b, "speedup": b/a, ...}
+
+``--gating`` adds, per real video, what motion gating does to the detector's load:
+frames analysed (sampled at ``--analysis-fps`` like the worker), frames on which the
+detector ran, and the resulting frames per second (motion + detector) next to the
+ungated rate. ``--batch B`` also times ``detect_batch`` on B frames at once (as for B
+cameras). Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from config.settings import REPO_ROOT, DetectorConfig
+from vision.detector import (
+    DETECTOR_CLASSES,
+    EXPORT_CACHE,
+    GATE_WIDTH,
+    SHIPPED_WEIGHTS,
+    ExportedYoloDetector,
+    MotionDetector,
+    MotionGatedDetector,
+    choose_runtime,
+    file_digest,
+)
+
+DATA = REPO_ROOT.parent / "shared" / "data"
+VIDEOS = ("rf100_km39_siang_15112021_1_f40-374.mp4", "intel_car-detection.mp4", "bgslibrary_video.avi")
+UL_CONF, UL_IOU = 0.25, 0.7  # ultralytics predict defaults
+
+
+def progress(msg: str) -> None:
+    print(f"[bench.detector] {msg}", file=sys.stderr, flush=True)
+
+
+def default_weights() -> Path:
+    """models/vehicles.pt when it exists, else the newest ``last.pt`` of a training run under var/runs."""
+    if SHIPPED_WEIGHTS.is_file():
+        return SHIPPED_WEIGHTS
+    runs = sorted((REPO_ROOT / "var" / "runs").glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise SystemExit(
+            f"no weights: {SHIPPED_WEIGHTS} is missing and no var/runs/*/weights/last.pt exists; pass --weights"
+        )
+    return runs[-1]
+
+
+def frozen_copy(weights: Path) -> Path:
+    """A private copy of the weights (a training run may overwrite ``last.pt`` while we read it)."""
+    if weights.is_dir() or weights.suffix != ".pt":
+        return weights
+    root = EXPORT_CACHE / "bench"
+    root.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):
+        tmp = root / f"{weights.stem}.tmp"
+        shutil.copyfile(weights, tmp)
+        digest = file_digest(tmp)
+        if digest == file_digest(weights):
+            dst = root / digest / weights.name
+            dst.parent.mkdir(exist_ok=True)
+            tmp.replace(dst)
+            return dst
+        time.sleep(2.0)
+    raise SystemExit(f"{weights} keeps changing; pass a stable --weights")
+
+
+def video_frames(path: Path, stride: int) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames: list[np.ndarray] = []
+    i = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if i % stride == 0:
+            frames.append(frame)
+        i += 1
+    cap.release()
+    return frames
+
+
+def bench_frames(n: int) -> list[np.ndarray]:
+    """``n`` real frames: the road images first, then frames spread evenly over the videos."""
+    read = (cv2.imread(str(p)) for p in sorted((DATA / "road_images" / "images").glob("*.jpg")))
+    images: list[np.ndarray] = [im for im in read if im is not None]
+    frames = images[: n // 3 or 1]
+    videos = [DATA / "videos" / v for v in VIDEOS if (DATA / "videos" / v).is_file()]
+    per_video = (n - len(frames) + len(videos) - 1) // max(len(videos), 1)
+    for v in videos:
+        count = int(cv2.VideoCapture(str(v)).get(cv2.CAP_PROP_FRAME_COUNT)) or 300
+        frames.extend(video_frames(v, max(1, count // max(per_video, 1)))[:per_video])
+    if not frames:
+        raise SystemExit(f"no frames: {DATA} not available")
+    return frames[:n]
+
+
+def build_ours(
+    weights: Path, runtime: str, threads: int, imgsz: int, precision: str
+) -> tuple[ExportedYoloDetector, dict[str, float]]:
+    """Our detector, chosen as :func:`vision.detector.build_detector` does, and the start-up trial timings."""
+    runtimes = None if runtime == "auto" else [runtime]
+    thread_options = [threads] if threads > 0 else None
+    if runtimes is not None and thread_options is not None:
+        det = DETECTOR_CLASSES[runtime](weights, imgsz=imgsz, threads=threads, precision=precision)
+        trial: dict[str, float] = {}
+    else:
+        det, choice = choose_runtime(weights, runtimes, thread_options, imgsz=imgsz, precision=precision)
+        trial = dict(choice.timings_ms)
+    det.conf, det.iou = UL_CONF, UL_IOU
+    return det, trial
+
+
+def time_side_by_side(
+    ours: ExportedYoloDetector, ul: Any, frames: list[np.ndarray], imgsz: int, warmup: int
+) -> tuple[float, float]:
+    """Mean ms per frame of ours and of ultralytics, measured alternately on the same frames."""
+
+    def run_ul(f: np.ndarray) -> None:
+        ul.predict(f, imgsz=imgsz, verbose=False)
+
+    for f in frames[:warmup]:
+        ours.detect(f)
+        run_ul(f)
+    t_ours = t_ul = 0.0
+    for i, f in enumerate(frames):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for which in order:
+            t0 = time.perf_counter()
+            if which == 0:
+                ours.detect(f)
+                t_ours += time.perf_counter() - t0
+            else:
+                run_ul(f)
+                t_ul += time.perf_counter() - t0
+        if (i + 1) % 10 == 0:
+            progress(
+                f"{i + 1}/{len(frames)} frames: ours {t_ours / (i + 1) * 1000:.1f} ms, ultralytics {t_ul / (i + 1) * 1000:.1f} ms"
+            )
+    n = len(frames)
+    return t_ours / n * 1000.0, t_ul / n * 1000.0
+
+
+def time_batch(ours: ExportedYoloDetector, frames: list[np.ndarray], batch: int) -> dict[str, float]:
+    """ms per frame of ``detect_batch`` on groups of ``batch`` same-size frames vs one at a time."""
+    same = [f for f in frames if f.shape == frames[-1].shape]
+    groups = [same[i : i + batch] for i in range(0, len(same) - batch + 1, batch)]
+    if not groups:
+        return {}
+    ours.detect_batch(groups[0])
+    t_single = t_batch = 0.0
+    for g in groups:
+        t0 = time.perf_counter()
+        for f in g:
+            ours.detect(f)
+        t_single += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ours.detect_batch(g)
+        t_batch += time.perf_counter() - t0
+    n = batch * len(groups)
+    return {
+        "batch": batch,
+        "single_ms_per_frame": round(t_single / n * 1000, 2),
+        "batch_ms_per_frame": round(t_batch / n * 1000, 2),
+    }
+
+
+def gating_figures(ours: ExportedYoloDetector, analysis_fps: float, cfg: DetectorConfig) -> list[dict[str, Any]]:
+    """Per video: frames analysed, detector runs and fps with motion gating."""
+    out: list[dict[str, Any]] = []
+    for name in VIDEOS:
+        path = DATA / "videos" / name
+        if not path.is_file():
+            continue
+        fps = cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FPS) or 25.0
+        stride = max(1, round(fps / analysis_fps)) if analysis_fps > 0 else 1
+        frames = video_frames(path, stride)
+        gate = MotionGatedDetector(
+            ours,
+            MotionDetector(min_area_px=cfg.min_area_px, max_width=GATE_WIDTH),
+            refresh_frames=cfg.gate_refresh_frames,
+        )
+        t0 = time.perf_counter()
+        for f in frames:
+            gate.detect(f)
+        dt = time.perf_counter() - t0
+        det_ms = gate.detector_seconds / max(gate.runs, 1) * 1000.0
+        out.append(
+            {
+                "video": name,
+                "frames": gate.frames,
+                "analysed_fps": round(fps / stride, 2),
+                "detector_runs": gate.runs,
+                "run_fraction": round(gate.run_fraction, 3),
+                "motion_ms_per_frame": round(gate.motion_seconds / max(gate.frames, 1) * 1000.0, 2),
+                "detector_ms_per_run": round(det_ms, 2),
+                "gated_fps": round(gate.frames / dt, 2),
+                "ungated_fps": round(1000.0 / det_ms, 2),
+            }
+        )
+        progress(
+            f"gating {name}: detector ran on {gate.runs}/{gate.frames} frames; {gate.frames / dt:.1f} fps gated "
+            f"vs {1000.0 / det_ms:.1f} fps detecting every frame"
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.detector", description=__doc__.split("\n\n")[0])
+    p.add_argument("--json", action="store_true", help="print only the JSON line")
+    p.add_argument(
+        "--weights",
+        type=Path,
+        default=None,
+        help="weights (default: models/vehicles.pt, else the newest var/runs/*/weights/last.pt)",
+    )
+    p.add_argument("--frames", type=int, default=60, help="timed frames (default 60)")
+    p.add_argument(
+        "--imgsz", type=int, default=DetectorConfig().imgsz, help="inference size (default: the config default)"
+    )
+    p.add_argument("--runtime", default="auto", choices=["auto", *DETECTOR_CLASSES], help="our runtime (default auto)")
+    p.add_argument("--threads", type=int, default=0, help="our inference threads (default 0: chosen at start-up)")
+    p.add_argument("--precision", default="auto", choices=["auto", "f32"], help="our precision (default auto)")
+    p.add_argument("--warmup", type=int, default=3, help="warm-up frames per detector, not timed")
+    p.add_argument("--batch", type=int, default=0, help="also time detect_batch with this many frames at once")
+    p.add_argument("--gating", action="store_true", help="also report motion-gated detector fps on the real videos")
+    p.add_argument(
+        "--analysis-fps", type=float, default=5.0, help="--gating: frames sampled per second of video (0 = all)"
+    )
+    args = p.parse_args(argv)
+
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+    source = args.weights or default_weights()
+    weights = frozen_copy(source)
+    progress(f"weights {source} -> {weights}")
+    frames = bench_frames(args.frames)
+    progress(f"{len(frames)} frames from {DATA}")
+    ours, trial = build_ours(weights, args.runtime, args.threads, args.imgsz, args.precision)
+    progress(f"ours: {ours.runtime} with {ours.threads} thread(s); start-up trial {trial}")
+    from ultralytics import YOLO
+
+    ul = YOLO(str(weights))
+    ours_ms, ul_ms = time_side_by_side(ours, ul, frames, args.imgsz, args.warmup)
+    result: dict[str, Any] = {
+        "frames": len(frames),
+        "runtime": ours.runtime,
+        "ours_ms_per_frame": round(ours_ms, 2),
+        "ultralytics_ms_per_frame": round(ul_ms, 2),
+        "speedup": round(ul_ms / ours_ms, 2),
+        "threads": ours.threads,
+        "precision": args.precision,
+        "imgsz": args.imgsz,
+        "weights": str(source),
+        "startup_trial_ms": trial,
+    }
+    if args.batch > 1:
+        result["batching"] = time_batch(ours, frames, args.batch)
+    if args.gating:
+        result["gating"] = gating_figures(ours, args.analysis_fps, DetectorConfig(kind="yolo"))
+    if not args.json:
+        print(
+            f"{len(frames)} frames at imgsz {args.imgsz}: ours ({ours.runtime}, {ours.threads} thread(s)) {ours_ms:.1f} ms/frame, "
+            f"ultralytics {ul_ms:.1f} ms/frame, speedup {ul_ms / ours_ms:.2f}x",
+            file=sys.stderr,
+        )
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

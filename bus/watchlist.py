@@ -1,0 +1,239 @@
+"""The plate watchlist in Redis: seeded from YAML/CSV, edited at run time, versioned.
+
+Keys:
+
+* ``watchlist:plates``: hash ``plate -> JSON {"reason", "priority", "note", "updated_ms"}``
+  (plates normalised: upper-case letters and digits only).
+* ``watchlist:version``: integer, incremented in the same transaction as every change.
+* ``watchlist:changed``: pub/sub channel; each change publishes the new version.
+
+Workers hold a :class:`WatchlistCache`: it answers from memory and re-reads the hash
+only when ``watchlist:version`` moved (checked at most every ``poll_s`` seconds), so an
+operator's edit reaches every camera within a poll without restarting anything.
+
+Plates are personal data: nothing here logs them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import redis
+import yaml
+
+from core.anpr import (
+    Watchlist,
+    WatchlistEntry,
+    normalize_plate_text,
+    watchlist_from_csv,
+    watchlist_from_mapping,
+)
+from core.types import Priority
+
+log = logging.getLogger(__name__)
+
+PLATES_KEY = "watchlist:plates"
+VERSION_KEY = "watchlist:version"
+CHANNEL = "watchlist:changed"
+
+
+def load_watchlist_file(path: Path | str) -> list[WatchlistEntry]:
+    """Entries from a ``.yaml``/``.yml`` (``plates: [...]``) or ``.csv`` (``plate,reason,priority,note``) file.
+
+    Raises:
+        ValueError: for an unreadable or malformed file (the message names it).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+        if p.suffix.lower() == ".csv":
+            return watchlist_from_csv(text)
+        if p.suffix.lower() in (".yaml", ".yml", ".json"):
+            return watchlist_from_mapping(yaml.safe_load(text) or {})
+        raise ValueError("watchlist files are .yaml, .yml, .json or .csv")
+    except (OSError, yaml.YAMLError, ValueError) as e:
+        raise ValueError(f"{p}: {e}") from e
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _encode(entry: WatchlistEntry, now_ms: int) -> str:
+    return json.dumps(
+        {"reason": entry.reason, "priority": entry.priority.value, "note": entry.note, "updated_ms": now_ms},
+        separators=(",", ":"),
+    )
+
+
+def _decode(plate: str, raw: str) -> WatchlistEntry:
+    data = json.loads(raw)
+    return WatchlistEntry.create(
+        plate, str(data["reason"]), str(data.get("priority", "high")), str(data.get("note", ""))
+    )
+
+
+class RedisWatchlist:
+    """Read and edit the watchlist in Redis.
+
+    Args:
+        client: A redis client (bytes or decoded responses).
+        clock: Wall clock in seconds (for ``updated_ms``).
+
+    Attributes:
+        malformed: Stored entries that could not be decoded (skipped) on the last read.
+    """
+
+    def __init__(self, client: redis.Redis, clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self._clock = clock
+        self.malformed = 0
+
+    def _commit(self, apply: Callable[[redis.client.Pipeline], object]) -> int:
+        pipe = self.client.pipeline(transaction=True)
+        apply(pipe)
+        pipe.incr(VERSION_KEY)
+        result = pipe.execute()
+        version = int(result[-1])
+        self.client.publish(CHANNEL, str(version))
+        return version
+
+    def version(self) -> int:
+        """Current version (0 when the watchlist was never written)."""
+        raw = self.client.get(VERSION_KEY)
+        return int(raw) if raw is not None else 0
+
+    def add(self, entry: WatchlistEntry) -> int:
+        """Add or replace one plate; returns the new version."""
+        now = int(self._clock() * 1000)
+        return self._commit(lambda p: p.hset(PLATES_KEY, entry.plate, _encode(entry, now)))
+
+    def add_plate(self, plate: str, reason: str, priority: str | Priority = Priority.HIGH, note: str = "") -> int:
+        """Validate and add one plate (see :meth:`WatchlistEntry.create`); returns the new version."""
+        return self.add(WatchlistEntry.create(plate, reason, priority, note))
+
+    def remove(self, plate: str) -> bool:
+        """Remove a plate; True if it was listed (the version moves only then)."""
+        norm = normalize_plate_text(plate)
+        if not self.client.hexists(PLATES_KEY, norm):
+            return False
+        self._commit(lambda p: p.hdel(PLATES_KEY, norm))
+        return True
+
+    def replace_all(self, entries: Iterable[WatchlistEntry]) -> int:
+        """Make the watchlist exactly ``entries`` (one transaction); returns the new version."""
+        now = int(self._clock() * 1000)
+        mapping: dict[Any, Any] = {e.plate: _encode(e, now) for e in entries}
+
+        def apply(p: redis.client.Pipeline) -> None:
+            p.delete(PLATES_KEY)
+            if mapping:
+                p.hset(PLATES_KEY, mapping=mapping)
+
+        return self._commit(apply)
+
+    def load_file(self, path: Path | str, replace: bool = False) -> int:
+        """Add (or with ``replace``, set exactly) the entries of a YAML/CSV file; returns the new version."""
+        entries = load_watchlist_file(path)
+        if replace:
+            return self.replace_all(entries)
+        now = int(self._clock() * 1000)
+        mapping: dict[Any, Any] = {e.plate: _encode(e, now) for e in entries}
+        if not mapping:
+            return self.version()
+        return self._commit(lambda p: p.hset(PLATES_KEY, mapping=mapping))
+
+    def seed(self, path: Path | str) -> bool:
+        """Load a file only when the watchlist was never written (first start); True if loaded."""
+        if self.client.exists(VERSION_KEY):
+            return False
+        self.load_file(path)
+        return True
+
+    def entries(self) -> list[WatchlistEntry]:
+        """All listed plates, sorted by plate."""
+        return self.snapshot()[1].entries()
+
+    def snapshot(self) -> tuple[int, Watchlist]:
+        """The version and the watchlist, read consistently (one transaction)."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(VERSION_KEY)
+        pipe.hgetall(PLATES_KEY)
+        raw_version, raw = pipe.execute()
+        entries = []
+        bad = 0
+        for k, v in raw.items():
+            try:
+                entries.append(_decode(_s(k), _s(v)))
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+        if bad:
+            log.warning("watchlist: skipped %d malformed entries", bad)
+        self.malformed = bad
+        return (int(raw_version) if raw_version is not None else 0), Watchlist(entries)
+
+
+class WatchlistCache:
+    """A worker's view of the watchlist: from memory, reloaded when the version moves.
+
+    Args:
+        store: The Redis watchlist.
+        poll_s: Least time between two version checks.
+        clock: Monotonic clock in seconds.
+        fallback: Watchlist used while Redis is unreachable and nothing was loaded yet.
+    """
+
+    def __init__(
+        self,
+        store: RedisWatchlist,
+        poll_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        fallback: Watchlist | None = None,
+    ) -> None:
+        self.store = store
+        self.poll_s = poll_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._version = -1
+        self._watchlist = fallback if fallback is not None else Watchlist()
+        self._checked = -float("inf")
+        self.reloads = 0
+        self.errors = 0
+
+    @property
+    def version(self) -> int:
+        """Version of the watchlist held (-1 before the first load)."""
+        return self._version
+
+    def get(self) -> Watchlist:
+        """The current watchlist; checks Redis at most every ``poll_s`` (errors keep the last one)."""
+        with self._lock:
+            now = self._clock()
+            if now - self._checked < self.poll_s:
+                return self._watchlist
+            self._checked = now
+            try:
+                version = self.store.version()
+                if version != self._version:
+                    self._version, self._watchlist = self.store.snapshot()
+                    self.reloads += 1
+            except redis.RedisError as e:
+                self.errors += 1
+                log.warning("watchlist: cannot reach Redis (%s); keeping version %d", e, self._version)
+            return self._watchlist
+
+
+__all__ = [
+    "CHANNEL",
+    "PLATES_KEY",
+    "VERSION_KEY",
+    "RedisWatchlist",
+    "WatchlistCache",
+    "load_watchlist_file",
+]

@@ -1,0 +1,544 @@
+"""E-ticket review, citizen lookup, CSV export, incident actions and warden acknowledgements.
+
+Operators (login and CSRF by :mod:`dashboard.auth`):
+
+* ``GET  /api/v1/tickets?state=&kind=&camera=&segment=&plate=&needs_plate=&since=&until=&sort=&offset=&limit=``
+* ``GET  /api/v1/tickets/review`` - the review queue (issued + under review, oldest first)
+* ``GET  /api/v1/tickets/<ticket_id>`` - one ticket with evidence (SHA-256 each) and history
+* ``POST /api/v1/tickets/<ticket_id>/transition`` ``{"to", "reason", "plate"?}``
+* ``GET  /api/v1/tickets/export.csv`` (same filters as the list)
+* ``GET  /api/v1/incidents?state=&kind=&segment=&offset=&limit=``
+* ``POST /api/v1/incidents/<incident_id>/action`` ``{"action": ack|assign|close|reopen, "note"?, "assignee"?}``
+
+Wardens: ``GET /api/v1/warden/alerts`` (their open alerts), ``POST /api/v1/warden/alerts/<alert_id>/ack``.
+An operator's ``ack``/``assign``/``close`` of an incident also acknowledges its warden alert
+(the control room has taken it, so it does not escalate).
+
+Citizens (public): ``POST /api/v1/tickets/lookup`` ``{"ticket": "ET-....", "plate": "LEA1234"}``
+(POST so the plate never lands in URLs or access logs; rate-limited per client).
+
+Errors are JSON ``{"error", "status"}``: 400 malformed/unknown parameters, 401/403 from
+auth, 404 unknown ticket/incident/alert, 409 a transition or action not allowed now,
+422 a bad value (plate, state), 429 rate limit, 503 archive or Redis unavailable.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import flask
+
+from archive import Archive, IncidentNotFound, InvalidAction, InvalidTransition, TicketFilter, TicketNotFound
+from archive.repository import TICKET_SORTS
+from bus.alerts import AlertStore
+from bus.ratelimit import RateLimiter
+from core.alerts import AlertError, alert_id_for
+from core.tickets import TICKET_ID_RE, normalise_ticket_id
+from core.types import IncidentKind, IncidentUpdate, TicketState, TicketUpdate
+from dashboard.context import current
+
+log = logging.getLogger("dashboard.tickets")
+
+bp = flask.Blueprint("safecity_tickets", __name__)
+
+LIST_PARAMS = {
+    "state",
+    "kind",
+    "camera",
+    "segment",
+    "plate",
+    "needs_plate",
+    "since",
+    "until",
+    "sort",
+    "offset",
+    "limit",
+}
+MAX_LIMIT = 500
+LOOKUP_LIMIT = 20
+LOOKUP_WINDOW_S = 600
+PLATE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
+INCIDENT_ACTIONS = ("ack", "assign", "close", "reopen")
+
+
+class BadRequest(ValueError):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _err(status: int, reason: str, headers: dict[str, str] | None = None) -> flask.Response:
+    resp = flask.jsonify({"error": reason, "status": status})
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def _ok(body: Any, status: int = 200) -> flask.Response:
+    resp = flask.jsonify(body)
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _archive() -> Archive:
+    arc = current().archive
+    if arc is None:
+        raise BadRequest(503, "ticket archive unavailable")
+    return arc
+
+
+def _actor(roles: Iterable[str] | None = None) -> tuple[str, str]:
+    """``(username, role)`` of the logged-in user (auth enforces roles per path; this double-checks)."""
+    login = getattr(flask.g, "login", None)
+    if login is None:
+        raise BadRequest(401, "login required")
+    if roles is not None and login.role not in set(roles):
+        raise BadRequest(403, f"role {login.role!r} may not do this")
+    return login.username, login.role
+
+
+def _handle(fn: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> flask.Response:
+        try:
+            return fn(*args, **kwargs)
+        except BadRequest as e:
+            return _err(e.status, str(e))
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _json_body(allowed: set[str], required: Iterable[str] = ()) -> dict[str, Any]:
+    if not flask.request.is_json:
+        raise BadRequest(415, "send JSON (Content-Type: application/json)")
+    body = flask.request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest(400, "body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(400, f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    for r in required:
+        if r not in body or body[r] in (None, ""):
+            raise BadRequest(400, f"{r} is required")
+    for k, v in body.items():
+        if v is not None and not isinstance(v, str):
+            raise BadRequest(422, f"{k} must be a string")
+    return body
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = flask.request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = int(raw)
+    except ValueError:
+        raise BadRequest(400, f"{name} must be an integer") from None
+    if not lo <= v <= hi:
+        raise BadRequest(400, f"{name} must be between {lo} and {hi}")
+    return v
+
+
+def _enum_list(name: str, enum: type, allowed: Iterable[str] | None = None) -> tuple[Any, ...]:
+    out = []
+    valid = [e.value for e in enum] if allowed is None else list(allowed)
+    for raw in flask.request.args.getlist(name):
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part not in valid:
+                raise BadRequest(400, f"unknown {name} {part!r}; use one of {', '.join(valid)}")
+            out.append(enum(part) if allowed is None else part)
+    return tuple(out)
+
+
+def _norm_plate(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
+
+
+def _ticket_filter() -> TicketFilter:
+    unknown = sorted(set(flask.request.args) - LIST_PARAMS)
+    if unknown:
+        raise BadRequest(
+            400, f"unknown query parameter(s): {', '.join(unknown)}; allowed: {', '.join(sorted(LIST_PARAMS))}"
+        )
+    needs = flask.request.args.get("needs_plate")
+    if needs not in (None, "", "true", "false"):
+        raise BadRequest(400, "needs_plate must be true or false")
+    plate = flask.request.args.get("plate")
+    if plate is not None and not PLATE_RE.match(_norm_plate(plate)):
+        raise BadRequest(422, "plate must have 2-12 letters or digits")
+    since = _int_arg("since", -1, 0, 10**14)
+    until = _int_arg("until", -1, 0, 10**14)
+    return TicketFilter(
+        states=_enum_list("state", TicketState),
+        kinds=_enum_list("kind", IncidentKind, ("overspeed", "wrong_way", "red_light", "stalled")),  # type: ignore[arg-type]
+        camera_id=flask.request.args.get("camera") or None,
+        segment_id=flask.request.args.get("segment") or None,
+        plate=_norm_plate(plate) if plate else None,
+        since_ms=None if since < 0 else since,
+        until_ms=None if until < 0 else until,
+        needs_plate=None if not needs else needs == "true",
+    )
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return {
+        "ticket_id": r.ticket_id,
+        "kind": r.kind,
+        "state": r.state,
+        "camera_id": r.camera_id,
+        "segment_id": r.segment_id,
+        "ts_ms": r.ts_ms,
+        "label": r.label,
+        "plate": r.plate,
+        "fine_pkr": r.fine_pkr,
+        "speed_kmh": r.speed_kmh,
+        "limit_kmh": r.limit_kmh,
+        "updated_ts_ms": r.updated_ts_ms,
+    }
+
+
+def _detail(d: Any) -> dict[str, Any]:
+    t = d.ticket
+    return {
+        "ticket_id": t.ticket_id,
+        "violation_id": t.violation_id,
+        "kind": t.kind.value,
+        "state": t.state.value,
+        "camera_id": t.camera_id,
+        "segment_id": t.segment_id,
+        "ts_ms": t.ts_ms,
+        "issued_ts_ms": t.issued_ts_ms,
+        "label": t.label,
+        "plate": t.plate,
+        "plate_confidence": t.plate_confidence,
+        "fine_pkr": t.fine_pkr,
+        "speed_kmh": t.speed_kmh,
+        "limit_kmh": t.limit_kmh,
+        "location": list(t.location) if t.location else None,
+        "track_id": t.track_id,
+        "details": dict(t.details),
+        "evidence": [
+            {
+                "sha256": e.sha256,
+                "role": e.role,
+                "position": e.position,
+                "present": e.present,
+                "size": e.size,
+                "url": f"/evidence/{e.sha256}",
+            }
+            for e in d.evidence
+        ],
+        "transitions": [
+            {
+                "from": x.from_state.value if x.from_state else None,
+                "to": x.to_state.value,
+                "actor": x.actor,
+                "ts_ms": x.ts_ms,
+                "reason": x.reason,
+            }
+            for x in d.transitions
+        ],
+        "updated_ts_ms": d.updated_ts_ms,
+    }
+
+
+def _check_ticket_id(ticket_id: str) -> str:
+    tid = normalise_ticket_id(ticket_id)
+    if not TICKET_ID_RE.match(tid):
+        raise BadRequest(400, "malformed ticket number; it looks like ET-XXXX-XXXX-XXXX")
+    return tid
+
+
+# --------------------------------------------------------------------------- operators
+
+
+@bp.get("/api/v1/tickets")
+@_handle
+def list_tickets() -> flask.Response:
+    _actor(("operator", "admin"))
+    f = _ticket_filter()
+    sort = flask.request.args.get("sort", "-ts")
+    if sort not in TICKET_SORTS:
+        raise BadRequest(400, f"unknown sort {sort!r}; use one of {', '.join(TICKET_SORTS)}")
+    offset = _int_arg("offset", 0, 0, 10**9)
+    limit = _int_arg("limit", 50, 1, MAX_LIMIT)
+    rows, total = _archive().list_tickets(f, sort, offset, limit)
+    return _ok({"total": total, "offset": offset, "limit": limit, "tickets": [_row(r) for r in rows]})
+
+
+@bp.get("/api/v1/tickets/review")
+@_handle
+def review_queue() -> flask.Response:
+    _actor(("operator", "admin"))
+    unknown = sorted(set(flask.request.args) - {"offset", "limit"})
+    if unknown:
+        raise BadRequest(400, f"unknown query parameter(s): {', '.join(unknown)}; allowed: offset, limit")
+    offset, limit = _int_arg("offset", 0, 0, 10**9), _int_arg("limit", 50, 1, MAX_LIMIT)
+    rows, total = _archive().review_queue(offset, limit)
+    return _ok({"total": total, "offset": offset, "limit": limit, "tickets": [_row(r) for r in rows]})
+
+
+@bp.get("/api/v1/tickets/export.csv")
+@_handle
+def export_csv() -> flask.Response:
+    _actor(("operator", "admin"))
+    f = _ticket_filter()
+    arc = _archive()
+    resp = flask.Response(arc.export_csv(f), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = (
+        f'attachment; filename="etickets-{time.strftime("%Y%m%d-%H%M%S", time.gmtime())}.csv"'
+    )
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/api/v1/tickets/<ticket_id>")
+@_handle
+def get_ticket(ticket_id: str) -> flask.Response:
+    _actor(("operator", "admin"))
+    tid = _check_ticket_id(ticket_id)
+    d = _archive().get_ticket(tid)
+    if d is None:
+        raise BadRequest(404, f"no ticket {tid}")
+    return _ok(_detail(d))
+
+
+@bp.post("/api/v1/tickets/<ticket_id>/transition")
+@_handle
+def transition(ticket_id: str) -> flask.Response:
+    user, _ = _actor(("operator", "admin"))
+    tid = _check_ticket_id(ticket_id)
+    body = _json_body({"to", "reason", "plate"}, required=("to",))
+    to = body["to"]
+    if to not in {s.value for s in TicketState}:
+        raise BadRequest(422, f"unknown state {to!r}; use one of {', '.join(s.value for s in TicketState)}")
+    reason = (body.get("reason") or "").strip()
+    if len(reason) > 1000:
+        raise BadRequest(422, "reason is too long (at most 1000 characters)")
+    if to == TicketState.VOID.value and not reason:
+        raise BadRequest(422, "say why the ticket is void (reason)")
+    plate = body.get("plate")
+    if plate is not None and not PLATE_RE.match(_norm_plate(plate)):
+        raise BadRequest(422, "plate must have 2-12 letters or digits")
+    arc = _archive()
+    before = arc.get_ticket(tid)
+    if before is None:
+        raise BadRequest(404, f"no ticket {tid}")
+    try:
+        d = arc.transition(tid, to, user, reason, plate=_norm_plate(plate) if plate else None)
+    except TicketNotFound:
+        raise BadRequest(404, f"no ticket {tid}") from None
+    except InvalidTransition as e:
+        raise BadRequest(409, str(e)) from None
+    except ValueError as e:
+        raise BadRequest(422, str(e)) from None
+    last = d.transitions[-1]
+    try:
+        current().bus.publish(
+            TicketUpdate(tid, last.from_state, last.to_state, user, last.ts_ms, reason, d.ticket.camera_id)
+        )
+    except Exception as e:  # noqa: BLE001 - SQL has it; the live feed is best effort
+        log.warning("ticket %s: update not announced: %s", tid, e)
+    log.info(
+        "ticket %s: %s -> %s by %s", tid, last.from_state.value if last.from_state else "-", last.to_state.value, user
+    )
+    return _ok(_detail(d))
+
+
+@bp.get("/api/v1/incidents")
+@_handle
+def list_incidents() -> flask.Response:
+    _actor(("operator", "admin"))
+    unknown = sorted(set(flask.request.args) - {"state", "kind", "segment", "since", "offset", "limit"})
+    if unknown:
+        raise BadRequest(400, f"unknown query parameter(s): {', '.join(unknown)}")
+    states = _enum_list("state", str, ("open", "acknowledged", "assigned", "escalated", "closed"))
+    kinds = _enum_list("kind", str, [k.value for k in IncidentKind])
+    since = _int_arg("since", -1, 0, 10**14)
+    rows, total = _archive().list_incidents(
+        states,
+        kinds,
+        flask.request.args.get("segment") or None,
+        None if since < 0 else since,
+        _int_arg("offset", 0, 0, 10**9),
+        _int_arg("limit", 100, 1, MAX_LIMIT),
+    )
+    return _ok({"total": total, "incidents": [_incident(r) for r in rows]})
+
+
+def _incident(r: Any) -> dict[str, Any]:
+    return {
+        "incident_id": r.incident_id,
+        "kind": r.kind,
+        "priority": r.priority,
+        "state": r.state,
+        "ts_ms": r.ts_ms,
+        "updated_ts_ms": r.updated_ts_ms,
+        "camera_id": r.camera_id,
+        "segment_id": r.segment_id,
+        "location": list(r.location) if r.location else None,
+        "plate": r.plate,
+        "summary": r.summary,
+        "details": dict(r.details),
+        "evidence": list(r.evidence),
+        "assignee": r.assignee,
+        "actions": list(r.actions),
+    }
+
+
+@bp.post("/api/v1/incidents/<incident_id>/action")
+@_handle
+def incident_action(incident_id: str) -> flask.Response:
+    user, _ = _actor(("operator", "admin"))
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", incident_id):
+        raise BadRequest(400, "malformed incident id")
+    body = _json_body({"action", "note", "assignee"}, required=("action",))
+    action = body["action"]
+    if action not in INCIDENT_ACTIONS:
+        raise BadRequest(422, f"unknown action {action!r}; use one of {', '.join(INCIDENT_ACTIONS)}")
+    note = (body.get("note") or "").strip()
+    if len(note) > 1000:
+        raise BadRequest(422, "note is too long (at most 1000 characters)")
+    try:
+        v = _archive().incident_action(incident_id, action, user, note, body.get("assignee"))
+    except IncidentNotFound:
+        raise BadRequest(404, f"no incident {incident_id}") from None
+    except InvalidAction as e:
+        raise BadRequest(409 if "cannot" in str(e) else 422, str(e)) from None
+    now = int(time.time() * 1000)
+    ctx = current()
+    if action in ("ack", "assign", "close"):  # the control room took it: stop the warden alert's escalation timer
+        try:
+            AlertStore(ctx.store.client, ctx.cfg.alerts.control_room).ack(
+                alert_id_for(incident_id), user, now, allow_any=True
+            )
+        except AlertError:
+            pass  # no alert for this incident (yet)
+        except Exception as e:  # noqa: BLE001
+            log.warning("incident %s: alert not acknowledged in Redis: %s", incident_id, e)
+    try:
+        ctx.bus.publish(IncidentUpdate(incident_id, action, user, now, note, body.get("assignee"), v.state))
+    except Exception as e:  # noqa: BLE001
+        log.warning("incident %s: update not announced: %s", incident_id, e)
+    return _ok(_incident(v))
+
+
+# --------------------------------------------------------------------------- wardens
+
+
+@bp.get("/api/v1/warden/alerts")
+@_handle
+def warden_alerts() -> flask.Response:
+    user, role = _actor(("warden", "operator", "admin"))
+    ctx = current()
+    try:
+        alerts = AlertStore(ctx.store.client, ctx.cfg.alerts.control_room).all()
+    except Exception as e:  # noqa: BLE001
+        log.error("alerts: Redis unavailable: %s", e)
+        raise BadRequest(503, "alerts unavailable: Redis unreachable") from None
+    mine = [a for a in alerts.values() if role != "warden" or user in a.wardens]
+    mine.sort(key=lambda a: -a.ts_ms)
+    return _ok({"alerts": [_alert(a) for a in mine]})
+
+
+def _alert(a: Any) -> dict[str, Any]:
+    return {
+        "alert_id": a.alert_id,
+        "incident_id": a.incident_id,
+        "segment_id": a.segment_id,
+        "kind": a.kind.value,
+        "priority": a.priority.value,
+        "summary": a.summary,
+        "ts_ms": a.ts_ms,
+        "deadline_ms": a.deadline_ms,
+        "escalated": a.escalated,
+        "acked_by": a.acked_by or None,
+        "acked_ts_ms": a.acked_ts_ms or None,
+        "wardens": list(a.wardens),
+    }
+
+
+@bp.post("/api/v1/warden/alerts/<alert_id>/ack")
+@_handle
+def ack_alert(alert_id: str) -> flask.Response:
+    user, role = _actor(("warden", "operator", "admin"))
+    if not re.fullmatch(r"[0-9a-f]{20}", alert_id):
+        raise BadRequest(400, "malformed alert id")
+    ctx = current()
+    store = AlertStore(ctx.store.client, ctx.cfg.alerts.control_room)
+    now = int(time.time() * 1000)
+    try:
+        alert = store.ack(alert_id, user, now, allow_any=role in ("operator", "admin"))
+    except AlertError as e:
+        raise BadRequest(404 if "unknown" in str(e) else 403, str(e)) from None
+    except Exception as e:  # noqa: BLE001
+        log.error("ack: Redis unavailable: %s", e)
+        raise BadRequest(503, "alerts unavailable: Redis unreachable") from None
+    arc = ctx.archive
+    if arc is not None:
+        try:
+            arc.save_alert(alert)
+            arc.incident_action(alert.incident_id, "ack", user, "alert acknowledged")
+        except (InvalidAction, IncidentNotFound):
+            pass  # already acknowledged/closed, or not archived yet (the service archives it)
+        except Exception as e:  # noqa: BLE001
+            log.warning("ack %s not archived: %s", alert_id, e)
+    try:
+        ctx.bus.publish(IncidentUpdate(alert.incident_id, "ack", user, now, "alert acknowledged", None, "acknowledged"))
+    except Exception as e:  # noqa: BLE001
+        log.warning("ack %s not announced: %s", alert_id, e)
+    return _ok(_alert(alert))
+
+
+# --------------------------------------------------------------------------- citizens
+
+
+@bp.post("/api/v1/tickets/lookup")
+@_handle
+def lookup() -> flask.Response:
+    body = _json_body({"ticket", "plate"}, required=("ticket", "plate"))
+    tid = _check_ticket_id(body["ticket"])
+    plate = _norm_plate(body["plate"])
+    if not PLATE_RE.match(plate):
+        raise BadRequest(422, "plate must have 2-12 letters or digits")
+    ctx = current()
+    try:
+        ok, retry = RateLimiter(ctx.store.client).hit(
+            "lookup", flask.request.remote_addr or "unknown", LOOKUP_LIMIT, LOOKUP_WINDOW_S
+        )
+    except Exception:  # noqa: BLE001 - without Redis, no rate limit: refuse rather than allow guessing
+        raise BadRequest(503, "lookup temporarily unavailable") from None
+    if not ok:
+        return _err(429, f"too many lookups; try again in {retry} s", {"Retry-After": str(retry)})
+    v = _archive().lookup_public(tid, plate)
+    if v is None:
+        raise BadRequest(404, "no ticket with this number for this plate")
+    return _ok(
+        {
+            "ticket_id": v.ticket_id,
+            "violation": v.kind,
+            "state": v.state,
+            "time_ms": v.ts_ms,
+            "camera_id": v.camera_id,
+            "segment_id": v.segment_id,
+            "location": list(v.location) if v.location else None,
+            "fine_pkr": v.fine_pkr,
+            "speed_kmh": v.speed_kmh,
+            "limit_kmh": v.limit_kmh,
+            "evidence_sha256": list(v.evidence_sha256),
+        }
+    )
+
+
+__all__ = ["bp"]

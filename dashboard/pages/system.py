@@ -1,0 +1,207 @@
+"""System health: cameras (state, fps, skipped/corrupt frames, reconnects, frame age),
+ingest workers (from the cameras' heartbeats), Redis, the websocket push server(s),
+stream sizes and dead letters, the SQL archive.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dash
+from dash import Input, Output, callback, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import auth
+from dashboard.context import current
+from dashboard.data import STATE_COLOURS, now_ms, read_cameras
+from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
+from dashboard.live import STATS_KEY_PREFIX
+from dashboard.metrics import EVENT_STREAMS
+
+dash.register_page(__name__, path="/system", name="System", title="Safe City - system health")
+ROLES = auth.OPERATORS
+PREFIX = "sy"
+register_live_bridge(PREFIX)
+
+
+def layout(**_query: str) -> html.Div:
+    denied = page_guard(ROLES)
+    if denied is not None:
+        return denied
+    return html.Div(
+        [
+            navbar("/system", [live_badge(PREFIX)]),
+            html.Div(
+                [
+                    html.H6("Cameras", className="mt-2"),
+                    html.Table(id="sy-cameras", className="table table-sm small"),
+                    html.Div(
+                        [
+                            html.Div(
+                                [html.H6("Workers"), html.Table(id="sy-workers", className="table table-sm small")],
+                                className="col-lg-6",
+                            ),
+                            html.Div(
+                                [html.H6("Services"), html.Table(id="sy-services", className="table table-sm small")],
+                                className="col-lg-6",
+                            ),
+                        ],
+                        className="row",
+                    ),
+                    html.H6("Streams"),
+                    html.Table(id="sy-streams", className="table table-sm small"),
+                ],
+                className="container-fluid",
+            ),
+            *live_bridge("ops", PREFIX, fallback_ms=3000),
+        ]
+    )
+
+
+def _table(head: list[str], rows: list[list[Any]], row_ids: list[str] | None = None) -> list[Any]:
+    return [
+        html.Thead(html.Tr([html.Th(h) for h in head])),
+        html.Tbody(
+            [
+                html.Tr([html.Td(c) for c in r], id=row_ids[i]) if row_ids else html.Tr([html.Td(c) for c in r])
+                for i, r in enumerate(rows)
+            ]
+        ),
+    ]
+
+
+@callback(
+    Output("sy-cameras", "children"),
+    Output("sy-workers", "children"),
+    Output("sy-services", "children"),
+    Output("sy-streams", "children"),
+    Input("sy-live", "data"),
+    Input("sy-tick", "n_intervals"),
+)
+def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
+    if dash.ctx.triggered_id == "sy-live" and not any(
+        m.get("type") == "cameras" for m in (live or {}).get("messages", [])
+    ):
+        raise PreventUpdate
+    ctx = current()
+    now = now_ms()
+    ok, cams = read_cameras(ctx.cfg, ctx.store, now)
+    statuses: dict[str, Any] = {}
+    if ok:
+        try:
+            statuses = ctx.store.camera_statuses()
+        except Exception:  # noqa: BLE001
+            ok = False
+    cam_rows = []
+    for c in cams:
+        st = statuses.get(c.id)
+        badge = html.Span(c.state, className="badge", style={"backgroundColor": STATE_COLOURS.get(c.state, "#888")})
+        cam_rows.append(
+            [
+                c.name,
+                badge,
+                st.worker_id if st else "-",
+                f"{c.fps_in:.1f}",
+                f"{c.fps_analysed:.1f}",
+                st.frames_skipped if st else "-",
+                st.frames_corrupt if st else "-",
+                f"{st.reconnects} ({st.reconnects_1h}/h, {st.stalls} stalls)" if st else "-",
+                "-" if c.last_frame_age_s is None else f"{c.last_frame_age_s:.1f} s",
+                "-" if c.heartbeat_age_s is None else f"{c.heartbeat_age_s:.1f} s",
+                c.error or "",
+            ]
+        )
+    cameras = _table(
+        [
+            "Camera",
+            "State",
+            "Worker",
+            "fps in",
+            "fps analysed",
+            "skipped",
+            "corrupt",
+            "reconnects (last hour, stalls)",
+            "last frame",
+            "heartbeat",
+            "error",
+        ],
+        cam_rows,
+        [f"sy-cam-{c.id}" for c in cams],
+    )
+    workers: dict[str, dict[str, Any]] = {}
+    for st in statuses.values():
+        w = workers.setdefault(st.worker_id or "?", {"cameras": [], "last": 0})
+        w["cameras"].append(st.camera_id)
+        w["last"] = max(w["last"], st.ts_ms)
+    worker_rows = [
+        [
+            wid,
+            ", ".join(sorted(w["cameras"])),
+            f"{(now - w['last']) / 1000:.1f} s",
+            html.Span(
+                "alive" if now - w["last"] < 5000 else "silent",
+                className="badge " + ("text-bg-success" if now - w["last"] < 5000 else "text-bg-danger"),
+            ),
+        ]
+        for wid, w in sorted(workers.items())
+    ]
+    worker_tbl = _table(
+        ["Worker", "Cameras", "Last heartbeat", "State"], worker_rows or [["no worker heartbeats", "", "", ""]]
+    )
+    services: list[list[Any]] = []
+    stream_rows: list[list[Any]] = []
+    if ok:
+        client = ctx.store.client
+        try:
+            info: Any = client.info()
+            services.append(
+                [
+                    "Redis",
+                    f"up, {info.get('redis_version', '?')}, {info.get('used_memory_human', '?')} used, "
+                    f"{info.get('connected_clients', '?')} clients",
+                ]
+            )
+            live_servers = []
+            for key in client.scan_iter(match=STATS_KEY_PREFIX + "*", count=100):
+                raw = client.get(key)
+                if raw:
+                    live_servers.append(json.loads(raw))
+            for st in live_servers:
+                cl = st.get("clients", {})
+                lat = st.get("latency", {})
+                mean = (lat.get("sum", 0) / lat["count"] * 1000) if lat.get("count") else None
+                services.append(
+                    [
+                        f"Live push (pid {st.get('pid')})",
+                        f"{cl.get('ops', 0)} operator, {cl.get('warden', 0)} warden, {cl.get('public', 0)} public clients; "
+                        f"{st.get('sent', 0)} messages sent"
+                        + (f"; mean alert push {mean:.0f} ms" if mean is not None else ""),
+                    ]
+                )
+            if not live_servers:
+                services.append(
+                    ["Live push", html.Span("not running (pages fall back to polling)", className="text-danger")]
+                )
+            pipe = client.pipeline(transaction=False)
+            for s in EVENT_STREAMS:
+                pipe.xlen(s)
+                pipe.xlen(s + ".dead")
+            lens = pipe.execute()
+            stream_rows = [[s, lens[2 * i], lens[2 * i + 1]] for i, s in enumerate(EVENT_STREAMS)]
+        except Exception as e:  # noqa: BLE001
+            services.append(["Redis", html.Span(f"error: {e}", className="text-danger")])
+    else:
+        services.append(["Redis", html.Span("unreachable", className="text-danger")])
+    services.append(
+        [
+            "Archive (SQL)",
+            "connected" if ctx.archive is not None else html.Span("not installed", className="text-warning"),
+        ]
+    )
+    return (
+        cameras,
+        worker_tbl,
+        _table(["Service", "State"], services),
+        _table(["Stream", "Entries", "Dead letters"], stream_rows),
+    )

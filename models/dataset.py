@@ -1,0 +1,263 @@
+"""Build one merged YOLO detection dataset from the labelled sets in ``../shared/data/train``.
+
+Every source set keeps its own class names; :data:`CLASS_MAP` is the single table that maps
+them onto the project's labels (:data:`core.types.LABELS`, in that order), so a model trained
+on the merged set predicts our labels directly and needs no mapping at run time.
+
+The merged set is written to an ignored folder (default ``var/train_data``): images are
+symlinks to the shared files (nothing is copied into the repository), label files are
+rewritten with the new class ids, and a ``data.yaml`` for ultralytics is written next to them.
+
+Usage::
+
+    python -m models.dataset --out var/train_data
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.types import LABELS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_ROOT = REPO_ROOT.parent / "shared" / "data" / "train"
+DEFAULT_OUT = REPO_ROOT / "var" / "train_data"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+#: source folder -> {original class name -> our label}. The ONE mapping table.
+#: Original names come from each folder's ``data.yaml`` (order there = original class id).
+CLASS_MAP: dict[str, dict[str, str]] = {
+    "trafficvision_km39_idn": {
+        "big bus": "bus",
+        "big truck": "truck",
+        "bus-l-": "bus",
+        "bus-s-": "bus",
+        "car": "car",
+        "mid truck": "truck",
+        "small bus": "bus",
+        "small truck": "truck",  # includes pickups and light box trucks (no van class in the set)
+        "truck-l-": "truck",
+        "truck-m-": "truck",
+        "truck-s-": "truck",
+        "truck-xl-": "truck",
+    },
+    "modes_of_transport_ind": {
+        "bike": "motorcycle",  # motorcycles and scooters, rider inside the box
+        "bus": "bus",
+        "car": "car",
+    },
+    "atl_cctv_highway": {
+        "bike": "motorcycle",  # motorised two-wheelers seen from above
+        "bus": "bus",
+        "car": "car",  # vans and SUVs are labelled car in this set
+        "truck": "truck",
+    },
+}
+
+#: Keep every n-th training image of a source (sorted by name). trafficvision_km39_idn is 5 fps
+#: video: neighbouring frames are near-duplicates, so every 2nd frame keeps the content and
+#: halves the CPU time per epoch. Val splits are never thinned.
+DEFAULT_TRAIN_STRIDE: dict[str, int] = {"trafficvision_km39_idn": 2}
+
+
+class DatasetError(Exception):
+    """The source data is missing or inconsistent with :data:`CLASS_MAP`."""
+
+
+@dataclass
+class BuildStats:
+    """What :func:`build_dataset` wrote."""
+
+    images: Counter[str] = field(default_factory=Counter)  # "<source>/<split>" -> n
+    boxes: Counter[str] = field(default_factory=Counter)  # "<split>/<label>" -> n
+    skipped_lines: int = 0
+
+
+def read_source_names(data_yaml: Path) -> list[str]:
+    """Original class names of one source set, in class-id order."""
+    import yaml
+
+    with data_yaml.open(encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh)
+    names = cfg["names"]
+    if isinstance(names, dict):
+        return [names[k] for k in sorted(names)]
+    return list(names)
+
+
+def id_table(source: str, names: list[str]) -> dict[int, int]:
+    """Original class id -> index into :data:`LABELS` for one source set.
+
+    Raises:
+        DatasetError: when a class name of the set has no entry in :data:`CLASS_MAP`.
+    """
+    try:
+        mapping = CLASS_MAP[source]
+    except KeyError as exc:
+        raise DatasetError(f"no class mapping for source set {source!r}") from exc
+    missing = [n for n in names if n not in mapping]
+    if missing:
+        raise DatasetError(f"{source}: classes {missing} are not in CLASS_MAP")
+    return {i: LABELS.index(mapping[n]) for i, n in enumerate(names)}
+
+
+def remap_label_text(text: str, table: dict[int, int]) -> tuple[list[str], int]:
+    """Rewrite YOLO label lines with new class ids. Returns (lines, number of bad lines dropped)."""
+    out: list[str] = []
+    bad = 0
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            cls = int(float(parts[0]))
+            coords = [float(v) for v in parts[1:]]
+        except ValueError:
+            bad += 1
+            continue
+        if cls not in table or len(coords) != 4:
+            bad += 1
+            continue
+        out.append(" ".join([str(table[cls]), *parts[1:5]]))
+    return out, bad
+
+
+def _link(src: Path, dst: Path) -> None:
+    if dst.is_symlink() or dst.exists():
+        dst.unlink()
+    os.symlink(src, dst)
+
+
+def build_dataset(
+    data_root: Path = DEFAULT_DATA_ROOT,
+    out: Path = DEFAULT_OUT,
+    sources: tuple[str, ...] | None = None,
+    train_stride: dict[str, int] | None = None,
+) -> tuple[Path, BuildStats]:
+    """Write the merged dataset and return the path of its ``data.yaml``.
+
+    Args:
+        data_root: Folder holding the source sets (``<set>/data.yaml``, ``images/``, ``labels/``).
+        out: Output folder (recreated). Images become ``<split>/<set>__<file>`` symlinks.
+        sources: Source set names to use (default: all in :data:`CLASS_MAP`).
+        train_stride: Per-set stride for thinning the train split (default :data:`DEFAULT_TRAIN_STRIDE`).
+
+    Raises:
+        DatasetError: when a source set is missing or has unmapped classes.
+    """
+    import yaml
+
+    data_root = Path(data_root).resolve()
+    out = Path(out).resolve()
+    sources = tuple(sources or CLASS_MAP)
+    stride = DEFAULT_TRAIN_STRIDE if train_stride is None else train_stride
+    if out.exists():
+        shutil.rmtree(out)
+    stats = BuildStats()
+    val_lists: dict[str, list[str]] = {}
+    for source in sources:
+        src_dir = data_root / source
+        if not (src_dir / "data.yaml").is_file():
+            raise DatasetError(f"source set not available: {src_dir / 'data.yaml'}")
+        table = id_table(source, read_source_names(src_dir / "data.yaml"))
+        for split in ("train", "val"):
+            img_dir = src_dir / "images" / split
+            lbl_dir = src_dir / "labels" / split
+            images = sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if split == "train":
+                images = images[:: max(1, stride.get(source, 1))]
+            out_img = out / "images" / split
+            out_lbl = out / "labels" / split
+            out_img.mkdir(parents=True, exist_ok=True)
+            out_lbl.mkdir(parents=True, exist_ok=True)
+            for img in images:
+                name = f"{source}__{img.name}"
+                _link(img, out_img / name)
+                lbl = lbl_dir / (img.stem + ".txt")
+                text = lbl.read_text(encoding="utf-8") if lbl.is_file() else ""
+                lines, bad = remap_label_text(text, table)
+                stats.skipped_lines += bad
+                (out_lbl / (Path(name).stem + ".txt")).write_text(
+                    "\n".join(lines) + ("\n" if lines else ""), encoding="utf-8"
+                )
+                for line in lines:
+                    stats.boxes[f"{split}/{LABELS[int(line.split()[0])]}"] += 1
+                if split == "val":
+                    val_lists.setdefault(source, []).append(str(out_img / name))
+            stats.images[f"{source}/{split}"] = len(images)
+    # Per-source val lists so each set can be validated on its own (models.evaluate).
+    for source, files in val_lists.items():
+        (out / f"val_{source}.txt").write_text("\n".join(files) + "\n", encoding="utf-8")
+    data_yaml = out / "data.yaml"
+    cfg = {
+        "path": str(out),
+        "train": "images/train",
+        "val": "images/val",
+        "nc": len(LABELS),
+        "names": {i: n for i, n in enumerate(LABELS)},
+    }
+    data_yaml.write_text(
+        "# Generated by models/dataset.py from " + str(data_root) + "\n" + yaml.safe_dump(cfg, sort_keys=False),
+        encoding="utf-8",
+    )
+    return data_yaml, stats
+
+
+def source_val_yaml(data_yaml: Path, source: str) -> Path:
+    """Write (once) and return a data.yaml whose val split is one source set's val images."""
+    import yaml
+
+    data_yaml = Path(data_yaml)
+    out = data_yaml.parent
+    lst = out / f"val_{source}.txt"
+    if not lst.is_file():
+        raise DatasetError(f"no val list for {source}: {lst} (build the dataset first)")
+    cfg = {
+        "path": str(out),
+        "train": "images/train",
+        "val": lst.name,
+        "nc": len(LABELS),
+        "names": {i: n for i, n in enumerate(LABELS)},
+    }
+    path = out / f"data_val_{source}.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT, help="folder of the source sets")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (recreated; git-ignored)")
+    parser.add_argument(
+        "--km39-stride",
+        type=int,
+        default=DEFAULT_TRAIN_STRIDE["trafficvision_km39_idn"],
+        help="keep every n-th train frame of trafficvision_km39_idn (near-duplicate video frames)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        data_yaml, stats = build_dataset(
+            args.data_root, args.out, train_stride={"trafficvision_km39_idn": args.km39_stride}
+        )
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {data_yaml}", file=sys.stderr)
+    for key, n in sorted(stats.images.items()):
+        print(f"  images {key}: {n}", file=sys.stderr)
+    for key, n in sorted(stats.boxes.items()):
+        print(f"  boxes {key}: {n}", file=sys.stderr)
+    if stats.skipped_lines:
+        print(f"  skipped malformed label lines: {stats.skipped_lines}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,381 @@
+"""Score a vehicle detector on the dev data and on the held-out val splits.
+
+Sets scored (all paths relative to ``../shared/data``):
+
+* ``road_images``: ``road_images/boxes.csv`` (20 frames of the km39 ``aditganteng`` clip);
+* ``video``: the frames of ``videos/boxes.csv`` (km39 ``siang`` clip), decoded with OpenCV;
+* ``val:<set>``: the val split of each training source set (the held-out check; the two dev sets
+  above come from the same clips as ``trafficvision_km39_idn`` and are not held out).
+
+For each set: precision and recall at IoU >= 0.5, any class and per class, with greedy one-to-one
+matching by IoU (highest IoU pair first) of predictions with confidence >= ``--conf``. Ground-truth
+classes are mapped to our labels (road_images/video: ``coarse_class``; val: :data:`models.dataset.CLASS_MAP`).
+With ``--ultralytics-val`` the ultralytics validator also gives mAP50 / mAP50-95 per val split.
+
+Prints a table on stdout and, last, one JSON line with every figure.
+
+Usage::
+
+    python -m models.evaluate --weights models/vehicles.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+
+from core.types import LABELS
+from models.dataset import CLASS_MAP, DEFAULT_OUT, IMAGE_SUFFIXES, build_dataset, read_source_names, source_val_yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+#: One labelled box: (label, x, y, w, h) in pixels, x/y = top-left corner.
+GtBox = tuple[str, float, float, float, float]
+
+
+@dataclass
+class ClassCounts:
+    """True positives, false positives and false negatives."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else float("nan")
+
+    def add(self, other: ClassCounts) -> None:
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+
+
+@dataclass
+class SetScore:
+    """Scores of one evaluation set."""
+
+    name: str
+    images: int = 0
+    any_class: ClassCounts = field(default_factory=ClassCounts)
+    per_class: dict[str, ClassCounts] = field(default_factory=lambda: defaultdict(ClassCounts))
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        def cc(c: ClassCounts) -> dict[str, float | int | None]:
+            return {"tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": _r(c.precision), "recall": _r(c.recall)}
+
+        return {
+            "images": self.images,
+            "any_class": cc(self.any_class),
+            "per_class": {k: cc(v) for k, v in sorted(self.per_class.items())},
+            **{k: _r(v) for k, v in self.extra.items()},
+        }
+
+
+def _r(v: float) -> float | None:
+    return None if v != v else round(float(v), 4)  # NaN -> None (valid JSON)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in ``a`` (N, 4 xywh) with every box in ``b`` (M, 4 xywh)."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)), dtype=np.float64)
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
+    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, 0][:, None], b[:, 0][None]), 0, None)
+    ih = np.clip(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, 1][:, None], b[:, 1][None]), 0, None)
+    inter = iw * ih
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def greedy_match(pred: np.ndarray, gt: np.ndarray, iou_thr: float = 0.5) -> int:
+    """Number of one-to-one matches with IoU >= ``iou_thr``, taking the highest-IoU pair first."""
+    iou = iou_matrix(pred, gt)
+    if iou.size == 0:
+        return 0
+    pi, gi = np.nonzero(iou >= iou_thr)
+    order = np.argsort(-iou[pi, gi], kind="stable")
+    used_p: set[int] = set()
+    used_g: set[int] = set()
+    for k in order:
+        p, g = int(pi[k]), int(gi[k])
+        if p not in used_p and g not in used_g:
+            used_p.add(p)
+            used_g.add(g)
+    return len(used_p)
+
+
+def score_image(preds: Sequence[GtBox], gts: Sequence[GtBox], iou_thr: float = 0.5) -> SetScore:
+    """Score one image: any-class and per-class counts (labels compared exactly)."""
+    s = SetScore("image", images=1)
+    pb = np.array([p[1:] for p in preds], dtype=np.float64).reshape(-1, 4)
+    gb = np.array([g[1:] for g in gts], dtype=np.float64).reshape(-1, 4)
+    tp = greedy_match(pb, gb, iou_thr)
+    s.any_class = ClassCounts(tp, len(preds) - tp, len(gts) - tp)
+    for label in {p[0] for p in preds} | {g[0] for g in gts}:
+        pl = np.array([p[1:] for p in preds if p[0] == label], dtype=np.float64).reshape(-1, 4)
+        gl = np.array([g[1:] for g in gts if g[0] == label], dtype=np.float64).reshape(-1, 4)
+        t = greedy_match(pl, gl, iou_thr)
+        s.per_class[label] = ClassCounts(t, len(pl) - t, len(gl) - t)
+    return s
+
+
+def accumulate(name: str, parts: Iterable[SetScore]) -> SetScore:
+    """Sum per-image scores into one set score."""
+    total = SetScore(name)
+    for p in parts:
+        total.images += p.images
+        total.any_class.add(p.any_class)
+        for k, v in p.per_class.items():
+            total.per_class[k].add(v)
+    return total
+
+
+# ---------------------------------------------------------------- data loaders (yield BGR image + gt)
+
+
+def road_images(root: Path) -> Iterator[tuple[str, np.ndarray, list[GtBox]]]:
+    """Images of ``road_images/boxes.csv`` with their boxes (``coarse_class`` labels)."""
+    import cv2
+
+    gts: dict[str, list[GtBox]] = defaultdict(list)
+    with (root / "boxes.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            gts[row["image"]].append(
+                (row["coarse_class"], float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"]))
+            )
+    for name in sorted(gts):
+        img = cv2.imread(str(root / name))
+        if img is None:
+            raise FileNotFoundError(f"cannot read {root / name}")
+        yield name, img, gts[name]
+
+
+def video_frames(root: Path) -> Iterator[tuple[str, np.ndarray, list[GtBox]]]:
+    """Frames listed in ``videos/boxes.csv`` (0-based OpenCV order) with their boxes."""
+    import cv2
+
+    gts: dict[str, dict[int, list[GtBox]]] = defaultdict(lambda: defaultdict(list))
+    with (root / "boxes.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            gts[row["video"]][int(row["frame"])].append(
+                (row["coarse_class"], float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"]))
+            )
+    for video, frames in sorted(gts.items()):
+        cap = cv2.VideoCapture(str(root / video))
+        if not cap.isOpened():
+            raise FileNotFoundError(f"cannot open {root / video}")
+        idx = 0
+        last = max(frames)
+        try:
+            while idx <= last:
+                ok, img = cap.read()
+                if not ok:
+                    break
+                if idx in frames:
+                    yield f"{video}#{idx}", img, frames[idx]
+                idx += 1
+        finally:
+            cap.release()
+
+
+def val_split(data_root: Path, source: str) -> Iterator[tuple[str, np.ndarray, list[GtBox]]]:
+    """Val images of one training source set, labels mapped to our labels."""
+    import cv2
+
+    names = read_source_names(data_root / source / "data.yaml")
+    mapping = CLASS_MAP[source]
+    img_dir = data_root / source / "images" / "val"
+    lbl_dir = data_root / source / "labels" / "val"
+    for img_path in sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+        img = cv2.imread(str(img_path))
+        if img is None:
+            continue
+        h, w = img.shape[:2]
+        boxes: list[GtBox] = []
+        lbl = lbl_dir / (img_path.stem + ".txt")
+        if lbl.is_file():
+            for line in lbl.read_text(encoding="utf-8").splitlines():
+                parts = line.split()
+                if len(parts) != 5:
+                    continue
+                c, xc, yc, bw, bh = int(float(parts[0])), *(float(v) for v in parts[1:])
+                boxes.append((mapping[names[c]], (xc - bw / 2) * w, (yc - bh / 2) * h, bw * w, bh * h))
+        yield img_path.name, img, boxes
+
+
+# ---------------------------------------------------------------- model
+
+
+class Predictor:
+    """ultralytics YOLO over .pt / .onnx / OpenVINO weights; returns boxes with our labels."""
+
+    def __init__(self, weights: Path, imgsz: int, conf: float, batch: int = 8) -> None:
+        from ultralytics import YOLO
+
+        self.model = YOLO(str(weights), task="detect")
+        self.imgsz = imgsz
+        self.conf = conf
+        self.batch = batch
+        self.seconds = 0.0
+        self.count = 0
+
+    def __call__(self, images: list[np.ndarray]) -> list[list[GtBox]]:
+        t = time.perf_counter()
+        results = self.model.predict(images, imgsz=self.imgsz, conf=self.conf, device="cpu", verbose=False)
+        self.seconds += time.perf_counter() - t
+        self.count += len(images)
+        out: list[list[GtBox]] = []
+        for r in results:
+            names: dict[int, str] = r.names  # type: ignore[union-attr]
+            boxes: Any = r.boxes  # type: ignore[union-attr]
+            xyxy = np.asarray(boxes.xyxy.tolist(), dtype=np.float64).reshape(-1, 4)
+            cls = [int(c) for c in boxes.cls.tolist()]
+            out.append(
+                [
+                    (str(names[int(c)]), float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1]))
+                    for b, c in zip(xyxy, cls, strict=True)
+                ]
+            )
+        return out
+
+
+def score_set(name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], predict: Predictor) -> SetScore:
+    """Run the predictor over a set and score it (progress on stderr)."""
+    parts: list[SetScore] = []
+    buf: list[tuple[np.ndarray, list[GtBox]]] = []
+
+    def flush() -> None:
+        preds = predict([b[0] for b in buf])
+        parts.extend(score_image(p, g) for p, (_, g) in zip(preds, buf, strict=True))
+        buf.clear()
+        print(f"\r  {name}: {len(parts)} images", end="", file=sys.stderr, flush=True)
+
+    for _, img, gts in items:
+        buf.append((img, gts))
+        if len(buf) >= predict.batch:
+            flush()
+    if buf:
+        flush()
+    print(file=sys.stderr)
+    return accumulate(name, parts)
+
+
+def ultralytics_val(weights: Path, data_yaml: Path, imgsz: int) -> dict[str, float]:
+    """mAP50, mAP50-95, P, R of the ultralytics validator on one data.yaml."""
+    from ultralytics import YOLO
+
+    m = YOLO(str(weights), task="detect").val(
+        data=str(data_yaml),
+        imgsz=imgsz,
+        batch=8,
+        device="cpu",
+        plots=False,
+        verbose=False,
+        workers=0,
+        project=str(REPO_ROOT / "var" / "runs"),
+        name="val",
+        exist_ok=True,
+    )
+    return {"map50": float(m.box.map50), "map50_95": float(m.box.map), "ul_p": float(m.box.mp), "ul_r": float(m.box.mr)}
+
+
+def format_table(scores: Sequence[SetScore]) -> str:
+    """Plain-text table: one any-class row per set, then its per-class rows."""
+    lines = [f"{'set':<34}{'class':<12}{'imgs':>5}{'TP':>7}{'FP':>7}{'FN':>7}{'P':>8}{'R':>8}  extra"]
+    for s in scores:
+        c = s.any_class
+        extra = " ".join(f"{k}={v:.3f}" for k, v in s.extra.items())
+        lines.append(
+            f"{s.name:<34}{'ANY':<12}{s.images:>5}{c.tp:>7}{c.fp:>7}{c.fn:>7}{c.precision:>8.3f}{c.recall:>8.3f}  {extra}"
+        )
+        for k in sorted(s.per_class, key=lambda k: LABELS.index(k) if k in LABELS else 99):
+            v = s.per_class[k]
+            lines.append(f"{'':<34}{k:<12}{'':>5}{v.tp:>7}{v.fp:>7}{v.fn:>7}{v.precision:>8.3f}{v.recall:>8.3f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    p = argparse.ArgumentParser(
+        description="Precision/recall at IoU 0.5 of a YOLO model on road_images, the labelled video and the val splits.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--weights", type=Path, default=REPO_ROOT / "models" / "vehicles.pt", help=".pt, .onnx or OpenVINO dir"
+    )
+    p.add_argument("--data", type=Path, default=SHARED_DATA, help="../shared/data")
+    p.add_argument("--train-root", type=Path, default=None, help="training sets (default <data>/train)")
+    p.add_argument("--imgsz", type=int, default=512)
+    p.add_argument("--conf", type=float, default=0.25, help="confidence threshold for P/R")
+    p.add_argument("--sets", default="road_images,video,val", help="comma list of road_images, video, val")
+    p.add_argument(
+        "--ultralytics-val", action="store_true", help="also run the ultralytics validator (mAP) per val split"
+    )
+    p.add_argument("--json-out", type=Path, default=None, help="also write the JSON to this file")
+    args = p.parse_args(argv)
+
+    if not Path(args.weights).exists():
+        print(f"error: weights not found: {args.weights}", file=sys.stderr)
+        return 2
+    train_root = args.train_root or args.data / "train"
+    wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
+    predict = Predictor(args.weights, args.imgsz, args.conf)
+    scores: list[SetScore] = []
+    if "road_images" in wanted:
+        scores.append(score_set("road_images (dev, km39)", road_images(args.data / "road_images"), predict))
+    if "video" in wanted:
+        scores.append(score_set("video boxes.csv (dev, km39)", video_frames(args.data / "videos"), predict))
+    if "val" in wanted:
+        data_yaml = DEFAULT_OUT / "data.yaml"
+        if args.ultralytics_val and not data_yaml.is_file():
+            data_yaml, _ = build_dataset(train_root, DEFAULT_OUT)
+        for source in CLASS_MAP:
+            s = score_set(f"val:{source}", val_split(train_root, source), predict)
+            if args.ultralytics_val:
+                s.extra.update(ultralytics_val(args.weights, source_val_yaml(data_yaml, source), args.imgsz))
+            scores.append(s)
+        scores.append(accumulate("val:all (held-out)", [s for s in scores if s.name.startswith("val:")]))
+    print(format_table(scores))
+    speed = predict.seconds / max(predict.count, 1)
+    result = {
+        "weights": str(args.weights),
+        "imgsz": args.imgsz,
+        "conf": args.conf,
+        "iou": 0.5,
+        "s_per_image": round(speed, 4),
+        "sets": {s.name: s.as_dict() for s in scores},
+    }
+    line = json.dumps(result, sort_keys=False)
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(line + "\n", encoding="utf-8")
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

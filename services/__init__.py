@@ -1,0 +1,1 @@
+"""Long-running consumers: e-ticketing and incidents (archive, warden alerts, escalation)."""

@@ -1,0 +1,96 @@
+"""Shared plumbing of the services: CLI, signal handling, consumer loop with reclaim."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from bus.embedded import EmbeddedRedis, connect
+from bus.streams import EventBus, Message
+from config.settings import AppConfig, ConfigError, load_config, resolve_path
+
+log = logging.getLogger("services")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def consume(
+    bus: EventBus,
+    group: str,
+    consumer: str,
+    streams: Sequence[str],
+    handle: Callable[[list[Message]], None],
+    stop: threading.Event,
+    tick: Callable[[], None] | None = None,
+    block_ms: int = 500,
+    reclaim_idle_ms: int = 30_000,
+) -> None:
+    """Read a consumer group until ``stop``: handle, then ack (inside ``handle``).
+
+    Messages a crashed consumer left unacknowledged are reclaimed (XAUTOCLAIM) every
+    few seconds. A Redis outage is logged and retried; unacked messages come back.
+    """
+    for s in streams:
+        bus.ensure_group(s, group, start="0")
+    last_reclaim = 0.0
+    while not stop.is_set():
+        try:
+            if time.monotonic() - last_reclaim > 5.0:
+                last_reclaim = time.monotonic()
+                for s in streams:
+                    stale = bus.reclaim(s, group, consumer, min_idle_ms=reclaim_idle_ms)
+                    if stale:
+                        handle(stale)
+            msgs = bus.read_group(group, consumer, list(streams), count=100, block_ms=block_ms)
+            if msgs:
+                handle(msgs)
+            if tick is not None:
+                tick()
+        except Exception as e:  # noqa: BLE001 - Redis or SQL hiccup: back off; unacked messages are redelivered
+            log.warning("%s/%s: %s: %s; retrying", group, consumer, type(e).__name__, e)
+            for s in streams:  # a restarted Redis may have lost the group
+                try:
+                    bus.ensure_group(s, group, start="0")
+                except Exception:  # noqa: BLE001
+                    break
+            stop.wait(1.0)
+
+
+def service_main(
+    argv: Sequence[str] | None,
+    prog: str,
+    description: str,
+    run: Callable[[AppConfig, EventBus, threading.Event, argparse.Namespace], None],
+) -> int:
+    """Parse the common CLI, connect to Redis, run until SIGINT/SIGTERM."""
+    ap = argparse.ArgumentParser(prog=prog, description=description)
+    ap.add_argument("--config", help="YAML config (default: $SAFECITY_CONFIG or config/default.yaml)")
+    ap.add_argument("--redis-url", help="redis:// URL (default: config, then $REDIS_URL, else embedded)")
+    ap.add_argument("--archive-url", help="SQLAlchemy URL of the archive (default: config, $ARCHIVE_URL, SQLite)")
+    ap.add_argument("--consumer", default=None, help="consumer name in the group (default: host-pid)")
+    ap.add_argument("--log-level", default="INFO")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+    embedded: EmbeddedRedis | None
+    client, embedded = connect(args.redis_url or cfg.redis.url, resolve_path(cfg.redis.data_dir))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        run(cfg, EventBus(client, maxlen=cfg.redis.stream_maxlen), stop, args)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0

@@ -1,0 +1,159 @@
+"""OpenVINO and onnxruntime detectors agree with ultralytics on the same weights and images.
+
+Needs the trained model (models/vehicles.pt; ``SAFECITY_DETECTOR_WEIGHTS=<file.pt>`` points
+the tests at other weights, e.g. a training run's last.pt) and ../shared/data. The ONNX
+export is made once and cached in var/cache/detector (about 15 s the first time).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from config.settings import CameraConfig, DetectorConfig, SyntheticSource
+from core.geometry import box_iou
+from core.types import Detection, Frame
+from vision.detector import (
+    DETECTOR_CLASSES,
+    MotionGatedDetector,
+    OnnxDetector,
+    OpenVinoDetector,
+    YoloDetector,
+    build_detector,
+    export_onnx,
+)
+from vision.pipeline import CameraPipeline
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+WEIGHTS = Path(os.environ.get("SAFECITY_DETECTOR_WEIGHTS", REPO / "models" / "vehicles.pt"))
+OPENVINO_EXPORT = REPO / "models" / "vehicles_openvino_model"
+ROAD = DATA / "road_images" / "images"
+VIDEO = DATA / "videos" / "intel_car-detection.mp4"
+CONF, IOU = 0.25, 0.7
+
+
+@pytest.fixture(scope="module")
+def weights() -> Path:
+    if not WEIGHTS.is_file():
+        pytest.skip(
+            f"trained weights not available: {WEIGHTS} (python -m models.train makes models/vehicles.pt; "
+            "SAFECITY_DETECTOR_WEIGHTS=<file.pt> uses other weights)"
+        )
+    return WEIGHTS
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[np.ndarray]:
+    """A square road image and a 16:9 frame with a car (exercises the minimum-rectangle letterbox)."""
+    if not ROAD.is_dir() or not VIDEO.is_file():
+        pytest.skip(f"test media not available: {DATA}")
+    images = [cv2.imread(str(p)) for p in sorted(ROAD.glob("*.jpg"))[:2]]
+    cap = cv2.VideoCapture(str(VIDEO))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 80)
+    ok, frame = cap.read()
+    cap.release()
+    assert ok and all(im is not None for im in images)
+    return [*images, frame]
+
+
+@pytest.fixture(scope="module")
+def onnx_model(weights: Path) -> Path:
+    return export_onnx(weights)
+
+
+@pytest.fixture(scope="module")
+def reference(weights: Path, frames: list[np.ndarray]) -> list[list[Detection]]:
+    ref = YoloDetector(weights, conf=CONF, iou=IOU, imgsz=640, device="cpu")
+    out = [ref.detect(f) for f in frames]
+    assert sum(len(d) for d in out) >= 5, "the reference model finds almost nothing: not a useful comparison"
+    return out
+
+
+def disagreements(
+    ref: list[Detection], ours: list[Detection], min_conf: float, iou_min: float = 0.9, conf_tol: float = 0.05
+) -> list[str]:
+    """Detections (of either side, scored >= min_conf) without a counterpart: same label, IoU > iou_min, conf within conf_tol."""
+    problems = []
+    for side, a_list, b_list in (("reference", ref, ours), ("ours", ours, ref)):
+        for a in a_list:
+            if a.confidence < min_conf:
+                continue
+            best = max(b_list, key=lambda b: box_iou(a.box, b.box), default=None)
+            if best is None or box_iou(a.box, best.box) <= iou_min:
+                problems.append(f"{side} {a} unmatched (best {best})")
+            elif best.label != a.label or abs(best.confidence - a.confidence) > conf_tol:
+                problems.append(f"{side} {a} vs {best}")
+    return problems
+
+
+@pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
+def test_full_precision_runtime_agrees_with_ultralytics(runtime, onnx_model, frames, reference) -> None:
+    det = DETECTOR_CLASSES[runtime](onnx_model, conf=CONF, iou=IOU, imgsz=640, precision="f32")
+    for frame, ref in zip(frames, reference, strict=True):
+        ours = det.detect(frame)
+        # Detections within 0.05 of the threshold may legitimately appear on one side only.
+        assert disagreements(ref, ours, min_conf=CONF + 0.05) == []
+
+
+def test_openvino_default_precision_stays_close_to_ultralytics(onnx_model, frames, reference) -> None:
+    """On CPUs with bf16 (AMX) OpenVINO computes in bf16 by default: the confident detections stay the same."""
+    det = OpenVinoDetector(onnx_model, conf=CONF, iou=IOU, imgsz=640)
+    for frame, ref in zip(frames, reference, strict=True):
+        assert disagreements(ref, det.detect(frame), min_conf=0.5, iou_min=0.85, conf_tol=0.1) == []
+
+
+def test_detect_batch_matches_one_frame_at_a_time(onnx_model, frames) -> None:
+    det = OnnxDetector(onnx_model, conf=CONF, iou=IOU, imgsz=640)
+    same = frames[:2]  # two 640x640 road images: one batch of 2
+    singles = [det.detect(f) for f in same]
+    batched = det.detect_batch([same[0], np.zeros((0, 0, 3), np.uint8), same[1]])
+    assert batched[1] == []
+    for one, many in zip(singles, [batched[0], batched[2]], strict=True):
+        assert len(one) == len(many)
+        for a, b in zip(one, many, strict=True):
+            assert a.label == b.label and abs(a.confidence - b.confidence) < 1e-3
+            assert np.allclose(a.box, b.box, atol=0.05)
+
+
+def test_shipped_openvino_export_agrees_with_ultralytics(weights, frames) -> None:
+    if not OPENVINO_EXPORT.is_dir():
+        pytest.skip(f"OpenVINO export not available: {OPENVINO_EXPORT} (python -m models.train makes it)")
+    det = OpenVinoDetector(OPENVINO_EXPORT, conf=CONF, iou=IOU, precision="f32")
+    ref = YoloDetector(weights, conf=CONF, iou=IOU, imgsz=det.imgsz, device="cpu")
+    square = frames[0]  # a square frame: the fixed-size input and ultralytics' rectangle are the same
+    assert disagreements(ref.detect(square), det.detect(square), min_conf=CONF + 0.05) == []
+
+
+def test_auto_runtime_with_motion_gate_carries_tracks_over_a_still_scene(weights, frames) -> None:
+    det = build_detector(DetectorConfig(kind="yolo", weights=weights, gate_refresh_frames=8))
+    assert isinstance(det, MotionGatedDetector)
+    assert det.runtime in {"openvino", "onnxruntime"}
+    cam = CameraConfig(
+        id="still",
+        name="Still",
+        segment="s",
+        location=(34.0, 71.5),
+        source=SyntheticSource(),
+        detector=DetectorConfig(kind="yolo", weights=weights),
+        analysis_fps=5,
+    )
+    pipe = CameraPipeline(cam, detector=det, frame_rate=5)
+    rng = np.random.default_rng(0)
+    still = frames[0]
+    results = []
+    for i in range(24):  # a parked scene: the same image with sensor noise
+        noisy = np.clip(still.astype(np.int16) + rng.integers(-2, 3, still.shape), 0, 255).astype(np.uint8)
+        results.append(pipe.process(Frame(camera_id=cam.id, index=i, ts_ms=i * 200, image=noisy)))
+    ran = [r.detector_ran for r in results]
+    assert all(ran[:10])  # the gate learns the background
+    assert ran[10:].count(False) >= 10  # then the detector mostly rests (refresh every 8th frame)
+    confident = {t.track_id for t in results[9].tracks if t.confidence >= 0.5}
+    assert len(confident) >= 3
+    for r in results[10:]:
+        assert confident <= {t.track_id for t in r.tracks}  # nothing lost over the gaps, same ids
+    assert det.runs == sum(ran)

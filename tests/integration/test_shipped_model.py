@@ -1,0 +1,46 @@
+"""The committed detector (models/vehicles.pt) loads offline and finds vehicles in a real road image."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+WEIGHTS = REPO / "models" / "vehicles.pt"
+IMAGE = "images/rf100_km39_aditganteng_00000.jpg"
+
+
+def test_shipped_model_finds_vehicles_in_a_road_image() -> None:
+    csv_path = DATA / "road_images" / "boxes.csv"
+    if not csv_path.is_file():
+        pytest.skip(f"road images not available: {csv_path}")
+    if not WEIGHTS.is_file():
+        pytest.skip(f"trained weights not available: {WEIGHTS} (run python -m models.train)")
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    cv2 = pytest.importorskip("cv2")
+    from ultralytics import YOLO
+
+    from core.types import LABELS
+    from models.evaluate import score_image
+
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        gts = [
+            (r["coarse_class"], float(r["x"]), float(r["y"]), float(r["w"]), float(r["h"]))
+            for r in csv.DictReader(fh)
+            if r["image"] == IMAGE
+        ]
+    assert len(gts) >= 5
+    model = YOLO(str(WEIGHTS), task="detect")
+    assert list(model.names.values()) == list(LABELS)  # names need no mapping at run time
+    result = model.predict(cv2.imread(str(DATA / "road_images" / IMAGE)), imgsz=512, conf=0.25, verbose=False)[0]
+    preds = [
+        (result.names[int(c)], float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1]))
+        for b, c in zip(result.boxes.xyxy.tolist(), result.boxes.cls.tolist(), strict=True)
+    ]
+    score = score_image(preds, gts).any_class
+    assert score.recall >= 0.6, f"found {score.tp} of {len(gts)} labelled vehicles"
+    assert score.precision >= 0.5, f"{score.fp} of {len(preds)} detections match no labelled vehicle"
