@@ -513,19 +513,6 @@ class AlertsConfig(_Model):
     control_room: str = Field("control-room", description="Name of the control-room push channel/role.")
 
 
-class WatchEntry(_Model):
-    """A watch-listed plate (stolen, wanted ...); personal data: never shown publicly."""
-
-    plate: str = Field(pattern=r"^[A-Z0-9]{2,12}$", description="Normalised: upper-case letters and digits only.")
-    reason: str = ""
-    priority: Literal["medium", "high", "critical"] = "high"
-
-    @field_validator("plate", mode="before")
-    @classmethod
-    def _normalise(cls, v: object) -> object:
-        return "".join(ch for ch in v.upper() if ch.isalnum()) if isinstance(v, str) else v
-
-
 class ArchiveConfig(_Model):
     url: str | None = Field(None, description="SQLAlchemy URL; None = $ARCHIVE_URL, else sqlite:///var/archive.db.")
     evidence_dir: Path = Field(Path("var/evidence"), description="Content-addressed evidence files.")
@@ -567,11 +554,27 @@ class AppConfig(_Model):
     fines: FinesConfig = FinesConfig()
     wardens: tuple[WardenConfig, ...] = ()
     alerts: AlertsConfig = AlertsConfig()
-    watchlist: tuple[WatchEntry, ...] = ()
+    watchlist_file: Path | None = Field(
+        Path("config/watchlist.yaml"),
+        description="YAML/CSV list of watch-listed plates (reason, priority) that seeds the Redis watchlist "
+        "(bus/watchlist.py) on first start; edits then happen in Redis. Relative to the repository root; "
+        "null = start with an empty watchlist.",
+    )
     archive: ArchiveConfig = ArchiveConfig()
     evidence: EvidenceConfig = EvidenceConfig()
     sos: SosConfig = SosConfig()
     users: tuple[UserConfig, ...] = Field((), description="Dashboard logins (operator, warden, admin).")
+
+    @field_validator("watchlist_file")
+    @classmethod
+    def _watchlist_file(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return v
+        if v.suffix.lower() not in (".yaml", ".yml", ".json", ".csv"):
+            raise ValueError(f"watchlist files are .yaml, .yml, .json or .csv, got {v.name!r}")
+        if not resolve_path(v).is_file():
+            raise ValueError(f"watchlist file not found: {resolve_path(v)}")
+        return v
 
     @model_validator(mode="after")
     def _references(self) -> AppConfig:
@@ -707,7 +710,6 @@ __all__ = [
     "SpeedConfig",
     "StoppingZone",
     "WardenConfig",
-    "WatchEntry",
     "WrongWayRule",
     "ConfigError",
     "DetectorConfig",

@@ -40,13 +40,14 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from config.settings import CameraConfig, CameraRules, FlowZone, RedLightRule, StoppingZone, WatchEntry, WrongWayRule
+from config.settings import CameraConfig, CameraRules, FlowZone, RedLightRule, StoppingZone, WrongWayRule
+from core.anpr import Watchlist, normalize_plate_text, watchlist_incident
 from core.counting import VEHICLE_LABELS, LineCounter
 from core.geometry import Homography, point_in_polygon, side_of_line
 from core.signals import SignalBoard
@@ -56,6 +57,7 @@ from core.types import (
     Direction,
     Incident,
     IncidentKind,
+    PlateRead,
     Point,
     Priority,
     SignalPhase,
@@ -98,8 +100,12 @@ def incident_id_for(camera_id: str, track_id: int, first_ts_ms: int, kind: Incid
 
 
 def normalise_plate(text: str) -> str:
-    """Upper-case letters and digits only (``"lea-1234"`` -> ``"LEA1234"``)."""
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    """Upper-case ASCII letters and digits only (``"lea-1234"`` -> ``"LEA1234"``); see :func:`core.anpr.normalize_plate_text`."""
+    return normalize_plate_text(text)
+
+
+#: A watchlist, or a callable returning the current one (a run-time cache fed from Redis).
+WatchlistSource = Watchlist | Callable[[], Watchlist]
 
 
 # --------------------------------------------------------------------------- vehicles
@@ -615,7 +621,9 @@ class RuleEngine:
         rules: The rules.
         homography: Pixels -> metres (None: image-only re-linking, no ground rules).
         signals: Signal phases for red-light rules.
-        watchlist: Normalised plate -> entry.
+        watchlist: The watchlist (:class:`core.anpr.Watchlist`, exact and one-character-off
+            matching), or a callable returning the current one (e.g. the worker's
+            :meth:`bus.watchlist.WatchlistCache.get`, fed from Redis); None checks nothing.
         relink: Re-linking tuning.
         hold: Keep stopped vehicles alive with a :class:`PatchProbe` (needs images via ``update``).
     """
@@ -628,7 +636,7 @@ class RuleEngine:
         rules: Sequence[Rule],
         homography: Homography | None = None,
         signals: SignalBoard | None = None,
-        watchlist: Mapping[str, WatchEntry] | None = None,
+        watchlist: WatchlistSource | None = None,
         relink: RelinkParams | None = None,
         hold: bool = True,
     ) -> None:
@@ -638,7 +646,7 @@ class RuleEngine:
         self.rules = list(rules)
         self.h = homography
         self.signals = signals or SignalBoard()
-        self.watchlist = dict(watchlist or {})
+        self._watchlist = watchlist
         self.relink = relink or RelinkParams()
         self.probe = PatchProbe() if hold else None
         #: Vehicles slower than this in a stopping zone are remembered as patches (they may
@@ -656,7 +664,7 @@ class RuleEngine:
         speed_limit_kmh: float,
         homography: Homography | None,
         signals: SignalBoard | None = None,
-        watchlist: Sequence[WatchEntry] = (),
+        watchlist: WatchlistSource | None = None,
         traffic_side: str = "left",
         relink: RelinkParams | None = None,
     ) -> RuleEngine:
@@ -672,11 +680,16 @@ class RuleEngine:
             build_rules(camera.rules, speed_limit_kmh, homography, traffic_side),
             homography=homography,
             signals=signals,
-            watchlist={w.plate: w for w in watchlist},
+            watchlist=watchlist,
             relink=relink,
         )
 
     # ------------------------------------------------------------------ public
+
+    def watchlist(self) -> Watchlist | None:
+        """The watchlist in force now (None: no watchlist)."""
+        wl = self._watchlist
+        return wl() if callable(wl) else wl
 
     @property
     def vehicles(self) -> dict[str, VehicleState]:
@@ -907,23 +920,20 @@ class RuleEngine:
         if not plate or conf < v.plate_confidence:
             return
         v.plate, v.plate_confidence = plate, float(conf)
-        entry = self.watchlist.get(plate)
-        if entry is None or IncidentKind.WATCHLIST.value in v.fired:
+        if IncidentKind.WATCHLIST.value in v.fired:
+            return
+        wl = self.watchlist()
+        hit = wl.match(plate) if wl is not None else None
+        if hit is None:
             return
         v.fired.add(IncidentKind.WATCHLIST.value)
+        read = PlateRead(self.camera_id, v.key_track_id, ts_ms, plate, float(conf), v.box)
+        inc = watchlist_incident(hit, read, self.segment_id, self.location)
         incidents.append(
-            Incident(
+            replace(
+                inc,
                 incident_id=incident_id_for(self.camera_id, v.key_track_id, v.first_ts_ms, IncidentKind.WATCHLIST),
-                kind=IncidentKind.WATCHLIST,
-                priority=Priority(entry.priority),
-                ts_ms=ts_ms,
-                camera_id=self.camera_id,
-                segment_id=self.segment_id,
-                location=self.location,
-                track_id=v.key_track_id,
-                plate=plate,
-                summary=f"Watch-listed plate seen ({entry.reason})" if entry.reason else "Watch-listed plate seen",
-                details=(("plate_confidence", f"{conf:.2f}"), ("track_first_ts_ms", str(v.first_ts_ms))),
+                details=(*inc.details, ("track_first_ts_ms", str(v.first_ts_ms))),
             )
         )
 

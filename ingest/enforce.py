@@ -42,9 +42,11 @@ import redis
 from bus.evidence import EvidenceStore
 from bus.rulestate import RuleStateStore
 from bus.streams import EventBus
-from config.settings import AppConfig, CameraConfig
+from bus.watchlist import RedisWatchlist, WatchlistCache, load_watchlist_file
+from config.settings import AppConfig, CameraConfig, resolve_path
+from core.anpr import Watchlist
 from core.geometry import Homography
-from core.rules import RuleEngine
+from core.rules import RuleEngine, WatchlistSource
 from core.signals import ScheduledSignal, SignalBoard, StreamSignal
 from core.speed import SpeedEstimator, SpeedParams
 from core.types import Box, Frame, Incident, SignalState, Violation
@@ -279,6 +281,7 @@ class CameraEnforcer:
         client: redis.Redis | None,
         plates: PlateWorker | None = None,
         restore: bool = True,
+        watchlist: WatchlistSource | None = None,
     ) -> None:
         self.cfg = cfg
         self.camera = camera
@@ -288,7 +291,7 @@ class CameraEnforcer:
         self.signals = build_signals(cfg)
         seg = cfg.segment(camera.segment)
         self.engine = RuleEngine.for_camera(
-            camera, seg.speed_limit_kmh, self.h, self.signals, cfg.watchlist, cfg.traffic_side
+            camera, seg.speed_limit_kmh, self.h, self.signals, watchlist, cfg.traffic_side
         )
         self.client = client
         self.evidence = EvidenceStore(client, cfg.evidence.redis_ttl_s) if client is not None else None
@@ -399,7 +402,19 @@ class CameraEnforcer:
 
     def _with_frame(self, inc: Incident, frame: Frame) -> Incident:
         sha = self._store_frame(frame)
-        return replace(inc, evidence=(sha,)) if sha else inc
+        return replace(inc, evidence=(*inc.evidence, sha)) if sha else inc
+
+    def _with_plate_crop(self, inc: Incident, res: PlateResult) -> Incident:
+        """A watchlist incident with the plate crop as its first evidence (the frame follows)."""
+        if not res.crop_jpeg or self.evidence is None:
+            return inc
+        try:
+            sha = self._store(res.crop_jpeg)
+        except Exception as e:  # noqa: BLE001 - the frame is still attached
+            self.evidence_errors += 1
+            log.warning("camera %s: plate crop not stored: %s", self.camera.id, e)
+            return inc
+        return replace(inc, evidence=(*inc.evidence, sha), details=(*inc.details, ("evidence_roles", "plate,frame")))
 
     def _frame_near(self, ts_ms: int) -> Frame | None:
         return min(self.ring, key=lambda f: abs(f.ts_ms - ts_ms), default=None)
@@ -522,7 +537,8 @@ class CameraEnforcer:
             if res is False or self.plates.done(key):
                 del self._plate_waiting[key]
                 if isinstance(res, PlateResult):
-                    out += self.engine.set_plate(vkey, res.text, res.confidence, frame.ts_ms)
+                    for inc in self.engine.set_plate(vkey, res.text, res.confidence, frame.ts_ms):
+                        out.append(self._with_plate_crop(inc, res))
         if not self.read_all:
             return out
         for tr in tracks:
@@ -570,17 +586,50 @@ class CameraEnforcer:
             log.warning("camera %s: checkpoint not saved: %s", self.camera.id, e)
 
 
-def enforcer_factory(cfg: AppConfig, client: redis.Redis) -> Callable[[CameraConfig], CameraEnforcer]:
-    """Makes one :class:`CameraEnforcer` per camera, sharing one plate reader per process."""
+def watchlist_cache(cfg: AppConfig, client: redis.Redis, poll_s: float = 2.0) -> WatchlistCache:
+    """The process's view of the Redis watchlist (see :mod:`bus.watchlist`).
+
+    Redis is the one source at run time (seeded from ``cfg.watchlist_file`` at launch);
+    the file's list is used only while Redis cannot be reached before the first load.
+    """
+    fallback = Watchlist()
+    if cfg.watchlist_file is not None:
+        try:
+            fallback = Watchlist(load_watchlist_file(resolve_path(cfg.watchlist_file)))
+        except ValueError as e:
+            log.warning("watchlist file not usable as a fallback: %s", e)
+    return WatchlistCache(RedisWatchlist(client), poll_s=poll_s, fallback=fallback)
+
+
+def enforcer_factory(
+    cfg: AppConfig, client: redis.Redis, watchlist: WatchlistSource | None = None
+) -> Callable[[CameraConfig], CameraEnforcer]:
+    """Makes one :class:`CameraEnforcer` per camera, sharing one plate reader and one watchlist per process.
+
+    Args:
+        cfg: Whole configuration.
+        client: Redis client.
+        watchlist: Watchlist (or callable returning the current one); default: a
+            :func:`watchlist_cache` on ``client``, so run-time edits in Redis apply within seconds.
+    """
     plates: list[PlateWorker | None] = []
+    wl = watchlist if watchlist is not None else watchlist_cache(cfg, client).get
 
     def make(camera: CameraConfig) -> CameraEnforcer:
         if not plates:
             off = cfg.evidence.read_plates == "off"
             plates.append(None if off else PlateWorker.try_create(cfg.evidence.jpeg_quality))
-        return CameraEnforcer(cfg, camera, client, plates[0])
+        return CameraEnforcer(cfg, camera, client, plates[0], watchlist=wl)
 
     return make
 
 
-__all__ = ["CameraEnforcer", "PlateResult", "PlateWorker", "build_signals", "enforcer_factory", "homography_of"]
+__all__ = [
+    "CameraEnforcer",
+    "PlateResult",
+    "PlateWorker",
+    "build_signals",
+    "enforcer_factory",
+    "homography_of",
+    "watchlist_cache",
+]

@@ -17,8 +17,12 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from bus.embedded import EmbeddedRedis, start_embedded_redis
+import redis
+
+from bus.embedded import EmbeddedRedis, client_for_url, start_embedded_redis
+from bus.watchlist import RedisWatchlist
 from config.settings import ConfigError, load_config, resolve_path
 
 log = logging.getLogger("launch")
@@ -81,6 +85,29 @@ def split_cameras(camera_ids: Sequence[str], workers: int) -> list[list[str]]:
     return [g for g in groups if g]
 
 
+def seed_watchlist(url: str, path: Path) -> bool:
+    """Load the watchlist file into Redis on first start only (later edits live in Redis).
+
+    Returns:
+        False when the file is malformed (the error is printed); an unreachable Redis is
+        only logged: the workers keep the file's list until Redis answers.
+    """
+    client = client_for_url(url, socket_timeout=5.0, retries=1)
+    try:
+        if RedisWatchlist(client).seed(path):
+            log.info("watchlist seeded from %s", path)
+        else:
+            log.info("watchlist already in Redis (version kept); %s not reloaded", path)
+    except ValueError as e:
+        print(f"watchlist: {e}", file=sys.stderr)
+        return False
+    except redis.RedisError as e:
+        log.warning("watchlist not seeded (Redis unreachable: %s)", e)
+    finally:
+        client.close()
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ingest.launch", description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", help="YAML config (default: $SAFECITY_CONFIG or config/default.yaml)")
@@ -105,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = embedded.url
         log.info("embedded redis-server at %s (data in %s)", url, resolve_path(cfg.redis.data_dir))
     env["REDIS_URL"] = url
+    if cfg.watchlist_file is not None and not seed_watchlist(url, resolve_path(cfg.watchlist_file)):
+        if embedded is not None:
+            embedded.stop()
+        return 2
     py = sys.executable
     common = ["--redis-url", url]
     # Every worker is given every camera: they share them through Redis leases (bus/leases.py),

@@ -63,7 +63,9 @@ from bus.publisher import SpoolPublisher
 from bus.spool import Spool
 from bus.store import LiveStore
 from bus.streams import EventBus
-from config.settings import AppConfig, CameraConfig, SyntheticSource
+from bus.watchlist import RedisWatchlist, load_watchlist_file
+from config.settings import AppConfig, CameraConfig, SyntheticSource, resolve_path
+from core.anpr import Watchlist
 from core.congestion import CongestionTracker
 from core.counting import ZoneOccupancy
 from core.geometry import box_iou, point_in_polygon, segments_intersect, side_of_line
@@ -186,7 +188,9 @@ def expectations(sc: Scenario, sources: dict[str, ScenarioSource]) -> Expected:
     exp = Expected()
     cfg = sc.config
     board = build_signals(cfg)
-    watch = {w.plate for w in cfg.watchlist}
+    # Only with read_plates: all is every vehicle's plate read (and matched, fuzzily, against the list).
+    read_all = cfg.evidence.read_plates == "all" and cfg.watchlist_file is not None
+    watch = Watchlist(load_watchlist_file(resolve_path(cfg.watchlist_file)) if read_all and cfg.watchlist_file else ())
     for cam in cfg.cameras:
         src = sources[cam.id]
         truths = src.truth
@@ -201,7 +205,7 @@ def expectations(sc: Scenario, sources: dict[str, ScenarioSource]) -> Expected:
             visible = [(ts, v) for ts, v in series if v.visible]
             if not visible:
                 continue
-            if plate in watch and any(
+            if watch.match(plate) is not None and any(
                 v.box[3] >= 72 and v.box[1] > 1 and v.box[1] + v.box[3] < H - 1 for _, v in visible
             ):
                 exp.incidents.append((cam.id, str(vid), IncidentKind.WATCHLIST.value))
@@ -406,6 +410,8 @@ class Runner:
                 "archive": cfg.archive.model_copy(update={"url": self.archive_url, "evidence_dir": self.evidence_dir})
             }
         )
+        if cfg.watchlist_file is not None:  # as ingest.launch does: first start only
+            RedisWatchlist(self.client).seed(resolve_path(cfg.watchlist_file))
         self.bus = EventBus(self.client, maxlen=cfg.redis.stream_maxlen)
         self.store = LiveStore(self.client, notify=False)
         self.sources = {c.id: ScenarioSource(c, sc.start_ms) for c in cfg.cameras if c.enabled}

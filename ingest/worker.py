@@ -46,7 +46,7 @@ from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, CameraConfig, ConfigError, WorkerConfig, load_config, resolve_path
 from core.types import CameraState, CameraStatus, DensityReport, Frame, LineCrossing, ZoneDensity
-from ingest.enforce import CameraEnforcer, enforcer_factory
+from ingest.enforce import CameraEnforcer, enforcer_factory, watchlist_cache
 from ingest.source import CameraCapture, open_source
 from vision.annotate import annotate
 from vision.pipeline import CameraPipeline, FrameResult
@@ -402,7 +402,9 @@ class Worker:
         self.worker_id = worker_id or default_worker_id()
         self.spool_dir = spool_dir
         self.cameras = {c.id: c for c in cams}
-        self._enforcer = enforcer_factory(cfg, bus.client)
+        #: The Redis watchlist (seeded at launch from ``cfg.watchlist_file``), shared by the cameras.
+        self.watchlist = watchlist_cache(cfg, bus.client)
+        self._enforcer = enforcer_factory(cfg, bus.client, self.watchlist.get)
         self._runners: dict[str, CameraRunner] = {}
         self._lock = threading.Lock()
         self._adopting: threading.Thread | None = None

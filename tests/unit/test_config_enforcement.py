@@ -32,7 +32,9 @@ def test_demo_has_an_enforcement_setup() -> None:
         (lambda d: d["wardens"][0].update(segments=["moon-rd"]), "unknown segment 'moon-rd'"),
         (lambda d: d["cameras"][0].pop("calibration"), "wrong_way needs a calibration"),
         (lambda d: d.update(fines={"overspeed_pkr": -5}), "fines.overspeed_pkr"),
-        (lambda d: d.update(watchlist=[{"plate": "!"}]), "watchlist"),
+        (lambda d: d.update(watchlist_file="config/nope.yaml"), "watchlist file not found"),
+        (lambda d: d.update(watchlist_file="config/default.txt"), "watchlist files are"),
+        (lambda d: d.update(watchlist=[{"plate": "LEA1234"}]), "watchlist"),  # the old inline list is gone
         (lambda d: d.update(traffic_side="middle"), "traffic_side"),
         (lambda d: d["signals"][0].update(cycle=[]), "cycle"),
         (lambda d: d["cameras"][0]["rules"].update(speeding={}), "speeding"),
@@ -49,6 +51,9 @@ def test_lane_calibration_is_a_homography_calibration() -> None:
     assert cal.ground_points_m[2] == (3.5, 40.0) and len(cal.image_points) == 4
 
 
-def test_watchlist_plates_are_normalised(tmp_path: Path) -> None:
-    cfg = load_config(_cfg(tmp_path, lambda d: d.update(watchlist=[{"plate": "lea-1234", "reason": "stolen"}])))
-    assert cfg.watchlist[0].plate == "LEA1234"
+def test_watchlist_file_seeds_redis(tmp_path: Path) -> None:
+    assert load_config(DEFAULT_CONFIG).watchlist_file == Path("config/watchlist.yaml")
+    csv = tmp_path / "wl.csv"
+    csv.write_text("plate,reason\nLEA1234,stolen\n")
+    assert load_config(_cfg(tmp_path, lambda d: d.update(watchlist_file=str(csv)))).watchlist_file == csv
+    assert load_config(_cfg(tmp_path, lambda d: d.update(watchlist_file=None))).watchlist_file is None

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from config.settings import CameraRules, WatchEntry
+from config.settings import CameraRules
+from core.anpr import Watchlist, WatchlistEntry
 from core.geometry import Homography
 from core.rules import RuleEngine, RuleOutput, build_rules, violation_id
 from core.signals import ScheduledSignal, SignalBoard, StreamSignal
@@ -268,16 +269,43 @@ def test_vanished_and_gone_is_not_held() -> None:
 # --------------------------------------------------------------------------- watch list, restart
 
 
-def test_watchlist_plate_raises_one_incident() -> None:
-    eng = engine({"overspeed": None}, watchlist={"LEA1234": WatchEntry(plate="LEA-1234", reason="stolen")})
+def _watch_run(eng: RuleEngine, reads: list[str], start: int = 0) -> list:
     est = SpeedEstimator(H)
     got = []
-    for k in range(5):
+    for k, text in enumerate(reads, start):
         ts = T0 + k * 100
         tr = [Track(1, "car", 0.9, box_at(30, 10 + k))]
-        got += eng.update(ts, tr, est.update(ts, tr), plates={1: ("lea 1234", 0.8)}).incidents
-    (inc,) = got
+        got += eng.update(ts, tr, est.update(ts, tr), plates={1: (text, 0.8 + 0.01 * k)}).incidents
+    return got
+
+
+def test_watchlist_plate_raises_one_incident() -> None:
+    wl = Watchlist([WatchlistEntry.create("LEA-1234", "stolen", "high")])
+    eng = engine({"overspeed": None}, watchlist=wl)
+    (inc,) = _watch_run(eng, ["lea 1234"] * 5)
     assert inc.kind is IncidentKind.WATCHLIST and inc.plate == "LEA1234" and inc.priority is Priority.HIGH
+    assert dict(inc.details)["match"] == "exact" and "stolen" in inc.summary
+
+
+def test_one_character_off_plate_raises_a_possible_hit_one_level_lower() -> None:
+    wl = Watchlist([WatchlistEntry.create("LEA-1234", "stolen", "critical"), WatchlistEntry.create("PRA777", "x")])
+    eng = engine({"overspeed": None}, watchlist=lambda: wl)  # a callable, like WatchlistCache.get
+    # One character off, then the exact plate: still one incident for the vehicle.
+    (inc,) = _watch_run(eng, ["LEA1284", "LEA1284", "LEA1234"])
+    assert inc.kind is IncidentKind.WATCHLIST and inc.plate == "LEA1284"
+    assert inc.priority is Priority.HIGH  # critical entry, possible hit: one level lower
+    assert dict(inc.details)["match"] == "possible" and dict(inc.details)["listed_plate"] == "LEA1234"
+    assert "possible hit" in inc.summary
+    assert not _watch_run(engine({"overspeed": None}, watchlist=wl), ["ABC1"])  # unrelated plate: nothing
+
+
+def test_watchlist_edits_apply_to_the_next_read() -> None:
+    current = [Watchlist()]
+    eng = engine({"overspeed": None}, watchlist=lambda: current[0])
+    assert not _watch_run(eng, ["BKA321"])
+    current[0] = Watchlist([WatchlistEntry.create("BKA 321", "unpaid fines", "medium")])
+    (inc,) = _watch_run(eng, ["BKA321", "BKA321"], start=1)
+    assert inc.priority is Priority.HIGH  # an exact hit is raised at least high
 
 
 def test_plate_is_attached_to_violation() -> None:
