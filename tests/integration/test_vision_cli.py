@@ -160,7 +160,8 @@ def test_detect_cli_with_the_shipped_model_on_labelled_road_images():
     truth: dict[str, list[tuple[float, float, float, float]]] = {}
     with (DATA / "road_images" / "boxes.csv").open(newline="") as f:
         for r in csv.DictReader(f):
-            truth.setdefault(r["image"], []).append(tuple(float(r[k]) for k in "xywh"))
+            truth.setdefault(Path(r["image"]).name, []).append(tuple(float(r[k]) for k in "xywh"))
+    assert sum(map(len, truth.values())) > 100
     found = total = 0
     for row in rows:
         assert (row["width"], row["height"]) == (640, 640)
@@ -173,7 +174,8 @@ def test_detect_cli_with_the_shipped_model_on_labelled_road_images():
         found += sum(any(box_iou(tuple(d["box"]), g) >= 0.5 for d in row["detections"]) for g in gts)
     recall = found / max(total, 1)
     print(f"shipped model recall@IoU0.5 on road_images: {recall:.2f} ({found}/{total})")
-    assert recall >= 0.5  # a vehicle model must find at least half of the labelled vehicles
+    assert total > 100, "every labelled image was matched to its CLI output"
+    assert recall >= 0.8  # the detector issue's bar (IoU 0.5, any class)
 
 
 def test_track_cli_with_the_shipped_model():
