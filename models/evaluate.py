@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
 import sys
 import time
@@ -46,6 +47,8 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 #: One labelled box: (label, x, y, w, h) in pixels, x/y = top-left corner.
 GtBox = tuple[str, float, float, float, float]
+#: One predicted box with its confidence.
+ScoredBox = tuple[float, GtBox]
 
 
 @dataclass
@@ -243,36 +246,41 @@ class Predictor:
         self.seconds = 0.0
         self.count = 0
 
-    def __call__(self, images: list[np.ndarray]) -> list[list[GtBox]]:
+    def __call__(self, images: list[np.ndarray]) -> list[list[ScoredBox]]:
         t = time.perf_counter()
         results = self.model.predict(images, imgsz=self.imgsz, conf=self.conf, device="cpu", verbose=False)
         self.seconds += time.perf_counter() - t
         self.count += len(images)
-        out: list[list[GtBox]] = []
+        out: list[list[ScoredBox]] = []
         for r in results:
             names: dict[int, str] = r.names  # type: ignore[union-attr]
             boxes: Any = r.boxes  # type: ignore[union-attr]
             xyxy = np.asarray(boxes.xyxy.tolist(), dtype=np.float64).reshape(-1, 4)
             cls = [int(c) for c in boxes.cls.tolist()]
+            confs = [float(c) for c in boxes.conf.tolist()]
             out.append(
                 [
-                    (str(names[int(c)]), float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1]))
-                    for b, c in zip(xyxy, cls, strict=True)
+                    (cf, (str(names[c]), float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])))
+                    for b, c, cf in zip(xyxy, cls, confs, strict=True)
                 ]
             )
         return out
 
 
-def score_set(name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], predict: Predictor) -> SetScore:
-    """Run the predictor over a set and score it (progress on stderr)."""
-    parts: list[SetScore] = []
+#: Predictions and ground truth of one image.
+ImagePair = tuple[list[ScoredBox], list[GtBox]]
+
+
+def collect(name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], predict: Predictor) -> list[ImagePair]:
+    """Run the predictor over a set (progress on stderr); keep every prediction with its confidence."""
+    pairs: list[ImagePair] = []
     buf: list[tuple[np.ndarray, list[GtBox]]] = []
 
     def flush() -> None:
         preds = predict([b[0] for b in buf])
-        parts.extend(score_image(p, g) for p, (_, g) in zip(preds, buf, strict=True))
+        pairs.extend((p, g) for p, (_, g) in zip(preds, buf, strict=True))
         buf.clear()
-        print(f"\r  {name}: {len(parts)} images", end="", file=sys.stderr, flush=True)
+        print(f"\r  {name}: {len(pairs)} images", end="", file=sys.stderr, flush=True)
 
     for _, img, gts in items:
         buf.append((img, gts))
@@ -281,25 +289,36 @@ def score_set(name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], p
     if buf:
         flush()
     print(file=sys.stderr)
-    return accumulate(name, parts)
+    return pairs
+
+
+def score_pairs(name: str, pairs: Sequence[ImagePair], conf: float, iou_thr: float = 0.5) -> SetScore:
+    """Score collected predictions, keeping those with confidence >= ``conf``."""
+    return accumulate(name, (score_image([b for c, b in p if c >= conf], g, iou_thr) for p, g in pairs))
 
 
 def ultralytics_val(weights: Path, data_yaml: Path, imgsz: int) -> dict[str, float]:
     """mAP50, mAP50-95, P, R of the ultralytics validator on one data.yaml."""
     from ultralytics import YOLO
+    from ultralytics.utils import LOGGER
 
-    m = YOLO(str(weights), task="detect").val(
-        data=str(data_yaml),
-        imgsz=imgsz,
-        batch=8,
-        device="cpu",
-        plots=False,
-        verbose=False,
-        workers=0,
-        project=str(REPO_ROOT / "var" / "runs"),
-        name="val",
-        exist_ok=True,
-    )
+    level = LOGGER.level
+    LOGGER.setLevel(logging.WARNING)  # keep stdout for the table and the JSON line
+    try:
+        m = YOLO(str(weights), task="detect").val(
+            data=str(data_yaml),
+            imgsz=imgsz,
+            batch=8,
+            device="cpu",
+            plots=False,
+            verbose=False,
+            workers=0,
+            project=str(REPO_ROOT / "var" / "runs"),
+            name="val",
+            exist_ok=True,
+        )
+    finally:
+        LOGGER.setLevel(level)
     return {"map50": float(m.box.map50), "map50_95": float(m.box.map), "ul_p": float(m.box.mp), "ul_r": float(m.box.mr)}
 
 
@@ -331,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-root", type=Path, default=None, help="training sets (default <data>/train)")
     p.add_argument("--imgsz", type=int, default=512)
     p.add_argument("--conf", type=float, default=0.25, help="confidence threshold for P/R")
+    p.add_argument(
+        "--sweep",
+        default="",
+        help="comma list of extra confidence thresholds for an any-class P/R table, e.g. 0.2,0.3,0.4,0.5",
+    )
     p.add_argument("--sets", default="road_images,video,val", help="comma list of road_images, video, val")
     p.add_argument(
         "--ultralytics-val", action="store_true", help="also run the ultralytics validator (mAP) per val split"
@@ -343,23 +367,45 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     train_root = args.train_root or args.data / "train"
     wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
-    predict = Predictor(args.weights, args.imgsz, args.conf)
-    scores: list[SetScore] = []
+    sweep = sorted({float(v) for v in args.sweep.split(",") if v.strip()} | {args.conf})
+    predict = Predictor(args.weights, args.imgsz, min(sweep))
+    collected: dict[str, list[ImagePair]] = {}
+    extras: dict[str, dict[str, float]] = {}
     if "road_images" in wanted:
-        scores.append(score_set("road_images (dev, km39)", road_images(args.data / "road_images"), predict))
+        collected["road_images (dev, km39)"] = collect("road_images", road_images(args.data / "road_images"), predict)
     if "video" in wanted:
-        scores.append(score_set("video boxes.csv (dev, km39)", video_frames(args.data / "videos"), predict))
+        collected["video boxes.csv (dev, km39)"] = collect("video", video_frames(args.data / "videos"), predict)
     if "val" in wanted:
         data_yaml = DEFAULT_OUT / "data.yaml"
         if args.ultralytics_val and not data_yaml.is_file():
             data_yaml, _ = build_dataset(train_root, DEFAULT_OUT)
         for source in CLASS_MAP:
-            s = score_set(f"val:{source}", val_split(train_root, source), predict)
+            name = f"val:{source}"
+            collected[name] = collect(name, val_split(train_root, source), predict)
             if args.ultralytics_val:
-                s.extra.update(ultralytics_val(args.weights, source_val_yaml(data_yaml, source), args.imgsz))
-            scores.append(s)
-        scores.append(accumulate("val:all (held-out)", [s for s in scores if s.name.startswith("val:")]))
+                extras[name] = ultralytics_val(args.weights, source_val_yaml(data_yaml, source), args.imgsz)
+        collected["val:all (held-out)"] = [p for k, v in collected.items() if k.startswith("val:") for p in v]
+
+    def score_all(conf: float) -> list[SetScore]:
+        out = []
+        for name, pairs in collected.items():
+            s = score_pairs(name, pairs, conf)
+            s.extra.update(extras.get(name, {}))
+            out.append(s)
+        return out
+
+    scores = score_all(args.conf)
+    print(f"precision/recall at IoU >= 0.5, confidence >= {args.conf}")
     print(format_table(scores))
+    sweep_rows: dict[str, dict[str, list[float | None]]] = {}
+    if len(sweep) > 1:
+        print("\nany-class precision / recall by confidence threshold")
+        print(f"{'set':<34}" + "".join(f"{c:>14.2f}" for c in sweep))
+        per_conf = {c: score_all(c) for c in sweep}
+        for i, name in enumerate(collected):
+            cells = [per_conf[c][i].any_class for c in sweep]
+            sweep_rows[name] = {f"{c:.2f}": [_r(x.precision), _r(x.recall)] for c, x in zip(sweep, cells, strict=True)}
+            print(f"{name:<34}" + "".join(f"{x.precision:>7.3f}/{x.recall:<6.3f}" for x in cells))
     speed = predict.seconds / max(predict.count, 1)
     result = {
         "weights": str(args.weights),
@@ -368,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         "iou": 0.5,
         "s_per_image": round(speed, 4),
         "sets": {s.name: s.as_dict() for s in scores},
+        "sweep": sweep_rows,
     }
     line = json.dumps(result, sort_keys=False)
     if args.json_out:

@@ -9,7 +9,8 @@ Steps:
 3. train with ultralytics, saving ``last.pt``/``best.pt`` every epoch under ``var/runs/<name>``;
    when ``last.pt`` exists the run resumes from it (``--fresh`` starts over);
 4. copy ``best.pt`` without optimizer state to ``models/vehicles.pt`` and export
-   ``models/vehicles.onnx`` (fixed input size) and ``models/vehicles_openvino_model/``.
+   ``models/vehicles.onnx`` (fixed input size, onnxslim-simplified when installed) and
+   ``models/vehicles_openvino_model/`` (FP16-compressed weights).
 
 Run it in the background on a shared machine, e.g.::
 
@@ -94,6 +95,14 @@ def build_init_checkpoint(out: Path, nc: int, names: dict[int, str], source: Pat
     return len(matched), len(dst)
 
 
+def is_resumable(last: Path) -> bool:
+    """True when ``last`` is an interrupted run's checkpoint (ultralytics strips finished runs)."""
+    import torch
+
+    ckpt = torch.load(last, map_location="cpu", weights_only=False)
+    return bool(ckpt.get("optimizer") is not None and ckpt.get("epoch", -1) >= 0)
+
+
 def export_model(best: Path, imgsz: int, dest: Path = SHIPPED_PT) -> dict[str, Path]:
     """Copy ``best`` (optimizer stripped) to ``dest`` and export ONNX + OpenVINO IR next to it."""
     import importlib.util
@@ -166,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.export_only:
         from ultralytics import YOLO
 
-        if last.is_file() and not args.fresh:
+        if last.is_file() and not args.fresh and not is_resumable(last):
+            log(f"{last} is a finished run (no optimizer state); exporting it. Use --fresh to train again.")
+        elif last.is_file() and not args.fresh:
             log(f"resuming from {last}")
             YOLO(str(last)).train(resume=True, workers=args.workers, plots=False)
         else:
