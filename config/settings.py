@@ -377,7 +377,9 @@ class WorkerConfig(_Model):
     jpeg_quality: int = Field(70, ge=10, le=100)
     frame_publish_fps: float = Field(5.0, gt=0, le=30, description="Max rate of the latest-frame key per camera.")
     reconnect_initial_s: float = Field(0.5, gt=0)
-    reconnect_max_s: float = Field(30.0, gt=0)
+    reconnect_max_s: float = Field(
+        4.0, gt=0, description="Largest reconnect delay: a camera is back at most this long after its stream returns."
+    )
     stall_timeout_s: float = Field(
         2.5, gt=0, le=60, description="A live camera without a frame this long is shown offline and reopened."
     )
