@@ -31,6 +31,7 @@ from bus.ratelimit import RateLimiter
 from config.settings import AppConfig
 from core.types import Incident, IncidentKind, Priority
 from dashboard.context import current
+from dashboard.http import json_error as _err
 
 log = logging.getLogger("dashboard.sos")
 
@@ -48,15 +49,6 @@ class SosError(ValueError):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
-
-
-def _err(status: int, reason: str, headers: dict[str, str] | None = None) -> flask.Response:
-    resp = flask.jsonify({"error": reason, "status": status})
-    resp.status_code = status
-    resp.headers["Cache-Control"] = "no-store"
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return resp
 
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -40,6 +40,7 @@ from core.alerts import AlertError, alert_id_for
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import IncidentKind, IncidentUpdate, TicketState, TicketUpdate
 from dashboard.context import current
+from dashboard.http import json_error as _err
 
 log = logging.getLogger("dashboard.tickets")
 
@@ -69,15 +70,6 @@ class BadRequest(ValueError):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
-
-
-def _err(status: int, reason: str, headers: dict[str, str] | None = None) -> flask.Response:
-    resp = flask.jsonify({"error": reason, "status": status})
-    resp.status_code = status
-    resp.headers["Cache-Control"] = "no-store"
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return resp
 
 
 def _ok(body: Any, status: int = 200) -> flask.Response:

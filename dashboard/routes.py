@@ -43,6 +43,7 @@ from dashboard.data import (
 )
 from dashboard.feeds import update_public
 from dashboard.frames import MJPEG_BOUNDARY
+from dashboard.http import json_error
 
 log = logging.getLogger("dashboard.routes")
 
@@ -54,14 +55,6 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MJPEG_KEEPALIVE_S = 2.0
 MAX_MJPEG_FPS = 30.0
 JSON_PREFIXES = ("/api/", "/camera/", "/healthz", "/evidence/")
-
-
-def json_error(status: int, reason: str) -> flask.Response:
-    """A JSON error response."""
-    resp = flask.jsonify({"error": reason, "status": status})
-    resp.status_code = status
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
 
 
 def _no_store(resp: flask.Response) -> flask.Response:

@@ -5,39 +5,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from archive import Archive, IncidentNotFound, InvalidAction, InvalidTransition, TicketFilter, TicketNotFound
 from config.settings import FinesConfig
 from core.tickets import issue
 from core.types import Incident, IncidentKind, Priority, TicketState, Violation
-
-PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-
-
-def _pg_database() -> Iterator[str]:
-    try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(sa.text("select 1"))
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(e).__name__}: {e}")
-    name = f"safecity_archive_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as c:
-            c.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+from tests.pgdb import throwaway_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -45,7 +22,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'archive.db'}"
     else:
-        yield from _pg_database()
+        with throwaway_pg_database("safecity_archive") as url:
+            yield url
 
 
 class Clock:

@@ -7,54 +7,34 @@ is not reachable. Cheap argon2 parameters keep the hashing fast.
 
 from __future__ import annotations
 
-import os
-import uuid
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from config.settings import UserConfig, load_config
 from dashboard import updates
 from dashboard.db import DashboardDB
 from dashboard.users import UserDirectory
+from tests.pgdb import throwaway_pg_database
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def _pg_database() -> Iterator[str]:
-    try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(sa.text("select 1"))
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(e).__name__}: {e}")
-    name = f"safecity_dash_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as c:
-            c.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DashboardDB]:
-    urls = iter([f"sqlite:///{tmp_path / 'dash.db'}"]) if request.param == "sqlite" else _pg_database()
-    url = next(urls)
-    d = DashboardDB(url)
-    try:
-        yield d
-    finally:
-        d.dispose()
-        for _ in urls:  # finish the generator: drops the PostgreSQL database
-            pass
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'dash.db'}"
+        else:
+            url = stack.enter_context(throwaway_pg_database("safecity_dash"))
+        d = DashboardDB(url)
+        try:
+            yield d
+        finally:
+            d.dispose()
 
 
 def test_users_sessions_and_lockout(db: DashboardDB) -> None:
