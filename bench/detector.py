@@ -3,7 +3,9 @@
 ``python -m bench.detector`` loads frames from ``../shared/data`` (the road images and
 frames spread over the traffic videos), builds our detector (``runtime: auto`` picks
 OpenVINO or onnxruntime and the thread count at start-up, as the worker does) and
-stock ``YOLO(weights).predict(frame, imgsz=..., verbose=False)`` on the same weights,
+stock ``YOLO(weights).predict(frame, imgsz=..., verbose=False)`` on the same weights at
+the same size (by default the size the model was trained at, which is also what stock
+ultralytics predicts at for a ``.pt`` when no size is given: 512 for the shipped model),
 runs a few warm-up frames on each (not counted), then times both on every frame,
 alternating which goes first so that load from other processes falls on both alike.
 Both use ultralytics' default thresholds (conf 0.25, IoU 0.7), so they do the same work.
@@ -117,7 +119,7 @@ def bench_frames(n: int) -> list[np.ndarray]:
 
 
 def build_ours(
-    weights: Path, runtime: str, threads: int, imgsz: int, precision: str
+    weights: Path, runtime: str, threads: int, imgsz: int | None, precision: str
 ) -> tuple[ExportedYoloDetector, dict[str, float]]:
     """Our detector, chosen as :func:`vision.detector.build_detector` does, and the start-up trial timings."""
     runtimes = None if runtime == "auto" else [runtime]
@@ -171,7 +173,9 @@ def time_side_by_side(
             else:
                 t_ul += time.perf_counter() - t0
         done += len(block)
-        progress(f"{done}/{len(frames)} frames: ours {t_ours / done * 1000:.1f} ms, ultralytics {t_ul / done * 1000:.1f} ms")
+        progress(
+            f"{done}/{len(frames)} frames: ours {t_ours / done * 1000:.1f} ms, ultralytics {t_ul / done * 1000:.1f} ms"
+        )
     n = len(frames)
     return t_ours / n * 1000.0, t_ul / n * 1000.0
 
@@ -251,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--frames", type=int, default=60, help="timed frames (default 60)")
     p.add_argument(
-        "--imgsz", type=int, default=DetectorConfig().imgsz, help="inference size (default: the config default)"
+        "--imgsz", type=int, default=None, help="inference size of both (default: the size the model was trained at)"
     )
     p.add_argument("--runtime", default="auto", choices=["auto", *DETECTOR_CLASSES], help="our runtime (default auto)")
     p.add_argument("--threads", type=int, default=0, help="our inference threads (default 0: chosen at start-up)")
@@ -276,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     from ultralytics import YOLO
 
     ul = YOLO(str(weights))
-    ours_ms, ul_ms = time_side_by_side(ours, ul, frames, args.imgsz, args.warmup)
+    imgsz = ours.imgsz  # the requested size, or the model's own
+    ours_ms, ul_ms = time_side_by_side(ours, ul, frames, imgsz, args.warmup)
     result: dict[str, Any] = {
         "frames": len(frames),
         "runtime": ours.runtime,
@@ -285,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         "speedup": round(ul_ms / ours_ms, 2),
         "threads": ours.threads,
         "precision": args.precision,
-        "imgsz": args.imgsz,
+        "imgsz": imgsz,
         "weights": str(source),
         "startup_trial_ms": trial,
     }
@@ -295,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         result["gating"] = gating_figures(ours, args.analysis_fps, DetectorConfig(kind="yolo"))
     if not args.json:
         print(
-            f"{len(frames)} frames at imgsz {args.imgsz}: ours ({ours.runtime}, {ours.threads} thread(s)) {ours_ms:.1f} ms/frame, "
+            f"{len(frames)} frames at imgsz {imgsz}: ours ({ours.runtime}, {ours.threads} thread(s)) {ours_ms:.1f} ms/frame, "
             f"ultralytics {ul_ms:.1f} ms/frame, speedup {ul_ms / ours_ms:.2f}x",
             file=sys.stderr,
         )

@@ -61,8 +61,12 @@ class SyntheticSource(_Model):
     width: int = Field(960, ge=160, le=3840)
     height: int = Field(540, ge=120, le=2160)
     fps: float = Field(10.0, gt=0, le=60)
-    realtime: bool = Field(True, description="Pace frames at fps like a live camera; False renders as fast as possible.")
-    duration_s: float | None = Field(None, gt=0, description="End after this many seconds of scene time; None runs forever.")
+    realtime: bool = Field(
+        True, description="Pace frames at fps like a live camera; False renders as fast as possible."
+    )
+    duration_s: float | None = Field(
+        None, gt=0, description="End after this many seconds of scene time; None runs forever."
+    )
     lanes_per_direction: int = Field(2, ge=1, le=4)
     lane_width_m: float = Field(3.5, gt=1, le=6)
     road_length_m: float = Field(80.0, gt=10, le=500, description="Length of road visible in the image.")
@@ -105,9 +109,7 @@ class WebcamSource(_Model):
     index: int = Field(0, ge=0)
 
 
-SourceConfig = Annotated[
-    SyntheticSource | FileSource | StreamSource | WebcamSource, Field(discriminator="kind")
-]
+SourceConfig = Annotated[SyntheticSource | FileSource | StreamSource | WebcamSource, Field(discriminator="kind")]
 
 
 # --------------------------------------------------------------------------- vision
@@ -120,7 +122,13 @@ class DetectorConfig(_Model):
     weights: Path | None = Field(None, description="YOLO weights (.pt/.onnx/OpenVINO dir); None = the shipped model.")
     conf: float = Field(0.3, gt=0, lt=1)
     iou: float = Field(0.5, gt=0, lt=1)
-    imgsz: int = Field(640, ge=64, le=2048)
+    imgsz: int | None = Field(
+        None,
+        ge=64,
+        le=2048,
+        description="yolo: inference size (longest side, pixels); None = the size the model was trained at "
+        "(512 for the shipped model; 640 for a model that does not say).",
+    )
     min_area_px: int = Field(150, ge=1, description="Motion detector: smallest blob area kept.")
     runtime: Literal["auto", "openvino", "onnxruntime", "ultralytics"] = Field(
         "auto",
@@ -128,7 +136,10 @@ class DetectorConfig(_Model):
         "ultralytics = the reference (PyTorch) predictor. A .pt is exported to ONNX once, into var/cache/detector.",
     )
     threads: int = Field(
-        0, ge=0, le=256, description="yolo: inference threads per camera; 0 = chosen at start-up (1, or all cores if clearly faster)."
+        0,
+        ge=0,
+        le=256,
+        description="yolo: inference threads per camera; 0 = chosen at start-up (1, or all cores if clearly faster).",
     )
     precision: Literal["auto", "f32"] = Field(
         "auto",
@@ -141,7 +152,10 @@ class DetectorConfig(_Model):
         "over the others).",
     )
     gate_refresh_frames: int = Field(
-        10, ge=1, le=100_000, description="yolo with motion_gate: run the detector at least every this many analysed frames."
+        10,
+        ge=1,
+        le=100_000,
+        description="yolo with motion_gate: run the detector at least every this many analysed frames.",
     )
 
 
@@ -214,8 +228,12 @@ class SpeedConfig(_Model):
     min_samples: int = Field(4, ge=2, le=200, description="No speed from fewer positions than this.")
     max_kmh: float = Field(200.0, gt=10, le=400, description="Faster is implausible: reported as unknown.")
     max_accel_mps2: float = Field(15.0, gt=0, le=100, description="A jump needing more than this restarts the fit.")
-    edge_margin_px: float = Field(3.0, ge=0, le=100, description="Boxes this close to the image edge are clipped: not used.")
-    max_m_per_px: float = Field(0.5, gt=0, le=100, description="Positions where a pixel spans more road than this are too coarse: not used.")
+    edge_margin_px: float = Field(
+        3.0, ge=0, le=100, description="Boxes this close to the image edge are clipped: not used."
+    )
+    max_m_per_px: float = Field(
+        0.5, gt=0, le=100, description="Positions where a pixel spans more road than this are too coarse: not used."
+    )
 
 
 class OverspeedRule(_Model):
@@ -231,7 +249,9 @@ class FlowZone(_Model):
 
     id: str
     polygon: tuple[PixelPoint, ...] = Field(min_length=3)
-    flow: tuple[PixelPoint, PixelPoint] = Field(description="Two image points: legal travel is from the first to the second.")
+    flow: tuple[PixelPoint, PixelPoint] = Field(
+        description="Two image points: legal travel is from the first to the second."
+    )
 
 
 class WrongWayRule(_Model):
@@ -287,7 +307,6 @@ class CameraRules(_Model):
     wrong_way: WrongWayRule | None = None
     red_light: tuple[RedLightRule, ...] = ()
     stopping: tuple[StoppingZone, ...] = ()
-
 
 
 class CameraConfig(_Model):
@@ -367,7 +386,10 @@ class RedisConfig(_Model):
     stream_maxlen: int = Field(100_000, ge=100, description="Approximate cap (MAXLEN ~) on every stream.")
     data_dir: Path = Field(Path("var/redis"), description="Data dir of the embedded server.")
     wait_replicas: int = Field(
-        0, ge=0, le=10, description="Replicas that must acknowledge spooled events before the worker forgets them (Sentinel)."
+        0,
+        ge=0,
+        le=10,
+        description="Replicas that must acknowledge spooled events before the worker forgets them (Sentinel).",
     )
 
 
@@ -386,9 +408,15 @@ class WorkerConfig(_Model):
     lease_ttl_s: float = Field(
         8.0, ge=1, le=120, description="Camera lease lifetime: a dead worker's cameras are taken over after this."
     )
-    lease_tick_s: float = Field(1.0, gt=0, le=30, description="Lease renewal and rebalancing period (< lease_ttl_s / 2).")
-    spool_dir: Path = Field(Path("var/spool"), description="Local on-disk event spool (events wait here while Redis is down).")
-    spool_max_events: int = Field(1_000_000, ge=1000, description="Spool bound; beyond it the oldest events are dropped and counted.")
+    lease_tick_s: float = Field(
+        1.0, gt=0, le=30, description="Lease renewal and rebalancing period (< lease_ttl_s / 2)."
+    )
+    spool_dir: Path = Field(
+        Path("var/spool"), description="Local on-disk event spool (events wait here while Redis is down)."
+    )
+    spool_max_events: int = Field(
+        1_000_000, ge=1000, description="Spool bound; beyond it the oldest events are dropped and counted."
+    )
     spool_sync: Literal["off", "normal", "full"] = Field(
         "normal", description="normal: survives a process kill; full: fsync per append, survives power loss."
     )
@@ -450,7 +478,9 @@ class UserConfig(_Model):
     @classmethod
     def _hashed(cls, v: str) -> str:
         if not v.startswith(("$argon2id$", "$argon2i$", "$2b$", "$2a$", "$2y$")):
-            raise ValueError("must be an argon2id or bcrypt hash (python -m dashboard.users hash), never a plain password")
+            raise ValueError(
+                "must be an argon2id or bcrypt hash (python -m dashboard.users hash), never a plain password"
+            )
         return v
 
 
@@ -511,7 +541,9 @@ class WardenConfig(_Model):
 
 
 class AlertsConfig(_Model):
-    escalate_after_s: float = Field(120.0, gt=0, le=86_400, description="Unacknowledged alerts go to the control room after this.")
+    escalate_after_s: float = Field(
+        120.0, gt=0, le=86_400, description="Unacknowledged alerts go to the control room after this."
+    )
     control_room: str = Field("control-room", description="Name of the control-room push channel/role.")
 
 
@@ -525,12 +557,17 @@ class EvidenceConfig(_Model):
 
     frames: int = Field(3, ge=2, le=3, description="Frames around the moment (before, at, after).")
     spacing_s: float = Field(0.6, gt=0, le=5, description="Time between the evidence frames.")
-    hold_s: float = Field(3.0, ge=0, le=30, description="Wait this long (or until the track ends) for a better plate read.")
+    hold_s: float = Field(
+        3.0, ge=0, le=30, description="Wait this long (or until the track ends) for a better plate read."
+    )
     buffer_s: float = Field(3.0, gt=0, le=30, description="Recent frames kept per camera.")
-    redis_ttl_s: int = Field(86_400, ge=60, description="Evidence blobs wait this long in Redis for the ticketing service.")
+    redis_ttl_s: int = Field(
+        86_400, ge=60, description="Evidence blobs wait this long in Redis for the ticketing service."
+    )
     jpeg_quality: int = Field(90, ge=50, le=100)
     read_plates: Literal["off", "violators", "all"] = Field(
-        "violators", description="Read plates (ANPR, when installed) of violators only, of every vehicle (watch list), or none."
+        "violators",
+        description="Read plates (ANPR, when installed) of violators only, of every vehicle (watch list), or none.",
     )
 
 
@@ -538,8 +575,9 @@ class SosConfig(_Model):
     rate_limit: int = Field(3, ge=1, le=1000, description="SOS reports allowed per client per window.")
     rate_window_s: float = Field(600.0, gt=0)
     max_text_chars: int = Field(500, ge=10, le=5000)
-    service_radius_km: float = Field(60.0, gt=0, description="Reports farther than this from the map centre are refused.")
-
+    service_radius_km: float = Field(
+        60.0, gt=0, description="Reports farther than this from the map centre are refused."
+    )
 
 
 class AppConfig(_Model):
@@ -551,7 +589,9 @@ class AppConfig(_Model):
     dashboard: DashboardConfig = DashboardConfig()
     segments: tuple[SegmentConfig, ...] = Field(min_length=1)
     cameras: tuple[CameraConfig, ...] = Field(min_length=1)
-    traffic_side: Literal["left", "right"] = Field("left", description="Side of the road traffic keeps to (Pakistan: left).")
+    traffic_side: Literal["left", "right"] = Field(
+        "left", description="Side of the road traffic keeps to (Pakistan: left)."
+    )
     signals: tuple[SignalConfig, ...] = ()
     fines: FinesConfig = FinesConfig()
     wardens: tuple[WardenConfig, ...] = ()

@@ -63,6 +63,12 @@ SHIPPED_WEIGHTS: Path = REPO_ROOT / "models" / "vehicles.pt"
 #: Where ``.pt`` weights are exported to ONNX (once per weights file content).
 EXPORT_CACHE: Path = REPO_ROOT / "var" / "cache" / "detector"
 
+#: Bumped when the export changes (v2: traced at the model's training size, which its metadata then carries).
+EXPORT_VERSION = "v2"
+
+#: Inference size of a model that does not say what size it was trained at (ultralytics' default).
+DEFAULT_IMGSZ = 640
+
 #: Model class name (normalised: lower case, ``-``/``_`` -> space, trimmed) -> project label.
 #: Classes not in this table are dropped. Covered: our own labels (the shipped model is
 #: trained with them as class names, see models/), COCO names, the Sri Lankan slvehicle
@@ -531,7 +537,7 @@ class YoloDetector:
         weights: str | os.PathLike[str],
         conf: float = 0.3,
         iou: float = 0.5,
-        imgsz: int = 640,
+        imgsz: int | None = None,
         device: str | None = None,
     ) -> None:
         """Load a model.
@@ -540,7 +546,8 @@ class YoloDetector:
             weights: Local ``.pt``/``.onnx`` file or OpenVINO export directory.
             conf: Minimum confidence.
             iou: NMS IoU threshold.
-            imgsz: Inference size.
+            imgsz: Inference size; None: the size the model was trained at (ultralytics keeps it
+                in the checkpoint), else 640.
             device: Torch device string (``"cpu"``, ``"0"``...); None lets ultralytics choose
                 (the GPU when torch sees one, else the CPU).
 
@@ -554,7 +561,6 @@ class YoloDetector:
         self.format = _weights_format(self.weights)
         self.conf = float(conf)
         self.iou = float(iou)
-        self.imgsz = int(imgsz)
         self.device = device
         _ultralytics_offline()
         try:
@@ -565,6 +571,7 @@ class YoloDetector:
                 names = self._model.names or {}
         except Exception as e:  # noqa: BLE001 - any load failure becomes one clear error
             raise DetectorError(f"cannot load detector weights {self.weights}: {type(e).__name__}: {e}") from e
+        self.imgsz = int(imgsz) if imgsz is not None else _size_of(self._model.overrides.get("imgsz"))
         self.class_names: dict[int, str] = {int(k): str(v) for k, v in dict(names).items()}
         self.label_of = label_table(self.class_names, self.weights)
         self._lock = threading.Lock()
@@ -631,18 +638,27 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def export_onnx(weights: Path, cache_dir: Path = EXPORT_CACHE, imgsz: int = 640) -> Path:
+def _size_of(raw: Any) -> int:
+    """A model's inference size (longest side) from ultralytics' ``imgsz`` (int or [h, w]); 640 when unknown."""
+    if isinstance(raw, int | float) and raw > 0:
+        return int(raw)
+    if isinstance(raw, list | tuple) and raw and all(isinstance(v, int | float) and v > 0 for v in raw):
+        return int(max(raw))
+    return DEFAULT_IMGSZ
+
+
+def export_onnx(weights: Path, cache_dir: Path = EXPORT_CACHE) -> Path:
     """The ONNX export of a ``.pt`` model, made on first use and cached by the weights' content.
 
     The export (ultralytics, offline, on the CPU) has a dynamic batch and input size and
-    keeps ultralytics' metadata (class names, stride). It is written beside a copy of the
+    keeps ultralytics' metadata (class names, stride, and as ``imgsz`` the size the model
+    was trained at, which is the size it is traced at). It is written beside a copy of the
     weights in a temporary directory under ``cache_dir`` and moved into place when
     complete, so an interrupted or concurrent export never leaves a half-written model.
 
     Args:
         weights: Local ``.pt`` file.
         cache_dir: Cache root; the model goes to ``<cache_dir>/<stem>-<digest>/<stem>.onnx``.
-        imgsz: Size traced during the export (the model still accepts any size).
 
     Returns:
         Path of the ONNX model.
@@ -652,7 +668,7 @@ def export_onnx(weights: Path, cache_dir: Path = EXPORT_CACHE, imgsz: int = 640)
     """
     weights = weights.resolve()
     digest = file_digest(weights)
-    target = cache_dir / f"{weights.stem}-{digest}" / f"{weights.stem}.onnx"
+    target = cache_dir / f"{weights.stem}-{digest}-{EXPORT_VERSION}" / f"{weights.stem}.onnx"
     if target.is_file():
         return target
     with _EXPORT_LOCK:
@@ -670,8 +686,14 @@ def export_onnx(weights: Path, cache_dir: Path = EXPORT_CACHE, imgsz: int = 640)
                 with _ULTRALYTICS_LOCK:
                     from ultralytics import YOLO
 
-                    out = YOLO(str(copy)).export(
-                        format="onnx", dynamic=True, simplify=True, imgsz=imgsz, device="cpu", verbose=False
+                    model = YOLO(str(copy))
+                    out = model.export(
+                        format="onnx",
+                        dynamic=True,
+                        simplify=True,
+                        imgsz=_size_of(model.overrides.get("imgsz")),
+                        device="cpu",
+                        verbose=False,
                     )
             except Exception as e:  # noqa: BLE001 - any export failure becomes one clear error
                 raise DetectorError(f"cannot export {weights} to ONNX: {type(e).__name__}: {e}") from e
@@ -708,7 +730,7 @@ class ExportedYoloDetector:
         weights: str | os.PathLike[str],
         conf: float = 0.3,
         iou: float = 0.5,
-        imgsz: int = 640,
+        imgsz: int | None = None,
         threads: int = 1,
         cache_dir: Path = EXPORT_CACHE,
         precision: str = "auto",
@@ -720,7 +742,8 @@ class ExportedYoloDetector:
                 an OpenVINO export directory or ``.xml``.
             conf: Minimum confidence.
             iou: NMS IoU threshold.
-            imgsz: Inference size (longest side); a model with a fixed input size uses its own.
+            imgsz: Inference size (longest side); None: the size the model was trained (exported)
+                at, from its metadata. A model with a fixed input size always uses its own.
             threads: Inference threads.
             cache_dir: Where the ONNX export of a ``.pt`` is cached.
             precision: ``auto``: the runtime's fastest default (OpenVINO: bf16 on CPUs with
@@ -734,9 +757,7 @@ class ExportedYoloDetector:
             raise DetectorError(missing_weights_message(path))
         self.weights = path.resolve()
         fmt = _weights_format(self.weights)
-        self.model_file = (
-            export_onnx(self.weights, cache_dir, imgsz) if fmt == "pt" else resolve_model_file(self.weights)
-        )
+        self.model_file = export_onnx(self.weights, cache_dir) if fmt == "pt" else resolve_model_file(self.weights)
         self.conf = float(conf)
         self.iou = float(iou)
         self.threads = max(1, int(threads))
@@ -749,8 +770,13 @@ class ExportedYoloDetector:
         self.class_names = info.names
         self.label_of = label_table(self.class_names, self.weights)
         self._keep = np.array(sorted(self.label_of), dtype=np.int64)
-        self.imgsz = int(imgsz) if self.session.fixed_hw is None else max(self.session.fixed_hw)
-        self.letterbox = Letterbox(self.imgsz, info.stride, fixed_hw=self.session.fixed_hw)
+        if self.session.fixed_hw is not None:
+            self.imgsz = max(self.session.fixed_hw)
+        else:
+            self.imgsz = int(imgsz) if imgsz is not None else max(info.imgsz)
+        self.letterbox = Letterbox(
+            self.imgsz, info.stride, fixed_hw=self.session.fixed_hw, layout=self.session.input_layout
+        )
         self._lock = threading.Lock()
 
     def detect(self, image: np.ndarray) -> list[Detection]:
@@ -791,7 +817,7 @@ class ExportedYoloDetector:
                     conf=self.conf,
                     iou=self.iou,
                     classes=self._keep,
-                    input_hw=(int(batch.shape[2]), int(batch.shape[3])),
+                    input_hw=Letterbox.input_hw(batch),
                 )
                 for (i, _), dets in zip(group, raw, strict=True):
                     out[i] = self._to_detections(dets)
@@ -868,7 +894,7 @@ def choose_runtime(
     weights: Path,
     runtimes: Sequence[str] | None = None,
     thread_options: Sequence[int] | None = None,
-    imgsz: int = 640,
+    imgsz: int | None = None,
     cache_dir: Path = EXPORT_CACHE,
     repeats: int = 3,
     precision: str = "auto",
@@ -886,7 +912,7 @@ def choose_runtime(
         runtimes: Candidates (default: the available ones of :data:`vision.runtimes.RUNTIMES`;
             onnxruntime is left out for OpenVINO IR weights).
         thread_options: Thread counts to try (default: 1 and all cores).
-        imgsz: Inference size.
+        imgsz: Inference size; None: the model's own (see :class:`ExportedYoloDetector`).
         cache_dir: Export cache.
         repeats: Timed inferences per candidate.
         precision: Passed to the detectors (see :class:`ExportedYoloDetector`).
@@ -902,7 +928,7 @@ def choose_runtime(
     if not candidates:
         raise DetectorError(f"no CPU runtime available for {weights} (install openvino or onnxruntime)")
     threads = sorted({max(1, int(t)) for t in (thread_options or (1, cpu_count()))})
-    key = (str(weights), int(imgsz), ",".join(candidates), threads[-1], precision)
+    key = (str(weights), int(imgsz or 0), ",".join(candidates), threads[-1], precision)
     with _AUTO_LOCK:
         known = _AUTO_CHOICES.get(key)
     if known is not None:
@@ -910,7 +936,7 @@ def choose_runtime(
             weights, imgsz=imgsz, threads=known.threads, cache_dir=cache_dir, precision=precision
         )
         return det, known
-    frame = np.random.default_rng(0).integers(0, 256, size=(imgsz * 9 // 16, imgsz, 3), dtype=np.uint8)
+    frame: np.ndarray | None = None
     timings: dict[tuple[str, int], float] = {}
     built: dict[tuple[str, int], ExportedYoloDetector] = {}
     errors: list[str] = []
@@ -918,6 +944,9 @@ def choose_runtime(
         for n in threads:
             try:
                 det = DETECTOR_CLASSES[rt](weights, imgsz=imgsz, threads=n, cache_dir=cache_dir, precision=precision)
+                if frame is None:  # a 16:9 camera frame at the model's size
+                    size = det.imgsz
+                    frame = np.random.default_rng(0).integers(0, 256, size=(size * 9 // 16, size, 3), dtype=np.uint8)
                 timings[(rt, n)] = _trial_ms(det, frame, repeats)
                 built[(rt, n)] = det
             except DetectorError as e:

@@ -10,8 +10,11 @@ The pieces, shared by both runtimes:
 
 * :class:`Letterbox`: resize + pad each frame exactly as ultralytics' ``LetterBox``
   does (same ratio, rounding, centring, grey 114 padding, minimum rectangle for a
-  single frame shape), straight into a preallocated ``float32`` NCHW RGB ``/255``
-  batch that is reused from frame to frame while the shapes stay the same.
+  single frame shape), straight into a preallocated batch that is reused from frame
+  to frame while the shapes stay the same: ``float32`` NCHW RGB ``/255`` (the model's
+  own input, for onnxruntime) or the letterboxed BGR ``uint8`` NHWC pixels as they are
+  (OpenVINO, whose graph then does the conversion, colour swap and scaling itself, in
+  its own optimised kernels: :class:`OpenVinoSession`).
 * :func:`decode_yolo`: the YOLOv8/11 head output ``(batch, 4 + classes [+ mask
   coefficients], anchors)`` -> per image ``xyxy`` boxes in frame pixels, scores and
   class ids: confidence filter, class filter, class-aware NMS (OpenCV), the same
@@ -38,6 +41,11 @@ RUNTIMES: tuple[str, ...] = ("openvino", "onnxruntime")
 
 #: Padding grey of ultralytics' letterbox.
 PAD_VALUE = 114
+
+#: Input layouts a session takes: the model's own ``(n, 3, H, W)`` float32 RGB in 0..1, or
+#: letterboxed ``(n, H, W, 3)`` uint8 BGR pixels that the session converts itself.
+NCHW_F32 = "nchw_f32"
+NHWC_U8 = "nhwc_u8"
 
 #: Class offset for class-aware NMS (boxes of different classes never overlap), as ultralytics.
 _MAX_WH = 7680
@@ -112,7 +120,7 @@ def letterbox_params(
 
 
 class Letterbox:
-    """Letterboxes BGR frames into a reusable ``float32`` NCHW RGB batch scaled to 0..1.
+    """Letterboxes BGR frames into a reusable batch: ``float32`` NCHW RGB in 0..1, or ``uint8`` NHWC BGR.
 
     One frame (or several of one shape) gets the minimum rectangle of the model
     size (``rect``, as ultralytics predicts with a PyTorch or dynamic model): a 16:9
@@ -124,17 +132,26 @@ class Letterbox:
     Not thread-safe (the buffer is reused); one per detector.
     """
 
-    def __init__(self, imgsz: int, stride: int = 32, fixed_hw: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, imgsz: int, stride: int = 32, fixed_hw: tuple[int, int] | None = None, layout: str = NCHW_F32
+    ) -> None:
         """Create a letterboxer.
 
         Args:
             imgsz: Model size (longest side of the input).
             stride: Model stride; rectangles are rounded up to multiples of it.
             fixed_hw: The model's fixed input height and width, or None when it takes any size.
+            layout: :data:`NCHW_F32` or :data:`NHWC_U8`.
+
+        Raises:
+            ValueError: unknown layout.
         """
+        if layout not in (NCHW_F32, NHWC_U8):
+            raise ValueError(f"unknown input layout {layout!r} (expected {NCHW_F32!r} or {NHWC_U8!r})")
         self.imgsz = int(imgsz)
         self.stride = int(stride)
         self.fixed_hw = fixed_hw
+        self.layout = layout
         self._batch: np.ndarray | None = None
         self._layout: tuple[Any, ...] | None = None
 
@@ -155,29 +172,44 @@ class Letterbox:
             images: BGR uint8 frames ``(H, W, 3)``.
 
         Returns:
-            The ``(len(images), 3, H, W)`` float32 batch (a view of the reused buffer: valid
-            until the next call) and where each frame went.
+            The ``(len(images), 3, H, W)`` float32 (or ``(len(images), H, W, 3)`` uint8) batch,
+            a view of the reused buffer, valid until the next call; and where each frame went.
         """
         shapes = [(int(im.shape[0]), int(im.shape[1])) for im in images]
         input_hw, auto = self.plan(shapes)
-        layout = (len(images), input_hw, tuple(shapes))
-        fresh = self._batch is None or layout != self._layout
-        if fresh:
-            self._batch = np.full((len(images), 3, *input_hw), PAD_VALUE / 255.0, dtype=np.float32)
-            self._layout = layout
+        key = (len(images), input_hw, tuple(shapes))
+        if self._batch is None or key != self._layout:
+            if self.layout == NHWC_U8:
+                self._batch = np.full((len(images), *input_hw, 3), PAD_VALUE, dtype=np.uint8)
+            else:
+                self._batch = np.full((len(images), 3, *input_hw), PAD_VALUE / 255.0, dtype=np.float32)
+            self._layout = key
         batch = self._batch
         assert batch is not None
         infos: list[LetterboxInfo] = []
         scale = np.float32(1.0 / 255.0)
         for i, (im, shape) in enumerate(zip(images, shapes, strict=True)):
             _, (rw, rh), (left, top) = letterbox_params(shape, input_hw, auto, self.stride)
-            resized = (
-                im if (rw, rh) == (shape[1], shape[0]) else cv2.resize(im, (rw, rh), interpolation=cv2.INTER_LINEAR)
-            )
-            for c in range(3):  # RGB plane c is BGR channel 2 - c
-                np.multiply(resized[:, :, 2 - c], scale, out=batch[i, c, top : top + rh, left : left + rw])
+            if self.layout == NHWC_U8:
+                same = (rw, rh) == (shape[1], shape[0])
+                batch[i, top : top + rh, left : left + rw] = (
+                    im if same else cv2.resize(im, (rw, rh), interpolation=cv2.INTER_LINEAR)
+                )
+            else:
+                resized = (
+                    im if (rw, rh) == (shape[1], shape[0]) else cv2.resize(im, (rw, rh), interpolation=cv2.INTER_LINEAR)
+                )
+                for c in range(3):  # RGB plane c is BGR channel 2 - c
+                    np.multiply(resized[:, :, 2 - c], scale, out=batch[i, c, top : top + rh, left : left + rw])
             infos.append(LetterboxInfo(shape, rw / shape[1], rh / shape[0], left, top))
         return batch, infos
+
+    @staticmethod
+    def input_hw(batch: np.ndarray) -> tuple[int, int]:
+        """Height and width of a batch this letterboxer made (either layout)."""
+        if batch.dtype == np.uint8:
+            return int(batch.shape[1]), int(batch.shape[2])
+        return int(batch.shape[2]), int(batch.shape[3])
 
 
 # --------------------------------------------------------------------------- decoding
@@ -387,9 +419,10 @@ class Session(Protocol):
     threads: int
     fixed_hw: tuple[int, int] | None  # the model's fixed input height/width, None when dynamic
     fixed_batch: int | None  # the model's fixed batch size, None when dynamic
+    input_layout: str  # NCHW_F32 or NHWC_U8: what run() takes
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        """Run the model on a ``(n, 3, H, W)`` float32 batch; returns its first output."""
+        """Run the model on a batch in :attr:`input_layout`; returns its first output."""
         ...
 
 
@@ -407,6 +440,7 @@ class OrtSession:
     """
 
     runtime = "onnxruntime"
+    input_layout = NCHW_F32
 
     def __init__(self, model: Path, threads: int) -> None:
         """Load an ``.onnx`` model.
@@ -438,7 +472,11 @@ class OrtSession:
 class OpenVinoSession:
     """An OpenVINO CPU model (read from ``.onnx`` or IR ``.xml``).
 
-    Compiled per input shape (a static shape lets the CPU plugin plan its memory and
+    The model takes the letterboxed frames as they are (``uint8`` NHWC BGR,
+    :data:`NHWC_U8`): a pre-processing step added to the graph converts them to the
+    network's float32 NCHW RGB in 0..1, fused into the first convolution's input
+    handling instead of three numpy passes per frame. Compiled per input shape (a
+    static shape lets the CPU plugin plan its memory and
     pick kernels once), with the ``LATENCY`` performance hint (one request at a time
     per camera) and ``threads`` inference threads. ``precision`` None keeps
     OpenVINO's default inference precision: bf16 on CPUs with AMX or AVX512-BF16
@@ -450,6 +488,7 @@ class OpenVinoSession:
     """
 
     runtime = "openvino"
+    input_layout = NHWC_U8
 
     def __init__(
         self,
@@ -465,17 +504,25 @@ class OpenVinoSession:
             RuntimeError / openvino errors: the model cannot be read.
         """
         import openvino as ov
+        from openvino.preprocess import ColorFormat, PrePostProcessor
 
         self.threads = int(threads)
         self.hint = hint
         self.precision = precision
         self.max_shapes = max(1, int(max_shapes))
         self._core = ov.Core()
-        self._model = self._core.read_model(str(model))
-        pshape = self._model.inputs[0].get_partial_shape()
+        network = self._core.read_model(str(model))
+        pshape = network.inputs[0].get_partial_shape()
         dims = [d.get_length() if d.is_static else None for d in pshape]
         self.fixed_batch = dims[0]
         self.fixed_hw = (dims[2], dims[3]) if dims[2] is not None and dims[3] is not None else None
+        ppp = PrePostProcessor(network)
+        ppp.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(
+            ColorFormat.BGR
+        )
+        ppp.input().model().set_layout(ov.Layout("NCHW"))
+        ppp.input().preprocess().convert_element_type(ov.Type.f32).convert_color(ColorFormat.RGB).scale(255.0)
+        self._model = ppp.build()
         self._compiled: dict[tuple[int, ...], Any] = {}
         self._lock = threading.Lock()
 
@@ -525,6 +572,8 @@ def open_session(runtime: str, model: Path, threads: int, precision: str = "auto
 
 
 __all__ = [
+    "NCHW_F32",
+    "NHWC_U8",
     "PAD_VALUE",
     "RUNTIMES",
     "Letterbox",

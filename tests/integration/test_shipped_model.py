@@ -44,3 +44,21 @@ def test_shipped_model_finds_vehicles_in_a_road_image() -> None:
     score = score_image(preds, gts).any_class
     assert score.recall >= 0.6, f"found {score.tp} of {len(gts)} labelled vehicles"
     assert score.precision >= 0.5, f"{score.fp} of {len(preds)} detections match no labelled vehicle"
+
+
+@pytest.mark.parametrize("runtime", ["ultralytics", "openvino", "onnxruntime"])
+def test_default_inference_size_is_the_models_training_size(runtime: str) -> None:
+    """No configured imgsz: every runtime runs the shipped model at the size it was trained at (512)."""
+    if not WEIGHTS.is_file():
+        pytest.skip(f"trained weights not available: {WEIGHTS}")
+    from config.settings import DetectorConfig
+    from vision.detector import ExportedYoloDetector, YoloDetector, build_detector
+
+    cfg = DetectorConfig(kind="yolo", runtime=runtime, threads=1, motion_gate=False)
+    assert cfg.imgsz is None
+    det = build_detector(cfg)
+    assert isinstance(det, YoloDetector | ExportedYoloDetector)
+    assert det.imgsz == 512
+    explicit = build_detector(cfg.model_copy(update={"imgsz": 640}))
+    assert isinstance(explicit, YoloDetector | ExportedYoloDetector)
+    assert explicit.imgsz == 640

@@ -9,7 +9,7 @@ from config.settings import CameraConfig, DetectorConfig, SyntheticSource
 from core.types import LABELS, Frame
 from vision.detector import DetectorError, MotionDetector, MotionGatedDetector, label_table
 from vision.pipeline import CameraPipeline
-from vision.runtimes import PAD_VALUE, Letterbox, LetterboxInfo, decode_yolo, letterbox_params
+from vision.runtimes import NHWC_U8, PAD_VALUE, Letterbox, LetterboxInfo, decode_yolo, letterbox_params
 
 # --------------------------------------------------------------------------- letterbox
 
@@ -48,6 +48,26 @@ def test_letterbox_fills_rgb_scaled_nchw_and_keeps_the_padding_across_calls() ->
     assert batch is first or np.shares_memory(batch, first)  # the buffer is reused
     assert np.allclose(batch[0, :, 200, 300], 1.0)
     assert np.allclose(batch[0, :, :12, :], PAD_VALUE / 255.0)
+
+
+def test_letterbox_uint8_layout_keeps_bgr_pixels_for_the_runtime_to_convert() -> None:
+    lb = Letterbox(640, layout=NHWC_U8)
+    frame = np.empty((432, 768, 3), np.uint8)
+    frame[:] = (10, 20, 30)  # BGR
+    batch, infos = lb([frame])
+    assert batch.shape == (1, 384, 640, 3) and batch.dtype == np.uint8
+    assert Letterbox.input_hw(batch) == (384, 640)
+    assert infos == [LetterboxInfo((432, 768), 640 / 768, 360 / 432, 0, 12)]
+    assert batch[0, 200, 300].tolist() == [10, 20, 30]  # BGR kept, not scaled
+    assert (batch[0, :12] == PAD_VALUE).all() and (batch[0, 372:] == PAD_VALUE).all()
+    # the same pixels, converted as the float layout does, give the float layout's batch
+    as_float, _ = Letterbox(640)([frame])
+    assert np.allclose(batch[..., ::-1].transpose(0, 3, 1, 2) / 255.0, as_float)
+
+
+def test_letterbox_rejects_an_unknown_layout() -> None:
+    with pytest.raises(ValueError, match="layout"):
+        Letterbox(640, layout="nchw_u16")
 
 
 def test_letterbox_batch_of_mixed_shapes_shares_one_input() -> None:
