@@ -1,8 +1,9 @@
 """Build one merged YOLO detection dataset from the labelled sets in ``../shared/data/train``.
 
-Every source set keeps its own class names; :data:`CLASS_MAP` is the single table that maps
-them onto the project's labels (:data:`core.types.LABELS`, in that order), so a model trained
-on the merged set predicts our labels directly and needs no mapping at run time.
+Every source set keeps its own class names; they are mapped onto the project's labels
+(:data:`core.types.LABELS`, in that order) by the one class table of the project,
+:data:`vision.detector.CLASS_MAP`, the same table that maps any detector's classes at run
+time. A model trained on the merged set predicts our labels directly.
 
 The merged set is written to an ignored folder (default ``var/train_data``): images are
 symlinks to the shared files (nothing is copied into the repository), label files are
@@ -24,41 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.types import LABELS
+from vision.detector import map_class_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_ROOT = REPO_ROOT.parent / "shared" / "data" / "train"
 DEFAULT_OUT = REPO_ROOT / "var" / "train_data"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
-#: source folder -> {original class name -> our label}. The ONE mapping table.
-#: Original names come from each folder's ``data.yaml`` (order there = original class id).
-CLASS_MAP: dict[str, dict[str, str]] = {
-    "trafficvision_km39_idn": {
-        "big bus": "bus",
-        "big truck": "truck",
-        "bus-l-": "bus",
-        "bus-s-": "bus",
-        "car": "car",
-        "mid truck": "truck",
-        "small bus": "bus",
-        "small truck": "truck",  # includes pickups and light box trucks (no van class in the set)
-        "truck-l-": "truck",
-        "truck-m-": "truck",
-        "truck-s-": "truck",
-        "truck-xl-": "truck",
-    },
-    "modes_of_transport_ind": {
-        "bike": "motorcycle",  # motorcycles and scooters, rider inside the box
-        "bus": "bus",
-        "car": "car",
-    },
-    "atl_cctv_highway": {
-        "bike": "motorcycle",  # motorised two-wheelers seen from above
-        "bus": "bus",
-        "car": "car",  # vans and SUVs are labelled car in this set
-        "truck": "truck",
-    },
-}
+#: The source sets (folders of ``../shared/data/train``) merged for training. Their class
+#: names (from each folder's ``data.yaml``; order there = original class id) go through
+#: :func:`vision.detector.map_class_name`; a name it does not map is an error, not a silent drop.
+SOURCES: tuple[str, ...] = ("trafficvision_km39_idn", "modes_of_transport_ind", "atl_cctv_highway")
 
 #: Keep every n-th training image of a source (sorted by name). trafficvision_km39_idn is 5 fps
 #: video: neighbouring frames are near-duplicates, so every 2nd frame keeps the content and
@@ -67,7 +44,7 @@ DEFAULT_TRAIN_STRIDE: dict[str, int] = {"trafficvision_km39_idn": 2}
 
 
 class DatasetError(Exception):
-    """The source data is missing or inconsistent with :data:`CLASS_MAP`."""
+    """The source data is missing, or has a class the project's class table does not map."""
 
 
 @dataclass
@@ -91,19 +68,28 @@ def read_source_names(data_yaml: Path) -> list[str]:
     return list(names)
 
 
+def source_mapping(source: str, names: list[str]) -> dict[str, str]:
+    """Original class name -> our label for one source set, through the project's one class table.
+
+    Raises:
+        DatasetError: an unknown source set, or a class name the table does not map.
+    """
+    if source not in SOURCES:
+        raise DatasetError(f"no class mapping for source set {source!r} (known: {', '.join(SOURCES)})")
+    mapping = {n: map_class_name(n) for n in names}
+    missing = [n for n, label in mapping.items() if label is None]
+    if missing:
+        raise DatasetError(f"{source}: classes {missing} are not in vision.detector.CLASS_MAP")
+    return {n: label for n, label in mapping.items() if label is not None}
+
+
 def id_table(source: str, names: list[str]) -> dict[int, int]:
     """Original class id -> index into :data:`LABELS` for one source set.
 
     Raises:
-        DatasetError: when a class name of the set has no entry in :data:`CLASS_MAP`.
+        DatasetError: see :func:`source_mapping`.
     """
-    try:
-        mapping = CLASS_MAP[source]
-    except KeyError as exc:
-        raise DatasetError(f"no class mapping for source set {source!r}") from exc
-    missing = [n for n in names if n not in mapping]
-    if missing:
-        raise DatasetError(f"{source}: classes {missing} are not in CLASS_MAP")
+    mapping = source_mapping(source, names)
     return {i: LABELS.index(mapping[n]) for i, n in enumerate(names)}
 
 
@@ -145,7 +131,7 @@ def build_dataset(
     Args:
         data_root: Folder holding the source sets (``<set>/data.yaml``, ``images/``, ``labels/``).
         out: Output folder (recreated). Images become ``<split>/<set>__<file>`` symlinks.
-        sources: Source set names to use (default: all in :data:`CLASS_MAP`).
+        sources: Source set names to use (default: all of :data:`SOURCES`).
         train_stride: Per-set stride for thinning the train split (default :data:`DEFAULT_TRAIN_STRIDE`).
 
     Raises:
@@ -155,7 +141,7 @@ def build_dataset(
 
     data_root = Path(data_root).resolve()
     out = Path(out).resolve()
-    sources = tuple(sources or CLASS_MAP)
+    sources = tuple(sources or SOURCES)
     stride = DEFAULT_TRAIN_STRIDE if train_stride is None else train_stride
     if out.exists():
         shutil.rmtree(out)

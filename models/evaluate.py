@@ -9,7 +9,8 @@ Sets scored (all paths relative to ``../shared/data``):
 
 For each set: precision and recall at IoU >= 0.5, any class and per class, with greedy one-to-one
 matching by IoU (highest IoU pair first) of predictions with confidence >= ``--conf``. Ground-truth
-classes are mapped to our labels (road_images/video: ``coarse_class``; val: :data:`models.dataset.CLASS_MAP`).
+classes are mapped to our labels (road_images/video: ``coarse_class``; val: the project's class table,
+:data:`vision.detector.CLASS_MAP`).
 With ``--ultralytics-val`` the ultralytics validator also gives mAP50 / mAP50-95 per val split.
 
 Prints a table on stdout and, last, one JSON line with every figure.
@@ -40,7 +41,15 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 
 from core.types import LABELS
-from models.dataset import CLASS_MAP, DEFAULT_OUT, IMAGE_SUFFIXES, build_dataset, read_source_names, source_val_yaml
+from models.dataset import (
+    DEFAULT_OUT,
+    IMAGE_SUFFIXES,
+    SOURCES,
+    build_dataset,
+    read_source_names,
+    source_mapping,
+    source_val_yaml,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -210,7 +219,7 @@ def val_split(data_root: Path, source: str) -> Iterator[tuple[str, np.ndarray, l
     import cv2
 
     names = read_source_names(data_root / source / "data.yaml")
-    mapping = CLASS_MAP[source]
+    mapping = source_mapping(source, names)
     img_dir = data_root / source / "images" / "val"
     lbl_dir = data_root / source / "labels" / "val"
     for img_path in sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
@@ -379,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         data_yaml = DEFAULT_OUT / "data.yaml"
         if args.ultralytics_val and not data_yaml.is_file():
             data_yaml, _ = build_dataset(train_root, DEFAULT_OUT)
-        for source in CLASS_MAP:
+        for source in SOURCES:
             name = f"val:{source}"
             collected[name] = collect(name, val_split(train_root, source), predict)
             if args.ultralytics_val:
