@@ -19,7 +19,9 @@ of a real stream is paid): by default a 60 s clip of the demo city's synthetic r
 camera (960x540, 10 fps, ~40 vehicles/min, with its counting line and zones), rendered
 once into the work dir; ``--video`` uses another file (a line across the middle and the
 lower half as zone). Detector: ``--detector motion`` (default) or ``yolo`` (motion-gated
-unless ``--no-gate``; ``--weights`` for other weights than the shipped model).
+unless ``--no-gate``; one model per worker process shared by its cameras, with their
+concurrent frames batched, unless ``--no-share``; ``--weights`` for other weights than
+the shipped model).
 
 ``--profile`` instead runs one camera's loop in this process as fast as it goes and
 prints where the time goes per analysed frame (decode, detector, tracker + counting,
@@ -50,6 +52,13 @@ from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, REPO_ROOT, CameraConfig, load_config
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def detector_name(args: Any) -> str:
+    """e.g. ``yolo+motion_gate+shared``."""
+    if args.detector == "motion":
+        return "motion"
+    return "yolo" + ("" if args.no_gate else "+motion_gate") + ("" if args.no_share else "+shared")
 
 
 def say(msg: str) -> None:
@@ -97,6 +106,7 @@ def make_config(n: int, template: dict[str, Any], video: Path, args: argparse.Na
     detector: dict[str, Any] = {"kind": args.detector}
     if args.detector == "yolo":
         detector["motion_gate"] = not args.no_gate
+        detector["share"] = not args.no_share
         if args.weights:
             detector["weights"] = str(args.weights)
     cams = []
@@ -188,7 +198,7 @@ def run_n(n: int, template: dict[str, Any], video: Path, args: argparse.Namespac
         return {
             "cameras": n,
             "workers": args.workers,
-            "detector": args.detector + ("" if args.detector == "motion" or args.no_gate else "+motion_gate"),
+            "detector": detector_name(args),
             "target_fps": args.fps,
             "seconds": round(span, 1),
             "analysed_fps_min": round(min(fps), 2),
@@ -280,7 +290,7 @@ def profile(template: dict[str, Any], video: Path, args: argparse.Namespace, wor
     top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:15]  # type: ignore[attr-defined]
     out = {
         "profile": True,
-        "detector": args.detector + ("" if args.detector == "motion" or args.no_gate else "+motion_gate"),
+        "detector": detector_name(args),
         "analysed_frames": n,
         "decoded_frames": n * step,
         "ms_per_analysed_frame": {k: round(v * 1000 / n, 2) for k, v in stages.items()},
@@ -311,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=float, default=10.0, help="running before the window (default 10)")
     ap.add_argument("--detector", choices=["motion", "yolo"], default="motion")
     ap.add_argument("--no-gate", action="store_true", help="yolo on every analysed frame (no motion gate)")
+    ap.add_argument(
+        "--no-share", action="store_true", help="yolo: one model per camera instead of one per worker (batched)"
+    )
     ap.add_argument("--weights", type=Path, help="yolo weights (default: the shipped model)")
     ap.add_argument("--video", type=Path, help="video every camera loops (default: the demo road camera, rendered)")
     ap.add_argument("--stop-when-fails", action="store_true", help="stop the sweep at the first N that does not hold")

@@ -151,6 +151,12 @@ class DetectorConfig(_Model):
         description="yolo: run the detector only on frames where the motion detector sees change (tracks are carried "
         "over the others).",
     )
+    share: bool = Field(
+        True,
+        description="yolo on OpenVINO/onnxruntime: cameras of one worker with the same detector settings share one "
+        "loaded model; frames they need detected at the same moment go through it as one batch.",
+    )
+    max_batch: int = Field(8, ge=1, le=64, description="yolo with share: most frames run through the model at once.")
     gate_refresh_frames: int = Field(
         10,
         ge=1,

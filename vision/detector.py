@@ -54,6 +54,7 @@ from vision.runtimes import (
     read_model_info,
     resolve_model_file,
 )
+from vision.shared import SharedDetector
 
 log = logging.getLogger("vision.detector")
 
@@ -1112,6 +1113,54 @@ class MotionGatedDetector:
 # --------------------------------------------------------------------------- factory
 
 
+def _exported_detector(weights: Path, cfg: DetectorConfig, cache_dir: Path) -> ExportedYoloDetector:
+    """An OpenVINO/onnxruntime detector as ``cfg`` asks (``auto``: the fastest measured now)."""
+    runtimes = None if cfg.runtime == "auto" else [cfg.runtime]
+    threads = [cfg.threads] if cfg.threads > 0 else None
+    if runtimes is not None and threads is not None:
+        exported = DETECTOR_CLASSES[cfg.runtime](
+            weights, imgsz=cfg.imgsz, threads=cfg.threads, cache_dir=cache_dir, precision=cfg.precision
+        )
+    else:
+        exported, _ = choose_runtime(
+            weights, runtimes, threads, imgsz=cfg.imgsz, cache_dir=cache_dir, precision=cfg.precision
+        )
+    exported.conf, exported.iou = float(cfg.conf), float(cfg.iou)
+    return exported
+
+
+_SHARED: dict[tuple[object, ...], SharedDetector] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_detector(weights: Path, cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> SharedDetector:
+    """The process's one :class:`~vision.shared.SharedDetector` for these weights and settings.
+
+    Cameras whose detector settings agree (weights file content, runtime, threads, size,
+    precision, thresholds) get the same loaded model; frames they need detected at the
+    same moment go through it as one batch.
+    """
+    key = (
+        str(weights.resolve()),
+        file_digest(weights) if weights.is_file() else "",
+        cfg.runtime,
+        cfg.threads,
+        cfg.imgsz,
+        cfg.precision,
+        cfg.conf,
+        cfg.iou,
+        cfg.max_batch,
+    )
+    with _SHARED_LOCK:
+        shared = _SHARED.get(key)
+        if shared is None:
+            shared = _SHARED[key] = SharedDetector(_exported_detector(weights, cfg, cache_dir), cfg.max_batch)
+            log.info(
+                "detector %s shared by this process's cameras (batches of up to %d frames)", weights.name, cfg.max_batch
+            )
+    return shared
+
+
 def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detector:
     """Build the detector a camera's config asks for.
 
@@ -1119,7 +1168,9 @@ def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detec
         cfg: Detector section of a camera config. For ``yolo`` with ``weights``
             None the shipped model ``models/vehicles.pt`` is used; ``runtime`` picks
             OpenVINO / onnxruntime (``auto``: the faster, measured now) or the ultralytics
-            reference; ``motion_gate`` wraps it in a :class:`MotionGatedDetector`.
+            reference; ``share`` gives cameras with the same settings one model
+            (:func:`shared_detector`); ``motion_gate`` wraps it in a :class:`MotionGatedDetector`
+            (one per camera: the gate holds that camera's background).
         cache_dir: Where the ONNX export of ``.pt`` weights is cached.
 
     Returns:
@@ -1141,19 +1192,10 @@ def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detec
     elif cfg.runtime == "auto" and not available_runtimes():
         log.warning("neither openvino nor onnxruntime is installed: using the (slower) ultralytics predictor")
         det = YoloDetector(weights, conf=cfg.conf, iou=cfg.iou, imgsz=cfg.imgsz)
+    elif cfg.share:
+        det = shared_detector(weights, cfg, cache_dir)
     else:
-        runtimes = None if cfg.runtime == "auto" else [cfg.runtime]
-        threads = [cfg.threads] if cfg.threads > 0 else None
-        if runtimes is not None and threads is not None:
-            exported = DETECTOR_CLASSES[cfg.runtime](
-                weights, imgsz=cfg.imgsz, threads=cfg.threads, cache_dir=cache_dir, precision=cfg.precision
-            )
-        else:
-            exported, _ = choose_runtime(
-                weights, runtimes, threads, imgsz=cfg.imgsz, cache_dir=cache_dir, precision=cfg.precision
-            )
-        exported.conf, exported.iou = float(cfg.conf), float(cfg.iou)
-        det = exported
+        det = _exported_detector(weights, cfg, cache_dir)
     if cfg.motion_gate:
         gate = MotionDetector(min_area_px=cfg.min_area_px, max_width=GATE_WIDTH)
         det = MotionGatedDetector(det, gate, refresh_frames=cfg.gate_refresh_frames)
@@ -1175,6 +1217,7 @@ __all__ = [
     "RuntimeChoice",
     "YoloDetector",
     "build_detector",
+    "shared_detector",
     "byte_tracker_class",
     "choose_runtime",
     "export_onnx",

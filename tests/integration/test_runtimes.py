@@ -157,3 +157,36 @@ def test_auto_runtime_with_motion_gate_carries_tracks_over_a_still_scene(weights
     for r in results[10:]:
         assert confident <= {t.track_id for t in r.tracks}  # nothing lost over the gaps, same ids
     assert det.runs == sum(ran)
+
+
+def test_cameras_share_one_model_and_get_their_own_detections(weights, frames) -> None:
+    """Several camera threads on one shared model (cross-camera batches) get what each would get alone."""
+    import threading
+
+    from vision.shared import SharedDetector
+
+    cfg = DetectorConfig(kind="yolo", weights=weights, runtime="openvino", threads=1, precision="f32", conf=CONF)
+    a, b = build_detector(cfg), build_detector(cfg)
+    assert isinstance(a, MotionGatedDetector) and isinstance(b, MotionGatedDetector)
+    shared = a.detector
+    assert isinstance(shared, SharedDetector) and b.detector is shared  # one loaded model
+    alone = OpenVinoDetector(weights, conf=CONF, iou=cfg.iou, threads=1, precision="f32")
+    expected = [alone.detect(f) for f in frames]
+    results: dict[int, list[list[Detection]]] = {i: [] for i in range(len(frames))}
+    barrier = threading.Barrier(len(frames))
+
+    def camera(i: int) -> None:
+        barrier.wait()
+        for _ in range(4):
+            results[i].append(shared.detect(frames[i]))
+
+    threads = [threading.Thread(target=camera, args=(i,)) for i in range(len(frames))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for i, want in enumerate(expected):
+        assert len(results[i]) == 4
+        for got in results[i]:
+            assert disagreements(want, got, min_conf=CONF + 0.05) == []
+    assert shared.stats.frames >= 4 * len(frames)

@@ -52,13 +52,14 @@ def test_default_inference_size_is_the_models_training_size(runtime: str) -> Non
     if not WEIGHTS.is_file():
         pytest.skip(f"trained weights not available: {WEIGHTS}")
     from config.settings import DetectorConfig
-    from vision.detector import ExportedYoloDetector, YoloDetector, build_detector
+    from vision.detector import YoloDetector, build_detector
+    from vision.shared import SharedDetector
 
     cfg = DetectorConfig(kind="yolo", runtime=runtime, threads=1, motion_gate=False)
     assert cfg.imgsz is None
     det = build_detector(cfg)
-    assert isinstance(det, YoloDetector | ExportedYoloDetector)
+    assert isinstance(det, YoloDetector | SharedDetector)
     assert det.imgsz == 512
     explicit = build_detector(cfg.model_copy(update={"imgsz": 640}))
-    assert isinstance(explicit, YoloDetector | ExportedYoloDetector)
+    assert isinstance(explicit, YoloDetector | SharedDetector)
     assert explicit.imgsz == 640
