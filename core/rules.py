@@ -66,8 +66,23 @@ from core.types import (
     box_bottom_center,
 )
 
-#: Ground positions remembered per vehicle for short-term direction checks.
-TRAIL_LEN = 12
+#: Ground positions remembered per vehicle for direction checks (4 s at 10 analysed fps: enough
+#: to hold ``min_distance_m`` of wrong-way travel at about 6 km/h and up).
+TRAIL_LEN = 40
+
+#: Wrong-way evidence: at least this many position steps, and at least this share of them
+#: against the legal direction, over the stretch that makes up ``min_distance_m``. A real
+#: wrong-way driver moves against the flow step after step; a motion blob whose edge jumps
+#: when it merges with the vehicle behind moves against it in one step, and a jittering
+#: blob in a crawling queue in about half of them.
+WRONG_WAY_MIN_STEPS = 4
+WRONG_WAY_MIN_SPAN_MS = 1000
+WRONG_WAY_STEADY_SHARE = 0.75
+#: ... and no step of that stretch may move against the flow faster than this many times
+#: the stretch's mean speed (a blob edge jumping metres in one frame is not driving).
+WRONG_WAY_MAX_STEP_RATIO = 3.0
+#: A step shorter than this (metres) is standing still, not moving against the flow.
+WRONG_WAY_STILL_M = 0.05
 
 #: Incidents raised for violations of each kind (kinds not listed are tickets only).
 INCIDENT_PRIORITY: dict[IncidentKind, Priority] = {
@@ -436,6 +451,12 @@ class OverspeedCheck(Rule):
 class WrongWayCheck(Rule):
     """Distance driven against the legal direction of travel.
 
+    Three pieces of evidence must agree before a vehicle is a wrong-way driver: the
+    distance its fitted velocity carried it against the flow (``min_distance_m``), its
+    raw positions of the last half second moving against the flow, and a steady run of
+    raw positions (:meth:`_steady_against`) that covers ``min_distance_m`` against the flow
+    with most steps going that way, so that one jump of a merging motion blob is not enough.
+
     Args:
         cfg: The camera's wrong-way settings.
         homography: The camera's pixels -> metres mapping (required).
@@ -486,6 +507,39 @@ class WrongWayCheck(Rule):
         along = ((p1[0] - p0[0]) * d[0] + (p1[1] - p0[1]) * d[1]) / ((t1 - t0) / 1000.0)
         return bool(along < -self.cfg.min_speed_kmh / 3.6)
 
+    def _steady_against(self, v: VehicleState, d: np.ndarray) -> tuple[float, int, int] | None:
+        """Net distance against ``d`` of the newest raw positions, and their steps (all, against).
+
+        Walks back from the newest position until the positions make up ``min_distance_m`` of
+        net travel against ``d`` over at least :data:`WRONG_WAY_MIN_STEPS` steps and
+        :data:`WRONG_WAY_MIN_SPAN_MS`; None when the trail holds no such stretch, when fewer than
+        :data:`WRONG_WAY_STEADY_SHARE` of its steps went against ``d``, or when one step went
+        against ``d`` more than :data:`WRONG_WAY_MAX_STEP_RATIO` times faster than the stretch.
+        """
+        pts = list(v.trail)
+        if len(pts) < 2:
+            return None
+        t_end = pts[-1][0]
+        net = 0.0
+        steps = against = 0
+        fastest = 0.0  # m/s against d, fastest single step
+        for (t0, p0), (t1, p1) in zip(reversed(pts[:-1]), reversed(pts[1:]), strict=True):
+            step = (p1[0] - p0[0]) * d[0] + (p1[1] - p0[1]) * d[1]
+            net -= step
+            steps += 1
+            against += step < -WRONG_WAY_STILL_M  # a step that hardly moves (a held box) is no evidence
+            fastest = max(fastest, -step / max((t1 - t0) / 1000.0, 1e-3))
+            if net >= self.cfg.min_distance_m and steps >= WRONG_WAY_MIN_STEPS and t_end - t0 >= WRONG_WAY_MIN_SPAN_MS:
+                break
+        else:
+            return None
+        if against < WRONG_WAY_STEADY_SHARE * steps:
+            return None
+        mean_mps = net / max((t_end - t0) / 1000.0, 1e-3)
+        if fastest > WRONG_WAY_MAX_STEP_RATIO * mean_mps:
+            return None
+        return net, steps, against
+
     def check(self, v: VehicleState, ctx: RuleContext) -> Finding | None:
         if not v.active or not v.fresh or v.velocity is None or v.speed_kmh is None:
             return None  # only a velocity fitted with this frame's position is evidence
@@ -503,10 +557,19 @@ class WrongWayCheck(Rule):
             st["against_m"] = max(0.0, st["against_m"] - along * dt)
         if st["against_m"] < self.cfg.min_distance_m or not self._recently_against(v, d):
             return None
+        steady = self._steady_against(v, d)
+        if steady is None:
+            return None
+        net, steps, against = steady
         return Finding(
             kind=self.kind,
             speed_kmh=round(v.speed_kmh, 1),
-            details=(("against_m", f"{st['against_m']:.1f}"), ("legal_direction", where)),
+            details=(
+                ("against_m", f"{st['against_m']:.1f}"),
+                ("legal_direction", where),
+                ("observed_against_m", f"{net:.1f}"),
+                ("steps_against", f"{against}/{steps}"),
+            ),
             priority=INCIDENT_PRIORITY[self.kind],
             summary=f"Wrong-way driver ({where} is legal) at {v.speed_kmh:.0f} km/h",
         )

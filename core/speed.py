@@ -14,7 +14,10 @@ Plausibility:
   away, near the horizon) are not used either;
 * a position that would need more than ``max_accel_mps2`` (plus a jitter allowance)
   to reach from the current fit is an outlier and is skipped; two in a row mean the
-  track really moved (e.g. an id switch) and the fit restarts from there;
+  track really moved (e.g. an id switch) and the fit restarts from there. Before the
+  fit has enough positions for a speed, a provisional fit of the positions so far
+  (with the slack their short span leaves) is the reference, so a jump (a blob
+  merging with a neighbour in dense traffic) cannot become the first speed;
 * no speed until the fit spans ``min_span_s`` with ``min_samples`` positions, and a
   fitted speed above ``max_kmh`` is reported as unknown (``implausible``), never as a
   1,500 km/h reading.
@@ -204,20 +207,34 @@ class SpeedEstimator:
         if not hist.t:
             return False
         dt = t - hist.t[-1]
-        vx, vy = hist.velocity or (0.0, 0.0)
+        reach = self.p.max_kmh / 3.6 * dt + JITTER_ALLOWANCE_M  # anywhere a plausible vehicle gets to
+        velocity, slack_mps = hist.velocity, 0.0
+        if velocity is None and len(hist.t) >= 2:
+            # No speed yet, but the positions so far already say how the track moves (within
+            # the jitter over their span): judge the new one against that, never more loosely
+            # than by ``reach``.
+            span = hist.t[-1] - hist.t[0]
+            velocity, slack_mps = self._slopes(hist), 2 * JITTER_ALLOWANCE_M / span
+        if velocity is None:
+            return math.hypot(g[0] - hist.x[-1], g[1] - hist.y[-1]) > reach
+        vx, vy = velocity
         px, py = hist.x[-1] + vx * dt, hist.y[-1] + vy * dt
         err = math.hypot(g[0] - px, g[1] - py)
-        vmax = self.p.max_kmh / 3.6
-        if hist.velocity is None:
-            allowed = vmax * dt + JITTER_ALLOWANCE_M
-        else:
-            allowed = 0.5 * self.p.max_accel_mps2 * dt * dt + JITTER_ALLOWANCE_M + 0.1 * math.hypot(vx, vy) * dt
-        return err > allowed
+        allowed = (
+            0.5 * self.p.max_accel_mps2 * dt * dt + JITTER_ALLOWANCE_M + (0.1 * math.hypot(vx, vy) + slack_mps) * dt
+        )
+        return err > (allowed if hist.velocity is not None else min(allowed, reach))
 
     def _fit(self, hist: _History) -> tuple[float, float] | None:
         n = len(hist.t)
         if n < self.p.min_samples or hist.t[-1] - hist.t[0] < self.p.min_span_s - 1e-9:
             return None
+        return self._slopes(hist)
+
+    @staticmethod
+    def _slopes(hist: _History) -> tuple[float, float]:
+        """Theil-Sen ground velocity of the positions in ``hist`` (at least two)."""
+        n = len(hist.t)
         tt = np.fromiter(hist.t, float, n)
         return (theil_sen_slope(tt, np.fromiter(hist.x, float, n)), theil_sen_slope(tt, np.fromiter(hist.y, float, n)))
 

@@ -543,7 +543,10 @@ class Runner:
                         "ts_ms": r.ts_ms,
                         "plate": r.plate,
                         "speed_kmh": r.speed_kmh,
+                        "limit_kmh": d.ticket.limit_kmh,
                         "fine_pkr": r.fine_pkr,
+                        "track_id": d.ticket.track_id,
+                        "details": dict(d.ticket.details),
                         "box": [float(x) for x in dict(d.ticket.details).get("box", "0,0,0,0").split(",")],
                         "evidence": len(d.evidence),
                         "evidence_ok": all(arc.verify_evidence(e.sha256) for e in d.evidence if e.present),
@@ -609,6 +612,24 @@ def true_speed(src: ScenarioSource, vid: int, ts_ms: int, window_s: float) -> fl
     return math.hypot(g1[0] - g0[0], g1[1] - g0[1]) / ((t1 - t0) / 1000) * 3.6
 
 
+#: Ticket details that are bookkeeping, not what the rule measured.
+_BOOKKEEPING = frozenset({"evidence_roles", "box", "track_first_ts_ms"})
+
+
+def ticket_facts(t: dict[str, Any], start_ms: int) -> str:
+    """What the rule measured for a produced ticket: track, times, speed and the rule's details."""
+    d: dict[str, str] = t.get("details") or {}
+    parts = [f"track {t.get('track_id')}", f"at {(t['ts_ms'] - start_ms) / 1000:.1f} s"]
+    if d.get("track_first_ts_ms", "").isdigit():
+        parts.append(f"first seen {(int(d['track_first_ts_ms']) - start_ms) / 1000:.1f} s")
+    if t.get("speed_kmh") is not None:
+        limit = t.get("limit_kmh")
+        parts.append(f"{t['speed_kmh']:.1f} km/h" + (f" (limit {limit:.0f})" if limit is not None else ""))
+    parts += [f"{k}={v}" for k, v in d.items() if k not in _BOOKKEEPING]
+    parts.append("box " + ",".join(f"{c:.0f}" for c in t["box"]))
+    return ", ".join(parts)
+
+
 def report(sc: Scenario, runner: Runner, res: RunResult, exp: Expected, out: Callable[[str], None]) -> dict[str, int]:
     """Print the comparison; returns the summary numbers."""
     out(
@@ -627,12 +648,14 @@ def report(sc: Scenario, runner: Runner, res: RunResult, exp: Expected, out: Cal
     out("")
     out("Produced:")
     seen: dict[tuple[str, int | None, str], int] = defaultdict(int)
+    facts: dict[tuple[str, int | None, str], list[str]] = defaultdict(list)
     speed_errors = []
     window = {c.id: c.speed.window_s for c in sc.config.cameras}
     for t in res.tickets:
         src = runner.sources.get(t["camera_id"])
         vid, iou = match_vehicle(src, t["ts_ms"], t["box"]) if src else (None, 0.0)
         seen[(t["camera_id"], vid, t["kind"])] += 1
+        facts[(t["camera_id"], vid, t["kind"])].append(ticket_facts(t, sc.start_ms))
         extra = ""
         if t["speed_kmh"] is not None and vid is not None and src is not None:
             tv = true_speed(src, vid, t["ts_ms"], window[t["camera_id"]])
@@ -664,7 +687,9 @@ def report(sc: Scenario, runner: Runner, res: RunResult, exp: Expected, out: Cal
     for p in sorted(missing, key=str):
         out(f"  MISSING   ticket {p[2]} for {p[0]} vehicle {p[1]}")
     for p in sorted(unexpected, key=str):
-        out(f"  UNEXPECTED ticket {p[2]} for {p[0]} vehicle {p[1]}")
+        line = f"UNEXPECTED ticket {p[2]} for {p[0]} vehicle {p[1]}: " + "; ".join(facts[p])
+        out("  " + line)
+        log.warning("%s", line)  # also on stderr with --json: what the rule measured, to debug a flaky run
     summary = {
         "expected_tickets": len(exp.tickets),
         "issued_tickets": len(res.tickets),

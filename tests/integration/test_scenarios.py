@@ -65,16 +65,10 @@ def test_speeders_scenario() -> None:
     assert s["expected_tickets"] == 3
 
 
-#: Known, not yet understood: the jam scenario with a crash at 100 s has issued one unexpected
-#: ticket in about 2 of 6 full-suite runs (never when run alone). Kept running and reported
-#: (XFAIL/XPASS) until the cause is found; see the issue's closing note.
-FLAKY = {"jam": "jam + crash: an unexpected ticket in ~1/3 of full-suite runs (cause not found yet)"}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=pytest.mark.xfail(reason=FLAKY[n], strict=False)) if n in FLAKY else n for n in sorted(RESTART_AT)],
+    sorted(RESTART_AT),
 )
 def test_scenario_with_worker_crash(name: str) -> None:
     _check(simulate(name, RESTART_AT[name]))

@@ -153,6 +153,48 @@ def test_wrong_way_from_axis(x: float, y0: float, v: float, side: str, fired: bo
         assert inc.kind is IncidentKind.WRONG_WAY and inc.priority is Priority.HIGH
 
 
+def crawl_with_jumps(x: float, y0: float, v_kmh: float, jumps: dict[float, float], seen_every: float = 0.1) -> Path:
+    """A vehicle crawling away from the camera (legal on the left) whose measured position jumps
+    toward the camera by ``jumps[t]`` metres from time t on (a motion blob merging with the
+    vehicle behind it), seen only every ``seen_every`` seconds."""
+
+    def path(t: float) -> tuple[float, float] | None:
+        if round(t / 0.1) % max(1, round(seen_every / 0.1)):
+            return None
+        back = sum(m for at, m in jumps.items() if t >= at)
+        return (x, y0 + v_kmh / 3.6 * t - back)
+
+    return path
+
+
+def timed(ys: dict[float, float], x: float = 30.0) -> Path:
+    """Positions at the given times only (unseen in between)."""
+    return lambda t: next(((x, y) for at, y in ys.items() if abs(at - t) < 0.01), None)
+
+
+@pytest.mark.parametrize(
+    ("path", "seconds", "fired"),
+    [
+        # real wrong-way drivers: fast, slow, seen only every other frame
+        (straight(30, 80, -50), 3.0, True),
+        (straight(30, 60, -12), 6.0, True),
+        (crawl_with_jumps(30, 60, -20, {}, seen_every=0.2), 5.0, True),
+        # a crawling queue (legal, 5 km/h away) whose blob edge jumps toward the camera
+        (crawl_with_jumps(30, 40, 5, {1.0: 7.5}), 4.0, False),
+        (crawl_with_jumps(30, 40, 5, {1.0: 4.0, 1.4: 4.0}), 4.0, False),
+        (crawl_with_jumps(30, 40, 5, {1.0: 3.5, 2.0: 6.3}, seen_every=0.2), 5.0, False),
+        # positions of a merged blob in the jam scenario after a worker restart (held boxes, a
+        # gap, jumps toward the camera) that once made a wrong-way ticket
+        (timed({0.0: 39.72, 0.2: 39.72, 0.4: 36.22, 1.5: 29.95, 1.6: 29.95, 2.1: 28.51, 2.3: 28.51}), 2.5, False),
+        # a legal car that is not seen for a while and reappears closer (a re-detection)
+        (lambda t: (30.0, 40.0 + 1.4 * t) if t < 1.0 or t > 1.7 else None, 3.0, False),
+    ],
+)
+def test_wrong_way_needs_steady_travel_against_the_flow(path: Path, seconds: float, fired: bool) -> None:
+    eng = engine({"overspeed": None, "wrong_way": AXIS})
+    assert len(violations(run(eng, {1: path}, seconds))) == (1 if fired else 0)
+
+
 def test_wrong_way_needs_distance() -> None:
     eng = engine({"overspeed": None, "wrong_way": {**AXIS, "min_distance_m": 30.0}})
     assert not violations(run(eng, {1: straight(30, 80, -40)}, 2.0))  # 22 m only

@@ -112,3 +112,28 @@ def test_direction_of_velocity() -> None:
     assert m is not None and m.velocity is not None
     assert m.velocity[1] == pytest.approx(10.0, rel=0.01) and abs(m.velocity[0]) < 0.1
     assert math.isclose(m.speed_kmh or 0, 36.0, rel_tol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("still_frames", "gap_frames", "jump_m"),
+    [
+        (4, 1, 7.5),  # a merged blob's bottom edge jumps to the car behind: 7.5 m in 0.1 s
+        (5, 2, 7.5),  # ... after a frame the track was not usable
+        (3, 3, 18.0),  # an id switch after 0.3 s unseen (200 km/h would reach 16.7 m)
+        (6, 1, 5.0),  # one frame before the first speed
+    ],
+)
+def test_jump_before_the_first_speed_does_not_become_one(still_frames: int, gap_frames: int, jump_m: float) -> None:
+    """A crawling track (1.8 km/h) whose position jumps before it has a speed: the jump restarts the fit."""
+    est = SpeedEstimator(H, SpeedParams(max_m_per_px=5))
+    speeds, restarted = [], False
+    for k in range(still_frames + gap_frames + 20):
+        if still_frames <= k < still_frames + gap_frames - 1:
+            continue  # not seen
+        y = 30.0 + 0.05 * k - (jump_m if k >= still_frames else 0.0)
+        m = est.update(k * 100, [_track(1, y)], (1000, 1000))[1]
+        restarted |= m.restarted
+        if m.speed_kmh is not None:
+            speeds.append(m.speed_kmh)
+    assert restarted
+    assert speeds and max(speeds) < 5.0, speeds
