@@ -2,7 +2,9 @@
 
 Sets scored (all paths relative to ``../shared/data``):
 
-* ``road_images``: ``road_images/boxes.csv`` (20 frames of the km39 ``aditganteng`` clip);
+* ``road_images``: ``road_images/boxes.csv`` (20 frames of the km39 ``aditganteng`` clip); and,
+  as a second row, the same with the fully visible vehicles those labels leave out added
+  (``models/road_images_missing_labels.csv``, a label audit checked by eye; ``--audited-labels``);
 * ``video``: the frames of ``videos/boxes.csv`` (km39 ``siang`` clip), decoded with OpenCV;
 * ``val:<set>``: the val split of each training source set (the held-out check; the two dev sets
   above come from the same clips as ``trafficvision_km39_idn`` and are not held out).
@@ -167,6 +169,29 @@ def accumulate(name: str, parts: Iterable[SetScore]) -> SetScore:
 
 
 # ---------------------------------------------------------------- data loaders (yield BGR image + gt)
+
+
+#: Vehicles that ``road_images/boxes.csv`` leaves out, found among the shipped model's "false
+#: positives" and checked by eye (see MODEL_CARD.md, "Label audit").
+AUDITED_LABELS = REPO_ROOT / "models" / "road_images_missing_labels.csv"
+
+
+def read_audited_labels(path: Path, visibility: str = "full") -> dict[str, list[GtBox]]:
+    """image -> extra ground-truth boxes of the label audit with this visibility (``full`` / ``cut_by_frame_edge``)."""
+    out: dict[str, list[GtBox]] = defaultdict(list)
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["visibility"] == visibility:
+                out[row["image"]].append(
+                    (row["coarse_class"], float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"]))
+                )
+    return out
+
+
+def road_image_names(root: Path) -> list[str]:
+    """Image names of ``road_images/boxes.csv`` in the order :func:`road_images` yields them."""
+    with (root / "boxes.csv").open(newline="", encoding="utf-8") as fh:
+        return sorted({row["image"] for row in csv.DictReader(fh)})
 
 
 def road_images(root: Path) -> Iterator[tuple[str, np.ndarray, list[GtBox]]]:
@@ -369,6 +394,12 @@ def main(argv: list[str] | None = None) -> int:
         "--ultralytics-val", action="store_true", help="also run the ultralytics validator (mAP) per val split"
     )
     p.add_argument("--json-out", type=Path, default=None, help="also write the JSON to this file")
+    p.add_argument(
+        "--audited-labels",
+        type=Path,
+        default=AUDITED_LABELS,
+        help="also score road_images with these extra boxes (fully visible vehicles the labels leave out)",
+    )
     args = p.parse_args(argv)
 
     if not Path(args.weights).exists():
@@ -381,7 +412,14 @@ def main(argv: list[str] | None = None) -> int:
     collected: dict[str, list[ImagePair]] = {}
     extras: dict[str, dict[str, float]] = {}
     if "road_images" in wanted:
-        collected["road_images (dev, km39)"] = collect("road_images", road_images(args.data / "road_images"), predict)
+        pairs = collect("road_images", road_images(args.data / "road_images"), predict)
+        collected["road_images (dev, km39)"] = pairs
+        if args.audited_labels is not None and args.audited_labels.is_file():
+            extra = read_audited_labels(args.audited_labels)
+            names = road_image_names(args.data / "road_images")
+            collected["road_images + audit (dev)"] = [
+                (preds, [*gts, *extra.get(name, [])]) for name, (preds, gts) in zip(names, pairs, strict=True)
+            ]
     if "video" in wanted:
         collected["video boxes.csv (dev, km39)"] = collect("video", video_frames(args.data / "videos"), predict)
     if "val" in wanted:

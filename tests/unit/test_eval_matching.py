@@ -31,3 +31,21 @@ def test_score_image_any_class_vs_per_class() -> None:
     assert (s.per_class["bus"].fp, s.per_class["car"].tp, s.per_class["car"].fp) == (1, 1, 1)
     total = accumulate("x", [s, s])
     assert total.images == 2 and total.any_class.precision == pytest.approx(2 / 3) and total.any_class.recall == 1.0
+
+
+def test_the_committed_label_audit_is_well_formed() -> None:
+    """models/road_images_missing_labels.csv: known visibilities, boxes inside the 640x640 frames."""
+    import csv
+
+    from models.evaluate import AUDITED_LABELS, read_audited_labels
+
+    with AUDITED_LABELS.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows
+    assert {r["visibility"] for r in rows} <= {"full", "cut_by_frame_edge"}
+    for r in rows:
+        assert r["image"].startswith("images/rf100_km39_aditganteng_") and r["coarse_class"] in {"car", "bus", "truck"}
+        x, y, w, h = (float(r[k]) for k in "xywh")
+        assert w > 0 and h > 0 and x >= 0 and y >= 0 and x + w <= 640.5 and y + h <= 640.5
+    full = read_audited_labels(AUDITED_LABELS)
+    assert sum(len(v) for v in full.values()) == sum(r["visibility"] == "full" for r in rows)
