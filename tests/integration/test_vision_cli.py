@@ -214,3 +214,16 @@ def test_detect_cli_over_third_party_weights_maps_their_classes(weights):
     assert (row["width"], row["height"]) == (810, 1080)
     assert "bus" in {d["label"] for d in row["detections"]}
     assert {d["label"] for d in row["detections"]} <= set(LABELS)
+
+
+def test_detector_benchmark_prints_its_json_line() -> None:
+    """bench.detector runs ours and stock ultralytics on the same frames (a short run; figures in the model card)."""
+    need(SHIPPED)
+    need(RF100)
+    proc = run_cli("bench.detector", "--json", "--frames", "20", "--warmup", "1", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert line["frames"] == 20 and line["runtime"] in {"openvino", "onnxruntime"}
+    assert line["ours_ms_per_frame"] > 0 and line["ultralytics_ms_per_frame"] > 0
+    assert line["speedup"] == pytest.approx(line["ultralytics_ms_per_frame"] / line["ours_ms_per_frame"], rel=0.02)
+    assert line["imgsz"] == 512  # the shipped model's training size, for both sides
