@@ -192,6 +192,8 @@ class CameraStatus:
         stalls: Times the stall watchdog found the stream silent and reopened it.
         reconnects_1h: Reconnects during the last hour (connection quality).
         spool_backlog: Events of the camera's worker waiting in its local spool for Redis.
+        detector_runs: Analysed frames on which the detector ran (a motion gate skips still ones).
+        detector_seconds: Time spent detecting (motion gate included), seconds, since the camera started.
     """
 
     camera_id: str
@@ -210,6 +212,8 @@ class CameraStatus:
     stalls: int = 0
     reconnects_1h: int = 0
     spool_backlog: int = 0
+    detector_runs: int = 0
+    detector_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,14 @@ class SafeCityCollector:
         recon_1h = GaugeMetricFamily(
             "safecity_camera_reconnects_last_hour", "Reconnects in the last hour", labels=["camera"]
         )
+        det_runs = CounterMetricFamily(
+            "safecity_camera_detector_runs",
+            "Analysed frames on which the detector ran (the motion gate skips still ones)",
+            labels=["camera"],
+        )
+        det_seconds = CounterMetricFamily(
+            "safecity_camera_detector_seconds", "Time spent detecting, motion gate included", labels=["camera"]
+        )
         backlog = GaugeMetricFamily(
             "safecity_worker_spool_backlog", "Events waiting in the worker's local spool for Redis", labels=["worker"]
         )
@@ -124,11 +132,26 @@ class SafeCityCollector:
                 reconnects.add_metric([c.id], st.reconnects)
                 stalls.add_metric([c.id], st.stalls)
                 recon_1h.add_metric([c.id], st.reconnects_1h)
+                det_runs.add_metric([c.id], st.detector_runs)
+                det_seconds.add_metric([c.id], st.detector_seconds)
                 if st.worker_id:
                     spool[st.worker_id] = max(spool.get(st.worker_id, 0), st.spool_backlog)
         for wid, n in sorted(spool.items()):
             backlog.add_metric([wid], n)
-        yield from (cam_up, fps_in, fps_an, age, skipped, corrupt, reconnects, stalls, recon_1h, backlog)
+        yield from (
+            cam_up,
+            fps_in,
+            fps_an,
+            age,
+            skipped,
+            corrupt,
+            reconnects,
+            stalls,
+            recon_1h,
+            det_runs,
+            det_seconds,
+            backlog,
+        )
 
         occ = GaugeMetricFamily("safecity_segment_occupancy", "Road occupancy 0-1", labels=["segment"])
         lvl = GaugeMetricFamily(

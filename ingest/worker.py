@@ -328,6 +328,8 @@ class CameraRunner:
             stalls=st.stalls,
             reconnects_1h=st.reconnects_1h,
             spool_backlog=self.publisher.backlog,
+            detector_runs=self.pipeline.detector_runs,
+            detector_seconds=round(self.pipeline.detector_seconds, 3),
         )
 
     def _heartbeat(

@@ -6,6 +6,7 @@ per camera, fed that camera's frames in order. Not thread-safe.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from config.settings import CameraConfig
@@ -60,6 +61,8 @@ class CameraPipeline:
         lines: One :class:`LineCounter` per configured line, in config order.
         zones: One :class:`ZoneOccupancy` per configured zone, in config order.
         frames: Frames processed.
+        detector_runs: Frames on which the detector ran (all of them without a motion gate).
+        detector_seconds: Time spent in the detector (motion gate included).
     """
 
     def __init__(self, camera: CameraConfig, detector: Detector | None = None, frame_rate: float | None = None) -> None:
@@ -85,6 +88,8 @@ class CameraPipeline:
         self.lines: list[LineCounter] = [LineCounter(ln.id, ln.a, ln.b, forget_after=forget) for ln in camera.lines]
         self.zones: list[ZoneOccupancy] = [ZoneOccupancy(z.id, z.polygon) for z in camera.zones]
         self.frames = 0
+        self.detector_runs = 0
+        self.detector_seconds = 0.0
         self._tracks: tuple[Track, ...] | None = None
 
     def process(self, frame: Frame) -> FrameResult:
@@ -97,8 +102,11 @@ class CameraPipeline:
             Detections, tracks, crossings (stamped with ``frame.ts_ms``) and zone figures.
         """
         self.frames += 1
+        t0 = time.perf_counter()
         detections = tuple(self.detector.detect(frame.image))
+        self.detector_seconds += time.perf_counter() - t0
         ran = bool(getattr(self.detector, "last_ran", True))
+        self.detector_runs += ran
         if ran or self._tracks is None:
             self._tracks = tuple(self.tracker.update(detections))
         tracks = self._tracks

@@ -279,6 +279,8 @@ def test_metrics_report_websocket_clients_and_push_latency(
         "safecity_cameras_online",
         "safecity_camera_fps_in",
         "safecity_camera_frames_skipped_total",
+        "safecity_camera_detector_runs_total",
+        "safecity_camera_detector_seconds_total",
         "safecity_events_per_second",
         'safecity_websocket_clients{channel="ops"}',
         "safecity_alert_push_latency_seconds_bucket",

@@ -107,4 +107,6 @@ def test_counts_and_density_match_ground_truth(redis_client) -> None:  # type: i
     # live state: the final heartbeat and the latest frame are in Redis
     status = store.camera_statuses()[cam.id]
     assert status.frames_analysed == runner.frames_analysed > 0
+    assert status.detector_runs == status.frames_analysed  # the motion detector runs on every frame
+    assert status.detector_seconds > 0
     assert store.get_frame(cam.id) is not None
