@@ -2,7 +2,8 @@
 
 ``python -m bench.detector`` loads frames from ``../shared/data`` (the road images and
 frames spread over the traffic videos), builds our detector (``runtime: auto`` picks
-OpenVINO or onnxruntime and the thread count at start-up, as the worker does) and
+OpenVINO or onnxruntime at start-up, as the worker does; with the same number of threads
+as ultralytics gets, torch's intra-op threads, unless ``--threads`` says otherwise) and
 stock ``YOLO(weights).predict(frame, imgsz=..., verbose=False)`` on the same weights at
 the same size (by default the size the model was trained at, which is also what stock
 ultralytics predicts at for a ``.pt`` when no size is given: 512 for the shipped model),
@@ -272,7 +273,13 @@ def main(argv: list[str] | None = None) -> int:
         "--imgsz", type=int, default=None, help="inference size of both (default: the size the model was trained at)"
     )
     p.add_argument("--runtime", default="auto", choices=["auto", *DETECTOR_CLASSES], help="our runtime (default auto)")
-    p.add_argument("--threads", type=int, default=0, help="our inference threads (default 0: chosen at start-up)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=-1,
+        help="our inference threads: -1 (default) = the same budget as ultralytics (torch's intra-op threads); "
+        "0 = chosen at start-up as a worker does (1, or all cores when clearly faster)",
+    )
     p.add_argument("--precision", default="auto", choices=["auto", "f32"], help="our precision (default auto)")
     p.add_argument("--warmup", type=int, default=3, help="warm-up frames per detector, not timed")
     p.add_argument("--batch", type=int, default=0, help="also time detect_batch with this many frames at once")
@@ -289,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     progress(f"weights {source} -> {weights}")
     frames = bench_frames(args.frames)
     progress(f"{len(frames)} frames from {DATA}")
+    if args.threads < 0:
+        import torch
+
+        args.threads = torch.get_num_threads()
     ours, trial = build_ours(weights, args.runtime, args.threads, args.imgsz, args.precision)
     progress(f"ours: {ours.runtime} with {ours.threads} thread(s); start-up trial {trial}")
     from ultralytics import YOLO

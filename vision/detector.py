@@ -881,14 +881,25 @@ _AUTO_CHOICES: dict[tuple[str, int, str, int, str], RuntimeChoice] = {}
 _AUTO_LOCK = threading.Lock()
 
 
-def _trial_ms(det: ExportedYoloDetector, frame: np.ndarray, repeats: int) -> float:
-    det.detect(frame)  # first run: compilation, allocation
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def _trial_ms(
+    dets: dict[tuple[str, int], ExportedYoloDetector], frame: np.ndarray, repeats: int
+) -> dict[tuple[str, int], float]:
+    """Median ms per frame of each candidate, timed in interleaved rounds.
+
+    Round after round every candidate runs the frame once, so a burst of load from
+    elsewhere (on a shared virtual machine a single run now and then takes 1.5x as long)
+    falls on all candidates alike instead of deciding the choice.
+    """
+    times: dict[tuple[str, int], list[float]] = {k: [] for k in dets}
+    for det in dets.values():
+        det.detect(frame)  # first runs: compilation, allocation
         det.detect(frame)
-        times.append((time.perf_counter() - t0) * 1000.0)
-    return statistics.median(times)
+    for _ in range(repeats):
+        for k, det in dets.items():
+            t0 = time.perf_counter()
+            det.detect(frame)
+            times[k].append((time.perf_counter() - t0) * 1000.0)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def choose_runtime(
@@ -897,13 +908,13 @@ def choose_runtime(
     thread_options: Sequence[int] | None = None,
     imgsz: int | None = None,
     cache_dir: Path = EXPORT_CACHE,
-    repeats: int = 3,
+    repeats: int = 7,
     precision: str = "auto",
 ) -> tuple[ExportedYoloDetector, RuntimeChoice]:
     """Build the fastest detector among runtimes x thread counts, timed on this machine now.
 
-    Each candidate runs one warm-up and ``repeats`` timed inferences of a 16:9 frame;
-    the lowest median wins, except that a multi-threaded candidate must be faster than
+    Each candidate runs two warm-ups and ``repeats`` timed inferences of a 16:9 frame (in
+    interleaved rounds, see :func:`_trial_ms`); the lowest median wins, except that a multi-threaded candidate must be faster than
     :data:`MULTI_THREAD_MARGIN` x the best single-threaded one. The choice is remembered
     for the process (per weights, size and options), so further cameras build the chosen
     detector directly.
@@ -938,7 +949,6 @@ def choose_runtime(
         )
         return det, known
     frame: np.ndarray | None = None
-    timings: dict[tuple[str, int], float] = {}
     built: dict[tuple[str, int], ExportedYoloDetector] = {}
     errors: list[str] = []
     for rt in candidates:
@@ -948,13 +958,13 @@ def choose_runtime(
                 if frame is None:  # a 16:9 camera frame at the model's size
                     size = det.imgsz
                     frame = np.random.default_rng(0).integers(0, 256, size=(size * 9 // 16, size, 3), dtype=np.uint8)
-                timings[(rt, n)] = _trial_ms(det, frame, repeats)
                 built[(rt, n)] = det
             except DetectorError as e:
                 errors.append(str(e))
                 break
-    if not timings:
+    if not built or frame is None:
         raise DetectorError("; ".join(errors))
+    timings = _trial_ms(built, frame, repeats)
     single = {k: v for k, v in timings.items() if k[1] == 1} or timings
     best = min(single, key=lambda k: single[k])
     multi = [k for k in timings if k[1] > 1 and timings[k] < MULTI_THREAD_MARGIN * timings[best]]
