@@ -25,6 +25,14 @@ PREFIX = "sy"
 register_live_bridge(PREFIX)
 
 
+def _detector_cell(st: Any) -> str:
+    """Share of analysed frames the detector ran on (the motion gate skips still ones) and its time per frame."""
+    if st is None or not st.frames_analysed:
+        return "-"
+    share = 100.0 * st.detector_runs / st.frames_analysed
+    return f"{share:.0f} %, {1000.0 * st.detector_seconds / st.frames_analysed:.1f} ms"
+
+
 def layout(**_query: str) -> html.Div:
     denied = page_guard(ROLES)
     if denied is not None:
@@ -107,6 +115,7 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
                 st.frames_skipped if st else "-",
                 st.frames_corrupt if st else "-",
                 f"{st.reconnects} ({st.reconnects_1h}/h, {st.stalls} stalls)" if st else "-",
+                _detector_cell(st),
                 "-" if c.last_frame_age_s is None else f"{c.last_frame_age_s:.1f} s",
                 "-" if c.heartbeat_age_s is None else f"{c.heartbeat_age_s:.1f} s",
                 c.error or "",
@@ -122,6 +131,7 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
             "skipped",
             "corrupt",
             "reconnects (last hour, stalls)",
+            "detector (ran on, ms per frame)",
             "last frame",
             "heartbeat",
             "error",
