@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from bus.embedded import EmbeddedRedisError
-from config.settings import ConfigError, load_config
+from config.cli import start_cli
 from dashboard.app import connect_redis, create_app
 
 log = logging.getLogger("dashboard")
@@ -46,14 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--access-log", action="store_true", help="log every HTTP request (the page polls each second)")
     ap.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = start_cli(args.config, args.log_level)
+    if cfg is None:
+        return 2
     if not args.access_log:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
     if args.live_port is not None:
         live = cfg.dashboard.live.model_copy(update={"port": args.live_port})
         cfg = cfg.model_copy(update={"dashboard": cfg.dashboard.model_copy(update={"live": live})})

@@ -54,7 +54,8 @@ from websockets.http11 import Request, Response
 
 from bus.embedded import EmbeddedRedis, connect
 from bus.schema import SchemaError, decode
-from config.settings import AppConfig, ConfigError, load_config, resolve_path
+from config.cli import start_cli
+from config.settings import AppConfig, resolve_path
 from core.types import CameraStatus, SegmentDensity, WardenAlert
 from dashboard import feeds
 from dashboard.auth import SESSION_COOKIE
@@ -536,11 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
+    cfg = start_cli(args.config, args.log_level)
+    if cfg is None:
         return 2
     host = args.host or cfg.dashboard.live.host
     port = args.port if args.port is not None else cfg.dashboard.live.port

@@ -28,7 +28,8 @@ from bus.embedded import connect
 from bus.rulestate import RuleStateStore
 from bus.store import LiveStore
 from bus.streams import EventBus, Message
-from config.settings import AppConfig, ConfigError, SegmentConfig, load_config, resolve_path
+from config.cli import start_cli
+from config.settings import AppConfig, SegmentConfig, resolve_path
 from core.congestion import CongestionTracker, LevelThresholds
 from core.types import CongestionLevel, DensityReport, Incident, IncidentKind, Priority, SegmentDensity
 
@@ -178,11 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--redis-url")
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
+    cfg = start_cli(args.config, args.log_level)
+    if cfg is None:
         return 2
     client, embedded = connect(args.redis_url or cfg.redis.url, resolve_path(cfg.redis.data_dir))
     stop = threading.Event()

@@ -23,7 +23,8 @@ import redis
 
 from bus.embedded import EmbeddedRedis, client_for_url, start_embedded_redis
 from bus.watchlist import RedisWatchlist
-from config.settings import ConfigError, load_config, resolve_path
+from config.cli import start_cli
+from config.settings import resolve_path
 
 log = logging.getLogger("launch")
 
@@ -115,11 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-dashboard", action="store_true", help="run Redis, workers and aggregator only")
     ap.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
+    cfg = start_cli(args.config, args.log_level)
+    if cfg is None:
         return 2
 
     env = dict(os.environ)

@@ -44,7 +44,8 @@ from bus.publisher import SpoolPublisher, adopt
 from bus.spool import Spool, SpoolLocked, orphaned_spools, spool_path
 from bus.store import LiveStore
 from bus.streams import EventBus
-from config.settings import AppConfig, CameraConfig, ConfigError, WorkerConfig, load_config, resolve_path
+from config.cli import start_cli
+from config.settings import AppConfig, CameraConfig, ConfigError, WorkerConfig, resolve_path
 from core.types import CameraState, CameraStatus, DensityReport, Frame, LineCrossing, ZoneDensity
 from ingest.enforce import CameraEnforcer, enforcer_factory, watchlist_cache
 from ingest.source import CameraCapture, open_source
@@ -537,11 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--spool-dir", type=Path, help="event spool directory (default: worker.spool_dir)")
     ap.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
+    cfg = start_cli(args.config, args.log_level)
+    if cfg is None:
         return 2
     worker_id = args.worker_id or default_worker_id()
     spool_dir = resolve_path(args.spool_dir or cfg.worker.spool_dir)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 
 from bus.embedded import EmbeddedRedis, connect
 from bus.streams import EventBus, Message
-from config.settings import AppConfig, ConfigError, load_config, resolve_path
+from config.cli import start_cli
+from config.settings import AppConfig, resolve_path
 
 log = logging.getLogger("services")
 
@@ -77,11 +77,8 @@ def service_main(
     ap.add_argument("--consumer", default=None, help="consumer name in the group (default: host-pid)")
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
+    cfg = start_cli(args.config, args.log_level)
+    if cfg is None:
         return 2
     embedded: EmbeddedRedis | None
     client, embedded = connect(args.redis_url or cfg.redis.url, resolve_path(cfg.redis.data_dir))
