@@ -49,7 +49,7 @@ from vision.detector import (
     ExportedYoloDetector,
     MotionDetector,
     MotionGatedDetector,
-    choose_runtime,
+    exported_detector,
     file_digest,
 )
 
@@ -121,22 +121,6 @@ def bench_frames(n: int) -> list[np.ndarray]:
     if not frames:
         raise SystemExit(f"no frames: {DATA} not available")
     return frames[:n]
-
-
-def build_ours(
-    weights: Path, runtime: str, threads: int, imgsz: int | None, precision: str
-) -> tuple[ExportedYoloDetector, dict[str, float]]:
-    """Our detector, chosen as :func:`vision.detector.build_detector` does, and the start-up trial timings."""
-    runtimes = None if runtime == "auto" else [runtime]
-    thread_options = [threads] if threads > 0 else None
-    if runtimes is not None and thread_options is not None:
-        det = DETECTOR_CLASSES[runtime](weights, imgsz=imgsz, threads=threads, precision=precision)
-        trial: dict[str, float] = {}
-    else:
-        det, choice = choose_runtime(weights, runtimes, thread_options, imgsz=imgsz, precision=precision)
-        trial = dict(choice.timings_ms)
-    det.conf, det.iou = UL_CONF, UL_IOU
-    return det, trial
 
 
 BLOCK = 10
@@ -300,7 +284,18 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         args.threads = torch.get_num_threads()
-    ours, trial = build_ours(weights, args.runtime, args.threads, args.imgsz, args.precision)
+    cfg = DetectorConfig(
+        kind="yolo",
+        weights=weights,
+        runtime=args.runtime,
+        threads=args.threads,
+        imgsz=args.imgsz,
+        precision=args.precision,
+        conf=UL_CONF,
+        iou=UL_IOU,
+    )
+    ours, choice = exported_detector(weights, cfg)  # as a worker builds it
+    trial = dict(choice.timings_ms) if choice is not None else {}
     progress(f"ours: {ours.runtime} with {ours.threads} thread(s); start-up trial {trial}")
     from ultralytics import YOLO
 

@@ -1123,20 +1123,27 @@ class MotionGatedDetector:
 # --------------------------------------------------------------------------- factory
 
 
-def _exported_detector(weights: Path, cfg: DetectorConfig, cache_dir: Path) -> ExportedYoloDetector:
-    """An OpenVINO/onnxruntime detector as ``cfg`` asks (``auto``: the fastest measured now)."""
+def exported_detector(
+    weights: Path, cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE
+) -> tuple[ExportedYoloDetector, RuntimeChoice | None]:
+    """An OpenVINO/onnxruntime detector as ``cfg`` asks (``auto`` runtime or threads: the fastest measured now).
+
+    Returns:
+        The detector, and the start-up trial it was chosen by (None when ``cfg`` fixed both).
+    """
     runtimes = None if cfg.runtime == "auto" else [cfg.runtime]
     threads = [cfg.threads] if cfg.threads > 0 else None
+    choice: RuntimeChoice | None = None
     if runtimes is not None and threads is not None:
         exported = DETECTOR_CLASSES[cfg.runtime](
             weights, imgsz=cfg.imgsz, threads=cfg.threads, cache_dir=cache_dir, precision=cfg.precision
         )
     else:
-        exported, _ = choose_runtime(
+        exported, choice = choose_runtime(
             weights, runtimes, threads, imgsz=cfg.imgsz, cache_dir=cache_dir, precision=cfg.precision
         )
     exported.conf, exported.iou = float(cfg.conf), float(cfg.iou)
-    return exported
+    return exported, choice
 
 
 _SHARED: dict[tuple[object, ...], SharedDetector] = {}
@@ -1146,13 +1153,15 @@ _SHARED_LOCK = threading.Lock()
 def shared_detector(weights: Path, cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> SharedDetector:
     """The process's one :class:`~vision.shared.SharedDetector` for these weights and settings.
 
-    Cameras whose detector settings agree (weights file content, runtime, threads, size,
+    Cameras whose detector settings agree (weights file and its version, runtime, threads, size,
     precision, thresholds) get the same loaded model; frames they need detected at the
     same moment go through it as one batch.
     """
+    st = weights.stat()
     key = (
         str(weights.resolve()),
-        file_digest(weights) if weights.is_file() else "",
+        st.st_mtime_ns,  # replaced weights get a new model; a stat, not a re-read of the file per camera
+        st.st_size,
         cfg.runtime,
         cfg.threads,
         cfg.imgsz,
@@ -1164,7 +1173,7 @@ def shared_detector(weights: Path, cfg: DetectorConfig, cache_dir: Path = EXPORT
     with _SHARED_LOCK:
         shared = _SHARED.get(key)
         if shared is None:
-            shared = _SHARED[key] = SharedDetector(_exported_detector(weights, cfg, cache_dir), cfg.max_batch)
+            shared = _SHARED[key] = SharedDetector(exported_detector(weights, cfg, cache_dir)[0], cfg.max_batch)
             log.info(
                 "detector %s shared by this process's cameras (batches of up to %d frames)", weights.name, cfg.max_batch
             )
@@ -1205,7 +1214,7 @@ def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detec
     elif cfg.share:
         det = shared_detector(weights, cfg, cache_dir)
     else:
-        det = _exported_detector(weights, cfg, cache_dir)
+        det = exported_detector(weights, cfg, cache_dir)[0]
     if cfg.motion_gate:
         gate = MotionDetector(min_area_px=cfg.min_area_px, max_width=GATE_WIDTH)
         det = MotionGatedDetector(det, gate, refresh_frames=cfg.gate_refresh_frames)
@@ -1231,6 +1240,7 @@ __all__ = [
     "byte_tracker_class",
     "choose_runtime",
     "export_onnx",
+    "exported_detector",
     "label_table",
     "map_class_name",
     "merge_boxes",
