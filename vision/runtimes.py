@@ -190,15 +190,11 @@ class Letterbox:
         scale = np.float32(1.0 / 255.0)
         for i, (im, shape) in enumerate(zip(images, shapes, strict=True)):
             _, (rw, rh), (left, top) = letterbox_params(shape, input_hw, auto, self.stride)
+            same = (rw, rh) == (shape[1], shape[0])
+            resized = im if same else cv2.resize(im, (rw, rh), interpolation=cv2.INTER_LINEAR)
             if self.layout == NHWC_U8:
-                same = (rw, rh) == (shape[1], shape[0])
-                batch[i, top : top + rh, left : left + rw] = (
-                    im if same else cv2.resize(im, (rw, rh), interpolation=cv2.INTER_LINEAR)
-                )
+                batch[i, top : top + rh, left : left + rw] = resized
             else:
-                resized = (
-                    im if (rw, rh) == (shape[1], shape[0]) else cv2.resize(im, (rw, rh), interpolation=cv2.INTER_LINEAR)
-                )
                 for c in range(3):  # RGB plane c is BGR channel 2 - c
                     np.multiply(resized[:, :, 2 - c], scale, out=batch[i, c, top : top + rh, left : left + rw])
             infos.append(LetterboxInfo(shape, rw / shape[1], rh / shape[0], left, top))
