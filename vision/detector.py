@@ -43,6 +43,7 @@ import numpy as np
 from config.settings import REPO_ROOT, DetectorConfig, resolve_path
 from core.types import Detection
 from vision.runtimes import (
+    PRECISIONS,
     RUNTIMES,
     Letterbox,
     RawDetections,
@@ -63,6 +64,10 @@ SHIPPED_WEIGHTS: Path = REPO_ROOT / "models" / "vehicles.pt"
 
 #: Where ``.pt`` weights are exported to ONNX (once per weights file content).
 EXPORT_CACHE: Path = REPO_ROOT / "var" / "cache" / "detector"
+
+#: Suffix of the directory that holds a model's int8 OpenVINO version (``python -m models.quantize``), beside
+#: the weights: ``models/vehicles.pt`` -> ``models/vehicles_int8_openvino_model/``.
+INT8_DIR_SUFFIX = "_int8_openvino_model"
 
 #: Bumped when the export changes (v2: traced at the model's training size, which its metadata then carries).
 EXPORT_VERSION = "v2"
@@ -639,6 +644,52 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def weights_digest(path: Path) -> str:
+    """:func:`file_digest` of a weights file, hashed once per process while the file stays the same (by stat)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        digest = _DIGESTS[key] = file_digest(path)
+    return digest
+
+
+def int8_model_dir(weights: Path) -> Path:
+    """Where the int8 version of ``weights`` lives: ``<dir>/<stem>_int8_openvino_model``."""
+    return weights.parent / f"{weights.stem}{INT8_DIR_SUFFIX}"
+
+
+def int8_model_for(weights: Path) -> tuple[Path | None, str]:
+    """The int8 OpenVINO model quantized from exactly these weights, or None and why there is none.
+
+    A quantized model records the digest of the weights it was made from; one made from other
+    weights (the ``.pt`` was retrained or replaced since) is not used.
+    """
+    where = int8_model_dir(weights)
+    remedy = f"make it with: python -m models.quantize --weights {weights}"
+    if not where.is_dir():
+        return None, f"no int8 model for {weights.name} at {where}; {remedy}"
+    try:
+        info = read_model_info(where)
+    except (ValueError, FileNotFoundError) as e:
+        return None, f"{where} is not a usable int8 model ({e}); {remedy}"
+    if info.quantization is None:
+        return None, f"{where} is not an int8 model (no 'quantization' in its metadata.yaml); {remedy}"
+    made_from, have = str(info.quantization["source_sha256"]), weights_digest(weights)
+    if made_from != have:
+        return (
+            None,
+            f"{where} was quantized from other weights (digest {made_from}, {weights.name} is {have}); {remedy}",
+        )
+    return info.path, ""
+
+
+_STALE_WARNED: set[str] = set()
+
+
 def _size_of(raw: Any) -> int:
     """A model's inference size (longest side) from ultralytics' ``imgsz`` (int or [h, w]); 640 when unknown."""
     if isinstance(raw, int | float) and raw > 0:
@@ -747,27 +798,38 @@ class ExportedYoloDetector:
                 at, from its metadata. A model with a fixed input size always uses its own.
             threads: Inference threads.
             cache_dir: Where the ONNX export of a ``.pt`` is cached.
-            precision: ``auto``: the runtime's fastest default (OpenVINO: bf16 on CPUs with
-                AMX/AVX512-BF16); ``f32``: full precision (matches ultralytics to ~1e-3).
+            precision: ``auto``: the fastest this runtime offers: on OpenVINO the int8 model
+                quantized from these weights (:func:`int8_model_for`) when there is one, else the
+                float model as ``bf16``; ``int8``: that int8 model, an error when there is none;
+                ``bf16``: the float model at the runtime's default (OpenVINO: bf16 on CPUs with
+                AMX/AVX512-BF16, f32 elsewhere; onnxruntime: f32); ``f32``: full precision
+                (matches ultralytics to ~1e-3). Weights that are themselves an int8 model run as int8.
+
+        Attributes set:
+            precision: What actually runs: ``int8``, ``bf16`` or ``f32``.
 
         Raises:
-            DetectorError: weights missing, unsupported, unreadable, or with no class we can use.
+            DetectorError: weights missing, unsupported, unreadable, or with no class we can use;
+                ``int8`` asked for where there is no matching int8 model or on onnxruntime.
         """
         path = Path(weights).expanduser()
         if not path.exists():
             raise DetectorError(missing_weights_message(path))
         self.weights = path.resolve()
-        fmt = _weights_format(self.weights)
-        self.model_file = export_onnx(self.weights, cache_dir) if fmt == "pt" else resolve_model_file(self.weights)
+        self.model_file = self._model_file(precision, cache_dir)
         self.conf = float(conf)
         self.iou = float(iou)
         self.threads = max(1, int(threads))
-        self.precision = precision
         try:
             info = read_model_info(self.model_file)
+            if info.is_int8 and precision == "f32":
+                raise DetectorError(f"{self.weights} is an int8 model; precision f32 needs float weights (.pt/.onnx)")
             self.session: Session = open_session(self.runtime, self.model_file, self.threads, precision=precision)
+        except DetectorError:
+            raise
         except Exception as e:  # noqa: BLE001 - any load failure becomes one clear error
             raise DetectorError(f"cannot load {self.model_file} on {self.runtime}: {type(e).__name__}: {e}") from e
+        self.precision = "int8" if info.is_int8 else str(getattr(self.session, "float_precision", "f32"))
         self.class_names = info.names
         self.label_of = label_table(self.class_names, self.weights)
         self._keep = np.array(sorted(self.label_of), dtype=np.int64)
@@ -779,6 +841,24 @@ class ExportedYoloDetector:
             self.imgsz, info.stride, fixed_hw=self.session.fixed_hw, layout=self.session.input_layout
         )
         self._lock = threading.Lock()
+
+    def _model_file(self, precision: str, cache_dir: Path) -> Path:
+        """The model file to run for the requested precision (see ``__init__``)."""
+        fmt = _weights_format(self.weights)
+        if precision not in PRECISIONS:
+            raise DetectorError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISIONS)})")
+        if precision == "int8" and self.runtime != "openvino":
+            raise DetectorError(f"precision int8 runs on openvino, not {self.runtime}")
+        if self.runtime == "openvino" and fmt != "openvino" and precision in ("auto", "int8"):
+            found, why = int8_model_for(self.weights)
+            if found is not None:
+                return found
+            if precision == "int8":
+                raise DetectorError(why)
+            if int8_model_dir(self.weights).is_dir() and why not in _STALE_WARNED:
+                _STALE_WARNED.add(why)
+                log.warning("not using the int8 model: %s; running the float model", why)
+        return export_onnx(self.weights, cache_dir) if fmt == "pt" else resolve_model_file(self.weights)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Run the model on one BGR image.
@@ -976,7 +1056,11 @@ def choose_runtime(
         timings_ms=tuple((f"{rt}/{n}", round(ms, 1)) for (rt, n), ms in sorted(timings.items())),
     )
     log.info(
-        "detector runtime: %s with %d thread(s); start-up trial ms/frame: %s", best[0], best[1], dict(choice.timings_ms)
+        "detector runtime: %s (%s) with %d thread(s); start-up trial ms/frame: %s",
+        best[0],
+        built[best].precision,
+        best[1],
+        dict(choice.timings_ms),
     )
     with _AUTO_LOCK:
         _AUTO_CHOICES[key] = choice
@@ -1225,6 +1309,7 @@ __all__ = [
     "CLASS_MAP",
     "DETECTOR_CLASSES",
     "EXPORT_CACHE",
+    "INT8_DIR_SUFFIX",
     "SHIPPED_WEIGHTS",
     "Detector",
     "DetectorError",
@@ -1241,8 +1326,11 @@ __all__ = [
     "choose_runtime",
     "export_onnx",
     "exported_detector",
+    "int8_model_dir",
+    "int8_model_for",
     "label_table",
     "map_class_name",
     "merge_boxes",
     "normalise_class_name",
+    "weights_digest",
 ]

@@ -190,3 +190,97 @@ def test_cameras_share_one_model_and_get_their_own_detections(weights, frames) -
         for got in results[i]:
             assert disagreements(want, got, min_conf=CONF + 0.05) == []
     assert shared.stats.frames >= 4 * len(frames)
+
+
+# --------------------------------------------------------------------------- int8
+
+INT8_DIR = REPO / "models" / "vehicles_int8_openvino_model"
+
+
+def same_label_disagreements(ref: list[Detection], ours: list[Detection], min_conf: float) -> list[str]:
+    """Detections scored >= min_conf on one side without a same-label box (IoU > 0.85, conf within 0.15) on the other."""
+    problems = []
+    for side, a_list, b_list in (("reference", ref, ours), ("int8", ours, ref)):
+        for a in a_list:
+            if a.confidence < min_conf:
+                continue
+            same = [b for b in b_list if b.label == a.label]
+            best = max(same, key=lambda b: box_iou(a.box, b.box), default=None)
+            if best is None or box_iou(a.box, best.box) <= 0.85 or abs(best.confidence - a.confidence) > 0.15:
+                problems.append(f"{side} {a} vs {best}")
+    return problems
+
+
+def test_shipped_int8_model_runs_by_default_and_agrees_with_ultralytics(weights, frames) -> None:
+    """precision auto on OpenVINO runs the int8 model quantized from these weights; confident boxes stay the same."""
+    if weights.resolve() != (REPO / "models" / "vehicles.pt").resolve() or not INT8_DIR.is_dir():
+        pytest.skip(f"int8 model of the shipped weights not available: {INT8_DIR} (python -m models.quantize)")
+    det = OpenVinoDetector(weights, conf=CONF, iou=IOU)
+    assert det.precision == "int8" and det.model_file.parent == INT8_DIR.resolve()
+    ref = YoloDetector(weights, conf=CONF, iou=IOU, imgsz=det.imgsz, device="cpu")
+    found = 0
+    for frame in frames:
+        want = ref.detect(frame)
+        found += sum(d.confidence >= 0.5 for d in want)
+        assert same_label_disagreements(want, det.detect(frame), min_conf=0.5) == []
+    assert found >= 5
+    assert OpenVinoDetector(weights, conf=CONF, iou=IOU, precision="bf16").precision in {"bf16", "f32"}
+
+
+def test_int8_model_of_other_weights_is_not_used(weights, frames, tmp_path, caplog) -> None:
+    """An int8 model whose recorded source digest is not the weights' own: auto runs the float model, int8 refuses."""
+    if not INT8_DIR.is_dir():
+        pytest.skip(f"int8 model not available: {INT8_DIR}")
+    import shutil
+
+    import yaml
+
+    from vision.detector import DetectorError, int8_model_dir
+
+    copy = tmp_path / "vehicles.pt"
+    shutil.copyfile(weights, copy)
+    stale = int8_model_dir(copy)
+    shutil.copytree(INT8_DIR, stale)
+    meta = yaml.safe_load((stale / "metadata.yaml").read_text())
+    meta["quantization"]["source_sha256"] = "0123456789abcdef"
+    (stale / "metadata.yaml").write_text(yaml.safe_dump(meta))
+    with caplog.at_level("WARNING", logger="vision.detector"):
+        det = OpenVinoDetector(copy, conf=CONF, iou=IOU)
+    assert det.precision != "int8" and det.model_file.suffix == ".onnx"
+    assert "quantized from other weights" in caplog.text
+    assert det.detect(frames[0])
+    with pytest.raises(DetectorError, match=r"other weights.*python -m models\.quantize"):
+        OpenVinoDetector(copy, precision="int8")
+    shutil.rmtree(stale)
+    with pytest.raises(DetectorError, match=r"no int8 model for vehicles\.pt"):
+        OpenVinoDetector(copy, precision="int8")
+    with pytest.raises(DetectorError, match="int8 runs on openvino"):
+        OnnxDetector(copy, precision="int8")
+
+
+def test_quantize_makes_an_int8_model_the_detector_uses(weights, frames, tmp_path) -> None:
+    """models.quantize end to end on a few real frames: an int8 IR beside the weights, tied to them, that detects."""
+    pytest.importorskip("nncf")
+    import shutil
+
+    from models.quantize import quantize
+    from vision.detector import file_digest, int8_model_dir
+    from vision.runtimes import read_model_info
+
+    calib = sorted(ROAD.glob("*.jpg"))[2:6]  # not the frames compared below
+    copy = tmp_path / "site.pt"
+    shutil.copyfile(weights, copy)
+    out = quantize(copy, [*calib, tmp_path / "missing.jpg"], progress=lambda _msg: None)
+    assert out == int8_model_dir(copy).resolve() and (out / "site.xml").is_file()
+    info = read_model_info(out)
+    assert info.is_int8 and info.quantization is not None
+    assert info.quantization["source_sha256"] == file_digest(copy)
+    assert info.quantization["calibration_images"] == len(calib)
+    assert info.names == read_model_info(export_onnx(copy)).names
+    det = OpenVinoDetector(copy, conf=CONF, iou=IOU, precision="int8")
+    ref = OpenVinoDetector(copy, conf=CONF, iou=IOU, precision="f32")
+    assert det.precision == "int8" and ref.precision == "f32"
+    want = [d for d in ref.detect(frames[0]) if d.confidence >= 0.5]
+    got = det.detect(frames[0])
+    matched = [a for a in want if any(b.label == a.label and box_iou(a.box, b.box) > 0.8 for b in got)]
+    assert len(want) >= 5 and len(matched) >= 0.8 * len(want), (want, got)

@@ -251,3 +251,64 @@ def test_pipeline_carries_tracks_over_gated_frames() -> None:
         assert r.tracks == before.tracks  # carried, not lost
     tracker_frames = pipe.tracker.frames
     assert tracker_frames == sum(r.detector_ran for r in results)  # the tracker only saw detector frames
+
+
+@pytest.mark.parametrize(
+    ("quantization", "error"),
+    [
+        (None, None),
+        ({"source_sha256": "1f45231849ab52b2", "calibration_images": 300}, None),
+        ({"calibration_images": 300}, "source_sha256"),
+        ("int8", "must be a mapping"),
+    ],
+)
+def test_model_metadata_says_whether_it_is_int8(tmp_path, quantization, error) -> None:
+    import yaml
+
+    from vision.runtimes import read_model_info
+
+    (tmp_path / "m.xml").write_text("<net/>")
+    meta = {"names": {0: "car", 1: "bus"}, "stride": 32, "imgsz": [512, 512]}
+    if quantization is not None:
+        meta["quantization"] = quantization
+    (tmp_path / "metadata.yaml").write_text(yaml.safe_dump(meta))
+    if error:
+        with pytest.raises(ValueError, match=error):
+            read_model_info(tmp_path)
+        return
+    info = read_model_info(tmp_path)
+    assert info.is_int8 == (quantization is not None) and info.imgsz == (512, 512) and info.names[1] == "bus"
+
+
+def test_calibration_images_come_from_every_train_split_in_proportion(tmp_path) -> None:
+    from models.dataset import SOURCES
+    from models.quantize import QuantizeError, calibration_images
+
+    with pytest.raises(QuantizeError, match="no training images"):
+        calibration_images(tmp_path, 10)
+    sizes = dict(zip(SOURCES, (60, 30, 10), strict=True))
+    for source, n in sizes.items():
+        for split in ("train", "val"):
+            folder = tmp_path / source / "images" / split
+            folder.mkdir(parents=True)
+            for i in range(n):
+                (folder / f"{i:04d}.jpg").write_bytes(b"")
+        (tmp_path / source / "images" / "train" / "notes.txt").write_text("not an image")
+    picked = calibration_images(tmp_path, 20)
+    per_set = {s: [p for p in picked if p.parents[2].name == s] for s in SOURCES}
+    assert {s: len(v) for s, v in per_set.items()} == {SOURCES[0]: 12, SOURCES[1]: 6, SOURCES[2]: 2}
+    assert all(p.parent.name == "train" and p.suffix == ".jpg" for p in picked)  # never val, never other files
+    first = per_set[SOURCES[0]]
+    assert first[0].name == "0000.jpg" and first[-1].name == "0055.jpg"  # spread over the whole clip
+
+
+@pytest.mark.parametrize("precision", ["auto", "int8", "bf16", "f32"])
+def test_detector_config_takes_each_precision(precision) -> None:
+    assert DetectorConfig(kind="yolo", precision=precision).precision == precision
+
+
+def test_detector_config_rejects_an_unknown_precision() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="precision"):
+        DetectorConfig(kind="yolo", precision="fp8")

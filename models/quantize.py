@@ -1,0 +1,214 @@
+"""Quantize a YOLO vehicle detector to int8 for OpenVINO (post-training, NNCF), offline.
+
+``python -m models.quantize`` turns ``models/vehicles.pt`` into ``models/vehicles_int8_openvino_model/``:
+the model's dynamic-shape ONNX export (:func:`vision.detector.export_onnx`) read by OpenVINO,
+calibrated on images of the **train** splits of ``../shared/data/train`` (never the val splits or
+the dev media the model is scored on), and quantized by NNCF: convolutions and their inputs in
+int8 (VNNI on CPUs that have it), with every ``Multiply``, ``Subtract`` and ``Sigmoid`` kept in
+float. Those are the SiLU activations and the box decoding of the head; quantizing them too was
+measured no faster than bf16 here (the extra quantize/dequantize steps cost what the int8
+arithmetic saves) and moves the boxes.
+
+The directory holds ``<stem>.xml``/``.bin`` and a ``metadata.yaml`` with the float export's
+ultralytics metadata (class names, stride, size) plus ``quantization``: how it was made and the
+digest of the weights it came from. Detectors on OpenVINO use it by default (``precision: auto``)
+only while that digest matches the weights (see :func:`vision.detector.int8_model_for`); after
+retraining, run this again (``python -m models.train`` does it after its export).
+
+Scores and speed of the result::
+
+    python -m models.evaluate --runtime openvino --precision int8
+    python -m bench.detector
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import yaml
+
+from models.dataset import DEFAULT_DATA_ROOT, IMAGE_SUFFIXES, SOURCES
+from vision.detector import SHIPPED_WEIGHTS, export_onnx, file_digest, int8_model_dir
+from vision.runtimes import NCHW_F32, Letterbox, read_model_info
+
+#: Operation types kept in float (see the module docstring).
+KEEP_FLOAT_TYPES: tuple[str, ...] = ("Multiply", "Subtract", "Sigmoid")
+
+#: Calibration images used by default: enough for stable activation ranges (200 and 1,341 gave the
+#: same scores), a minute of statistics on 2 cores.
+DEFAULT_IMAGES = 300
+
+
+class QuantizeError(Exception):
+    """The model cannot be quantized (missing tools, weights or calibration images)."""
+
+
+def log(msg: str) -> None:
+    print(f"[models.quantize] {msg}", file=sys.stderr, flush=True)
+
+
+def calibration_images(train_root: Path, count: int = DEFAULT_IMAGES) -> list[Path]:
+    """About ``count`` images spread evenly over the train splits of the source sets.
+
+    Each set gives a share in proportion to its size, every k-th file in name order (the
+    km39 set is video frames in time order, so this spreads over the clip).
+
+    Raises:
+        QuantizeError: no training images under ``train_root``.
+    """
+    per_set: dict[str, list[Path]] = {}
+    for source in SOURCES:
+        folder = train_root / source / "images" / "train"
+        if folder.is_dir():
+            per_set[source] = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    total = sum(len(v) for v in per_set.values())
+    if total == 0:
+        raise QuantizeError(f"no training images under {train_root}/<set>/images/train (sets: {', '.join(SOURCES)})")
+    out: list[Path] = []
+    for files in per_set.values():
+        share = max(1, round(count * len(files) / total))
+        step = max(1, len(files) // share)
+        out.extend(files[::step][:share])
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def export_metadata(onnx_path: Path) -> dict[str, Any]:
+    """The ultralytics metadata of an ONNX export, as the values it stands for (names as a dict, ...)."""
+    import onnx
+
+    proto = onnx.load(str(onnx_path), load_external_data=False)
+    return {p.key: _parse_value(p.value) for p in proto.metadata_props}
+
+
+def quantize(
+    weights: Path,
+    images: Sequence[Path],
+    out_dir: Path | None = None,
+    progress: Callable[[str], None] = log,
+) -> Path:
+    """Quantize ``weights`` to an int8 OpenVINO model calibrated on ``images``.
+
+    Args:
+        weights: ``.pt`` weights (exported to ONNX first, cached) or an ``.onnx`` export.
+        images: Calibration images (BGR files OpenCV reads); unreadable ones are skipped and counted.
+        out_dir: Output directory (default :func:`vision.detector.int8_model_dir` of the weights).
+            Written to a temporary directory first and swapped in when complete.
+        progress: Where progress lines go.
+
+    Returns:
+        The output directory.
+
+    Raises:
+        QuantizeError: NNCF missing, weights missing, or no readable calibration image.
+    """
+    try:
+        import nncf
+        import openvino as ov
+    except ImportError as e:
+        raise QuantizeError(f"quantization needs nncf and openvino (pip install -r requirements.txt): {e}") from e
+    weights = weights.resolve()
+    if not weights.is_file():
+        raise QuantizeError(f"weights not found: {weights}")
+    out_dir = (out_dir or int8_model_dir(weights)).resolve()
+    onnx_path = export_onnx(weights) if weights.suffix.lower() == ".pt" else weights
+    info = read_model_info(onnx_path)
+    letterbox = Letterbox(max(info.imgsz), info.stride, layout=NCHW_F32)
+    batches: list[np.ndarray] = []
+    sets: Counter[str] = Counter()
+    unreadable = 0
+    for i, path in enumerate(images, 1):
+        image = cv2.imread(str(path))
+        if image is None:
+            unreadable += 1
+            continue
+        batch, _ = letterbox([image])
+        batches.append(batch.copy())  # the letterbox buffer is reused
+        sets[path.parents[2].name if len(path.parents) > 2 else path.parent.name] += 1
+        if i % 100 == 0 or i == len(images):
+            progress(f"calibration images: {i}/{len(images)} read")
+    if not batches:
+        raise QuantizeError(f"none of the {len(images)} calibration images could be read")
+    progress(f"quantizing {onnx_path.name} on {len(batches)} images ({unreadable} unreadable)")
+    t0 = time.perf_counter()
+    model = ov.Core().read_model(str(onnx_path))
+    quantized = nncf.quantize(
+        model,
+        nncf.Dataset(batches),
+        preset=nncf.QuantizationPreset.MIXED,
+        subset_size=len(batches),
+        ignored_scope=nncf.IgnoredScope(types=list(KEEP_FLOAT_TYPES), validate=False),
+    )
+    seconds = time.perf_counter() - t0
+    meta = export_metadata(onnx_path)
+    meta["description"] = f"{meta.get('description', 'YOLO detector')} (int8, OpenVINO)"
+    meta["quantization"] = {
+        "method": "NNCF post-training quantization, MIXED preset (symmetric weights, asymmetric activations)",
+        "kept_float": list(KEEP_FLOAT_TYPES),
+        "source": weights.name,
+        "source_sha256": file_digest(weights),
+        "calibration_images": len(batches),
+        "calibration_sets": dict(sorted(sets.items())),
+        "nncf": str(nncf.__version__),
+        "openvino": str(ov.__version__),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as tmp:
+        staged = Path(tmp) / out_dir.name
+        staged.mkdir()
+        ov.save_model(quantized, str(staged / f"{weights.stem}.xml"), compress_to_fp16=False)
+        (staged / "metadata.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+        if out_dir.exists():
+            old = Path(tmp) / "old"
+            out_dir.rename(old)
+        staged.rename(out_dir)
+    size = sum(f.stat().st_size for f in out_dir.iterdir()) / 1e6
+    progress(f"wrote {out_dir} ({size:.1f} MB) in {seconds:.0f} s")
+    return out_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m models.quantize",
+        description="Quantize a YOLO detector to int8 for OpenVINO, calibrated on the training images (offline).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--weights", type=Path, default=SHIPPED_WEIGHTS, help=".pt weights (or their .onnx export)")
+    p.add_argument(
+        "--train-root", type=Path, default=DEFAULT_DATA_ROOT, help="labelled sets; their train splits calibrate"
+    )
+    p.add_argument("--images", type=int, default=DEFAULT_IMAGES, help="calibration images")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output dir (default: <weights dir>/<stem>_int8_openvino_model)"
+    )
+    args = p.parse_args(argv)
+    try:
+        out = quantize(args.weights, calibration_images(args.train_root, args.images), args.out)
+    except QuantizeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    log(f"score it: python -m models.evaluate --weights {args.weights} --runtime openvino --precision int8")
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
