@@ -301,11 +301,38 @@ class Predictor:
         return out
 
 
+class RuntimePredictor:
+    """The detector the workers run (our runtime: OpenVINO or onnxruntime, any precision); boxes with our labels.
+
+    Scores exactly the deployed path: letterbox, the exported (or quantized) model, our decoding and
+    NMS at ultralytics' default IoU 0.7, so its figures sit beside :class:`Predictor`'s on the same weights.
+    """
+
+    def __init__(self, weights: Path, imgsz: int, conf: float, runtime: str, precision: str, threads: int) -> None:
+        from vision.detector import DETECTOR_CLASSES
+
+        self.detector = DETECTOR_CLASSES[runtime](
+            weights, conf=conf, iou=0.7, imgsz=imgsz, threads=threads, precision=precision
+        )
+        self.batch = 8
+        self.seconds = 0.0
+        self.count = 0
+
+    def __call__(self, images: list[np.ndarray]) -> list[list[ScoredBox]]:
+        t = time.perf_counter()
+        dets = [self.detector.detect(im) for im in images]
+        self.seconds += time.perf_counter() - t
+        self.count += len(images)
+        return [[(d.confidence, (d.label, *(float(v) for v in d.box))) for d in frame] for frame in dets]
+
+
 #: Predictions and ground truth of one image.
 ImagePair = tuple[list[ScoredBox], list[GtBox]]
 
 
-def collect(name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], predict: Predictor) -> list[ImagePair]:
+def collect(
+    name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], predict: Predictor | RuntimePredictor
+) -> list[ImagePair]:
     """Run the predictor over a set (progress on stderr); keep every prediction with its confidence."""
     pairs: list[ImagePair] = []
     buf: list[tuple[np.ndarray, list[GtBox]]] = []
@@ -393,6 +420,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--ultralytics-val", action="store_true", help="also run the ultralytics validator (mAP) per val split"
     )
+    p.add_argument(
+        "--runtime",
+        default="ultralytics",
+        choices=["ultralytics", "openvino", "onnxruntime"],
+        help="ultralytics predict (reference), or our runtime as the workers run it",
+    )
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "int8", "bf16", "f32"],
+        help="our runtime's precision (see the detector config); ignored for ultralytics",
+    )
+    p.add_argument("--threads", type=int, default=2, help="our runtime's inference threads")
     p.add_argument("--json-out", type=Path, default=None, help="also write the JSON to this file")
     p.add_argument(
         "--audited-labels",
@@ -408,7 +448,11 @@ def main(argv: list[str] | None = None) -> int:
     train_root = args.train_root or args.data / "train"
     wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
     sweep = sorted({float(v) for v in args.sweep.split(",") if v.strip()} | {args.conf})
-    predict = Predictor(args.weights, args.imgsz, min(sweep))
+    predict: Predictor | RuntimePredictor
+    if args.runtime == "ultralytics":
+        predict = Predictor(args.weights, args.imgsz, min(sweep))
+    else:
+        predict = RuntimePredictor(args.weights, args.imgsz, min(sweep), args.runtime, args.precision, args.threads)
     collected: dict[str, list[ImagePair]] = {}
     extras: dict[str, dict[str, float]] = {}
     if "road_images" in wanted:
@@ -456,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     speed = predict.seconds / max(predict.count, 1)
     result = {
         "weights": str(args.weights),
+        "runtime": args.runtime if args.runtime == "ultralytics" else f"{args.runtime}/{args.precision}",
         "imgsz": args.imgsz,
         "conf": args.conf,
         "iou": 0.5,
