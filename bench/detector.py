@@ -15,8 +15,13 @@ Prints one JSON line::
 
     {"frames": n, "runtime": "...", "ours_ms_per_frame": a, "ultralytics_ms_per_frame": b, "speedup": b/a, ...}
 
-where a and b are medians over the timed blocks of 10 frames of each side's ms per frame
-(``speedup_of_means`` is the same ratio of plain means over all frames).
+where a and b are each side's total time over all timed frames divided by their number (both
+sides run every frame, in the same blocks), and ``speedup_paired`` the median over blocks of
+ultralytics' time / ours on the same 10 frames, run back to back: a check that a burst of
+load from elsewhere did not decide the ratio (on this shared 2-core virtual machine a whole
+run now and then comes out 20 % slower on one side). ``precision`` says what our side ran:
+``int8`` (the quantized model shipped beside the weights, see ``models/quantize.py``), ``bf16``
+or ``f32``; ``--precision bf16`` times the float model instead.
 
 ``--gating`` adds, per real video, what motion gating does to the detector's load:
 frames analysed (sampled at ``--analysis-fps`` like the worker), frames on which the
@@ -51,7 +56,9 @@ from vision.detector import (
     MotionGatedDetector,
     exported_detector,
     file_digest,
+    int8_model_dir,
 )
+from vision.runtimes import PRECISIONS
 
 DATA = REPO_ROOT.parent / "shared" / "data"
 VIDEOS = ("rf100_km39_siang_15112021_1_f40-374.mp4", "intel_car-detection.mp4", "bgslibrary_video.avi")
@@ -75,7 +82,10 @@ def default_weights() -> Path:
 
 
 def frozen_copy(weights: Path) -> Path:
-    """A private copy of the weights (a training run may overwrite ``last.pt`` while we read it)."""
+    """A private copy of the weights (a training run may overwrite ``last.pt`` while we read it).
+
+    The int8 model quantized from them (:func:`vision.detector.int8_model_dir`) is copied beside it.
+    """
     if weights.is_dir() or weights.suffix != ".pt":
         return weights
     root = EXPORT_CACHE / "bench"
@@ -88,6 +98,9 @@ def frozen_copy(weights: Path) -> Path:
             dst = root / digest / weights.name
             dst.parent.mkdir(exist_ok=True)
             tmp.replace(dst)
+            int8 = int8_model_dir(weights)
+            if int8.is_dir():
+                shutil.copytree(int8, int8_model_dir(dst), dirs_exist_ok=True)
             return dst
         time.sleep(2.0)
     raise SystemExit(f"{weights} keeps changing; pass a stable --weights")
@@ -138,10 +151,8 @@ def time_side_by_side(
     either costs in a worker that runs one of them; blocks keep load from other processes
     falling on both alike.
 
-    Returns ``ours_ms`` / ``ultralytics_ms``: the median over blocks of each side's ms per
-    frame (robust to a burst of load from elsewhere landing on one block: on a shared
-    virtual machine single blocks run 1.5x slower now and then), and ``ours_mean_ms`` /
-    ``ultralytics_mean_ms``: plain means over all frames.
+    Returns ``ours_ms`` / ``ultralytics_ms``: each side's mean ms per frame over all frames;
+    ``paired``: the median over blocks of the ratio ultralytics / ours on the same block.
     """
 
     def run_ul(f: np.ndarray) -> None:
@@ -172,10 +183,9 @@ def time_side_by_side(
         )
     n = len(frames)
     return {
-        "ours_ms": statistics.median(per_block[0]),
-        "ultralytics_ms": statistics.median(per_block[1]),
-        "ours_mean_ms": total[0] / n * 1000.0,
-        "ultralytics_mean_ms": total[1] / n * 1000.0,
+        "ours_ms": total[0] / n * 1000.0,
+        "ultralytics_ms": total[1] / n * 1000.0,
+        "paired": statistics.median(u / o for o, u in zip(per_block[0], per_block[1], strict=True)),
     }
 
 
@@ -252,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="weights (default: models/vehicles.pt, else the newest var/runs/*/weights/last.pt)",
     )
-    p.add_argument("--frames", type=int, default=120, help="timed frames (default 120)")
+    p.add_argument("--frames", type=int, default=200, help="timed frames (default 200)")
     p.add_argument(
         "--imgsz", type=int, default=None, help="inference size of both (default: the size the model was trained at)"
     )
@@ -264,7 +274,13 @@ def main(argv: list[str] | None = None) -> int:
         help="our inference threads: -1 (default) = the same budget as ultralytics (torch's intra-op threads); "
         "0 = chosen at start-up as a worker does (1, or all cores when clearly faster)",
     )
-    p.add_argument("--precision", default="auto", choices=["auto", "f32"], help="our precision (default auto)")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=list(PRECISIONS),
+        help="our precision (default auto: int8 where the quantized model is there, else bf16); the JSON's "
+        "'precision' says what ran",
+    )
     p.add_argument("--warmup", type=int, default=3, help="warm-up frames per detector, not timed")
     p.add_argument("--batch", type=int, default=0, help="also time detect_batch with this many frames at once")
     p.add_argument("--gating", action="store_true", help="also report motion-gated detector fps on the real videos")
@@ -296,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ours, choice = exported_detector(weights, cfg)  # as a worker builds it
     trial = dict(choice.timings_ms) if choice is not None else {}
-    progress(f"ours: {ours.runtime} with {ours.threads} thread(s); start-up trial {trial}")
+    progress(f"ours: {ours.runtime} ({ours.precision}) with {ours.threads} thread(s); start-up trial {trial}")
     from ultralytics import YOLO
 
     ul = YOLO(str(weights))
@@ -309,11 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         "ours_ms_per_frame": round(ours_ms, 2),
         "ultralytics_ms_per_frame": round(ul_ms, 2),
         "speedup": round(ul_ms / ours_ms, 2),
-        "speedup_of_means": round(timed["ultralytics_mean_ms"] / timed["ours_mean_ms"], 2),
-        "ours_mean_ms_per_frame": round(timed["ours_mean_ms"], 2),
-        "ultralytics_mean_ms_per_frame": round(timed["ultralytics_mean_ms"], 2),
+        "speedup_paired": round(timed["paired"], 2),
         "threads": ours.threads,
-        "precision": args.precision,
+        "precision": ours.precision,
         "imgsz": imgsz,
         "weights": str(source),
         "startup_trial_ms": trial,

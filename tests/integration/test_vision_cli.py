@@ -227,3 +227,6 @@ def test_detector_benchmark_prints_its_json_line() -> None:
     assert line["ours_ms_per_frame"] > 0 and line["ultralytics_ms_per_frame"] > 0
     assert line["speedup"] == pytest.approx(line["ultralytics_ms_per_frame"] / line["ours_ms_per_frame"], rel=0.02)
     assert line["imgsz"] == 512  # the shipped model's training size, for both sides
+    assert line["speedup_paired"] > 0
+    if line["runtime"] == "openvino" and (REPO / "models" / "vehicles_int8_openvino_model").is_dir():
+        assert line["precision"] == "int8"  # the quantized model shipped beside the weights
