@@ -122,6 +122,12 @@ class DetectorConfig(_Model):
     weights: Path | None = Field(None, description="YOLO weights (.pt/.onnx/OpenVINO dir); None = the shipped model.")
     conf: float = Field(0.3, gt=0, lt=1)
     iou: float = Field(0.5, gt=0, lt=1)
+    agnostic_nms: bool = Field(
+        True,
+        description="yolo: one box per vehicle: non-maximum suppression across classes (a vehicle scored as both "
+        "car and truck keeps its best box only, instead of being counted and tracked twice); false = per class, "
+        "as ultralytics predicts by default.",
+    )
     imgsz: int | None = Field(
         None,
         ge=64,

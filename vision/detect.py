@@ -61,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conf", type=float, default=0.25, help="minimum confidence (default 0.25)")
     p.add_argument("--iou", type=float, default=0.5, help="NMS IoU (default 0.5)")
     p.add_argument(
+        "--per-class-nms",
+        action="store_true",
+        help="suppress overlapping boxes only within a class, as ultralytics (default: across classes, one per vehicle)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("auto", "int8", "bf16", "f32"),
+        default="auto",
+        help="yolo on OpenVINO/onnxruntime (default auto: the int8 model beside the weights when there is one)",
+    )
+    p.add_argument(
         "--imgsz", type=int, default=None, help="inference size (default: the size the model was trained at)"
     )
     p.add_argument(
@@ -95,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 weights=args.weights,
                 conf=args.conf,
                 iou=args.iou,
+                agnostic_nms=not args.per_class_nms,
+                precision=args.precision,
                 imgsz=args.imgsz,
                 runtime=args.runtime,
                 motion_gate=False,  # unrelated stills: every image goes through the model

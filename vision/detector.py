@@ -545,6 +545,7 @@ class YoloDetector:
         iou: float = 0.5,
         imgsz: int | None = None,
         device: str | None = None,
+        agnostic: bool = False,
     ) -> None:
         """Load a model.
 
@@ -552,6 +553,7 @@ class YoloDetector:
             weights: Local ``.pt``/``.onnx`` file or OpenVINO export directory.
             conf: Minimum confidence.
             iou: NMS IoU threshold.
+            agnostic: NMS across classes (one box per vehicle); False: per class, as ultralytics' default.
             imgsz: Inference size; None: the size the model was trained at (ultralytics keeps it
                 in the checkpoint), else 640.
             device: Torch device string (``"cpu"``, ``"0"``...); None lets ultralytics choose
@@ -567,6 +569,7 @@ class YoloDetector:
         self.format = _weights_format(self.weights)
         self.conf = float(conf)
         self.iou = float(iou)
+        self.agnostic = bool(agnostic)
         self.device = device
         _ultralytics_offline()
         try:
@@ -603,6 +606,7 @@ class YoloDetector:
                 image,
                 conf=self.conf,
                 iou=self.iou,
+                agnostic_nms=self.agnostic,
                 imgsz=self.imgsz,
                 classes=sorted(self.label_of) or None,
                 verbose=False,
@@ -786,6 +790,7 @@ class ExportedYoloDetector:
         threads: int = 1,
         cache_dir: Path = EXPORT_CACHE,
         precision: str = "auto",
+        agnostic: bool = False,
     ) -> None:
         """Load a model.
 
@@ -794,6 +799,7 @@ class ExportedYoloDetector:
                 an OpenVINO export directory or ``.xml``.
             conf: Minimum confidence.
             iou: NMS IoU threshold.
+            agnostic: NMS across classes (one box per vehicle); False: per class, as ultralytics' default.
             imgsz: Inference size (longest side); None: the size the model was trained (exported)
                 at, from its metadata. A model with a fixed input size always uses its own.
             threads: Inference threads.
@@ -819,6 +825,7 @@ class ExportedYoloDetector:
         self.model_file = self._model_file(precision, cache_dir)
         self.conf = float(conf)
         self.iou = float(iou)
+        self.agnostic = bool(agnostic)
         self.threads = max(1, int(threads))
         try:
             info = read_model_info(self.model_file)
@@ -899,6 +906,7 @@ class ExportedYoloDetector:
                     iou=self.iou,
                     classes=self._keep,
                     input_hw=Letterbox.input_hw(batch),
+                    agnostic=self.agnostic,
                 )
                 for (i, _), dets in zip(group, raw, strict=True):
                     out[i] = self._to_detections(dets)
@@ -1226,7 +1234,7 @@ def exported_detector(
         exported, choice = choose_runtime(
             weights, runtimes, threads, imgsz=cfg.imgsz, cache_dir=cache_dir, precision=cfg.precision
         )
-    exported.conf, exported.iou = float(cfg.conf), float(cfg.iou)
+    exported.conf, exported.iou, exported.agnostic = float(cfg.conf), float(cfg.iou), cfg.agnostic_nms
     return exported, choice
 
 
@@ -1252,6 +1260,7 @@ def shared_detector(weights: Path, cfg: DetectorConfig, cache_dir: Path = EXPORT
         cfg.precision,
         cfg.conf,
         cfg.iou,
+        cfg.agnostic_nms,
         cfg.max_batch,
     )
     with _SHARED_LOCK:
@@ -1291,10 +1300,10 @@ def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detec
         raise DetectorError(missing_weights_message(weights))
     det: Detector
     if cfg.runtime == "ultralytics":
-        det = YoloDetector(weights, conf=cfg.conf, iou=cfg.iou, imgsz=cfg.imgsz)
+        det = YoloDetector(weights, conf=cfg.conf, iou=cfg.iou, imgsz=cfg.imgsz, agnostic=cfg.agnostic_nms)
     elif cfg.runtime == "auto" and not available_runtimes():
         log.warning("neither openvino nor onnxruntime is installed: using the (slower) ultralytics predictor")
-        det = YoloDetector(weights, conf=cfg.conf, iou=cfg.iou, imgsz=cfg.imgsz)
+        det = YoloDetector(weights, conf=cfg.conf, iou=cfg.iou, imgsz=cfg.imgsz, agnostic=cfg.agnostic_nms)
     elif cfg.share:
         det = shared_detector(weights, cfg, cache_dir)
     else:

@@ -255,8 +255,9 @@ def decode_yolo(
     max_det: int = 300,
     max_nms: int = 30000,
     input_hw: tuple[int, int] | None = None,
+    agnostic: bool = False,
 ) -> list[RawDetections]:
-    """Decode a YOLOv8/11 detection head and run class-aware NMS.
+    """Decode a YOLOv8/11 detection head and run NMS (class-aware, as ultralytics, or across classes).
 
     Args:
         output: ``(batch, 4 + num_classes [+ extra], anchors)``: centre x, centre y, width,
@@ -271,6 +272,8 @@ def decode_yolo(
         max_nms: Most candidates (by score) given to NMS.
         input_hw: Network input height and width; when given, the number of anchors is
             checked against the strides 8/16/32 (and 64 for P6 models).
+        agnostic: Suppress overlapping boxes whatever their classes (one box per object, the
+            best-scored class; ultralytics' ``agnostic_nms``); False: only within a class.
 
     Returns:
         One :class:`RawDetections` per image.
@@ -309,7 +312,7 @@ def decode_yolo(
             cand, cls, score = cand[top], cls[top], score[top]
         cx, cy, w, h = (output[b, k, cand] for k in range(4))
         xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
-        offset = (cls * _MAX_WH).astype(np.float32)[:, None]
+        offset = (cls * (0 if agnostic else _MAX_WH)).astype(np.float32)[:, None]
         shifted = xyxy + offset
         rects = np.concatenate([shifted[:, :2], shifted[:, 2:] - shifted[:, :2]], axis=1)
         picked = cv2.dnn.NMSBoxes(rects.tolist(), score.astype(float).tolist(), float(conf), float(iou))

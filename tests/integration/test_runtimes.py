@@ -170,7 +170,7 @@ def test_cameras_share_one_model_and_get_their_own_detections(weights, frames) -
     assert isinstance(a, MotionGatedDetector) and isinstance(b, MotionGatedDetector)
     shared = a.detector
     assert isinstance(shared, SharedDetector) and b.detector is shared  # one loaded model
-    alone = OpenVinoDetector(weights, conf=CONF, iou=cfg.iou, threads=1, precision="f32")
+    alone = OpenVinoDetector(weights, conf=CONF, iou=cfg.iou, threads=1, precision="f32", agnostic=cfg.agnostic_nms)
     expected = [alone.detect(f) for f in frames]
     results: dict[int, list[list[Detection]]] = {i: [] for i in range(len(frames))}
     barrier = threading.Barrier(len(frames))

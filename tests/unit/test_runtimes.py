@@ -116,6 +116,30 @@ def test_decode_applies_confidence_class_aware_nms_and_maps_back_to_the_frame() 
     assert det.xyxy[2].tolist() == pytest.approx([1220.0, 0.0, 1280.0, 56.0])
 
 
+@pytest.mark.parametrize(
+    ("rows", "agnostic", "kept"),
+    [
+        # one vehicle scored car (0.8) by one anchor and truck (0.6) by the next: one box when agnostic
+        ([(100, 100, 80, 60, 0, 0.8), (103, 101, 80, 62, 2, 0.6)], True, [(0, 0.8)]),
+        ([(100, 100, 80, 60, 0, 0.8), (103, 101, 80, 62, 2, 0.6)], False, [(0, 0.8), (2, 0.6)]),
+        # the better-scored class wins whichever it is
+        ([(100, 100, 80, 60, 0, 0.5), (103, 101, 80, 62, 1, 0.7)], True, [(1, 0.7)]),
+        # two vehicles side by side (IoU < 0.5) stay two, whatever their classes
+        ([(100, 100, 80, 60, 0, 0.8), (170, 100, 80, 60, 2, 0.6)], True, [(0, 0.8), (2, 0.6)]),
+    ],
+)
+def test_agnostic_nms_keeps_one_box_per_vehicle(rows, agnostic, kept) -> None:
+    info = LetterboxInfo((640, 640), 1.0, 1.0, 0, 0)
+    (det,) = decode_yolo(head_output(rows), [info], num_classes=3, conf=0.25, iou=0.5, agnostic=agnostic)
+    assert list(zip(det.classes.tolist(), det.scores.tolist(), strict=True)) == [
+        (c, pytest.approx(sc)) for c, sc in kept
+    ]
+
+
+def test_workers_suppress_across_classes_by_default() -> None:
+    assert DetectorConfig(kind="yolo").agnostic_nms is True
+
+
 def test_decode_keeps_only_wanted_classes_and_ignores_extra_rows() -> None:
     out = head_output([(100, 100, 50, 50, 0, 0.9), (300, 300, 50, 50, 2, 0.8)])
     out = np.concatenate([out, np.full((1, 32, 2), 5.0, np.float32)], axis=1)  # mask coefficients of a seg head
