@@ -270,19 +270,31 @@ def val_split(data_root: Path, source: str) -> Iterator[tuple[str, np.ndarray, l
 class Predictor:
     """ultralytics YOLO over .pt / .onnx / OpenVINO weights; returns boxes with our labels."""
 
-    def __init__(self, weights: Path, imgsz: int, conf: float, batch: int = 8) -> None:
+    def __init__(
+        self, weights: Path, imgsz: int, conf: float, batch: int = 8, iou: float = 0.7, agnostic: bool = False
+    ) -> None:
         from ultralytics import YOLO
 
         self.model = YOLO(str(weights), task="detect")
         self.imgsz = imgsz
         self.conf = conf
+        self.iou = iou
+        self.agnostic = agnostic
         self.batch = batch
         self.seconds = 0.0
         self.count = 0
 
     def __call__(self, images: list[np.ndarray]) -> list[list[ScoredBox]]:
         t = time.perf_counter()
-        results = self.model.predict(images, imgsz=self.imgsz, conf=self.conf, device="cpu", verbose=False)
+        results = self.model.predict(
+            images,
+            imgsz=self.imgsz,
+            conf=self.conf,
+            iou=self.iou,
+            agnostic_nms=self.agnostic,
+            device="cpu",
+            verbose=False,
+        )
         self.seconds += time.perf_counter() - t
         self.count += len(images)
         out: list[list[ScoredBox]] = []
@@ -304,15 +316,24 @@ class Predictor:
 class RuntimePredictor:
     """The detector the workers run (our runtime: OpenVINO or onnxruntime, any precision); boxes with our labels.
 
-    Scores exactly the deployed path: letterbox, the exported (or quantized) model, our decoding and
-    NMS at ultralytics' default IoU 0.7, so its figures sit beside :class:`Predictor`'s on the same weights.
+    Scores exactly the deployed path: letterbox, the exported (or quantized) model, our decoding and NMS.
     """
 
-    def __init__(self, weights: Path, imgsz: int, conf: float, runtime: str, precision: str, threads: int) -> None:
+    def __init__(
+        self,
+        weights: Path,
+        imgsz: int,
+        conf: float,
+        runtime: str,
+        precision: str,
+        threads: int,
+        iou: float = 0.7,
+        agnostic: bool = False,
+    ) -> None:
         from vision.detector import DETECTOR_CLASSES
 
         self.detector = DETECTOR_CLASSES[runtime](
-            weights, conf=conf, iou=0.7, imgsz=imgsz, threads=threads, precision=precision
+            weights, conf=conf, iou=iou, imgsz=imgsz, threads=threads, precision=precision, agnostic=agnostic
         )
         self.batch = 8
         self.seconds = 0.0
@@ -433,6 +454,12 @@ def main(argv: list[str] | None = None) -> int:
         help="our runtime's precision (see the detector config); ignored for ultralytics",
     )
     p.add_argument("--threads", type=int, default=2, help="our runtime's inference threads")
+    p.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (ultralytics' default; workers: 0.5)")
+    p.add_argument(
+        "--agnostic-nms",
+        action="store_true",
+        help="NMS across classes, one box per vehicle, as the workers run (default: per class, as ultralytics)",
+    )
     p.add_argument("--json-out", type=Path, default=None, help="also write the JSON to this file")
     p.add_argument(
         "--audited-labels",
@@ -450,9 +477,18 @@ def main(argv: list[str] | None = None) -> int:
     sweep = sorted({float(v) for v in args.sweep.split(",") if v.strip()} | {args.conf})
     predict: Predictor | RuntimePredictor
     if args.runtime == "ultralytics":
-        predict = Predictor(args.weights, args.imgsz, min(sweep))
+        predict = Predictor(args.weights, args.imgsz, min(sweep), iou=args.iou, agnostic=args.agnostic_nms)
     else:
-        predict = RuntimePredictor(args.weights, args.imgsz, min(sweep), args.runtime, args.precision, args.threads)
+        predict = RuntimePredictor(
+            args.weights,
+            args.imgsz,
+            min(sweep),
+            args.runtime,
+            args.precision,
+            args.threads,
+            iou=args.iou,
+            agnostic=args.agnostic_nms,
+        )
     collected: dict[str, list[ImagePair]] = {}
     extras: dict[str, dict[str, float]] = {}
     if "road_images" in wanted:
@@ -502,6 +538,8 @@ def main(argv: list[str] | None = None) -> int:
         "weights": str(args.weights),
         "runtime": args.runtime if args.runtime == "ultralytics" else f"{args.runtime}/{args.precision}",
         "imgsz": args.imgsz,
+        "nms_iou": args.iou,
+        "agnostic_nms": args.agnostic_nms,
         "conf": args.conf,
         "iou": 0.5,
         "s_per_image": round(speed, 4),
