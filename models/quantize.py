@@ -19,6 +19,9 @@ Scores and speed of the result::
 
     python -m models.evaluate --runtime openvino --precision int8
     python -m bench.detector
+
+Other weights (a site's own fine-tune, or COCO ``yolo11n.pt`` copied in) with no labelled data:
+calibrate on the site's own footage, ``python -m models.quantize --weights site.pt --from recordings/``.
 """
 
 from __future__ import annotations
@@ -83,6 +86,56 @@ def calibration_images(train_root: Path, count: int = DEFAULT_IMAGES) -> list[Pa
     return out
 
 
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".ts", ".webm")
+
+
+def media_files(paths: Sequence[Path], count: int = DEFAULT_IMAGES) -> list[Path]:
+    """Calibration media from files and folders: images (at most ``count``, spread evenly) and videos.
+
+    A site without labelled data calibrates on its own cameras: a few recorded clips or saved
+    frames are enough (post-training quantization needs no labels).
+
+    Raises:
+        QuantizeError: a path does not exist, or no image or video is found.
+    """
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise QuantizeError(f"calibration media not found: {path}")
+    images = [p for p in files if p.suffix.lower() not in VIDEO_SUFFIXES]
+    videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
+    if not images and not videos:
+        raise QuantizeError(f"no images or videos in {', '.join(map(str, paths))}")
+    if len(images) > count:
+        step = len(images) / count
+        images = [images[int(i * step)] for i in range(count)]
+    return images + videos
+
+
+def video_frames(path: Path, count: int) -> list[np.ndarray]:
+    """``count`` frames spread evenly over a video (fewer when it is shorter or ends early)."""
+    cap = cv2.VideoCapture(str(path))
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or count
+    wanted = {int(i * total / count) for i in range(count)} if total > count else set(range(total))
+    frames: list[np.ndarray] = []
+    index = 0
+    while len(frames) < len(wanted):
+        ok = cap.grab()
+        if not ok:
+            break
+        if index in wanted:
+            ok, frame = cap.retrieve()
+            if ok and frame is not None:
+                frames.append(frame)
+        index += 1
+    cap.release()
+    return frames
+
+
 def _parse_value(text: str) -> Any:
     try:
         return ast.literal_eval(text)
@@ -103,12 +156,14 @@ def quantize(
     images: Sequence[Path],
     out_dir: Path | None = None,
     progress: Callable[[str], None] = log,
+    frames_per_video: int = 30,
 ) -> Path:
     """Quantize ``weights`` to an int8 OpenVINO model calibrated on ``images``.
 
     Args:
         weights: ``.pt`` weights (exported to ONNX first, cached) or an ``.onnx`` export.
-        images: Calibration images (BGR files OpenCV reads); unreadable ones are skipped and counted.
+        images: Calibration images (files OpenCV reads; unreadable ones are skipped and counted)
+            and videos (:data:`VIDEO_SUFFIXES`: ``frames_per_video`` frames each, spread evenly).
         out_dir: Output directory (default :func:`vision.detector.int8_model_dir` of the weights).
             Written to a temporary directory first and swapped in when complete.
         progress: Where progress lines go.
@@ -135,18 +190,23 @@ def quantize(
     sets: Counter[str] = Counter()
     unreadable = 0
     for i, path in enumerate(images, 1):
-        image = cv2.imread(str(path))
-        if image is None:
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            frames, group = video_frames(path, frames_per_video), path.name
+        else:
+            image = cv2.imread(str(path))
+            frames = [] if image is None else [image]
+            group = path.parents[2].name if len(path.parents) > 2 else path.parent.name  # <set>/images/train/x.jpg
+        if not frames:
             unreadable += 1
-            continue
-        batch, _ = letterbox([image])
-        batches.append(batch.copy())  # the letterbox buffer is reused
-        sets[path.parents[2].name if len(path.parents) > 2 else path.parent.name] += 1
+        for frame in frames:
+            batch, _ = letterbox([frame])
+            batches.append(batch.copy())  # the letterbox buffer is reused
+            sets[group] += 1
         if i % 100 == 0 or i == len(images):
-            progress(f"calibration images: {i}/{len(images)} read")
+            progress(f"calibration media: {i}/{len(images)} read, {len(batches)} frames")
     if not batches:
-        raise QuantizeError(f"none of the {len(images)} calibration images could be read")
-    progress(f"quantizing {onnx_path.name} on {len(batches)} images ({unreadable} unreadable)")
+        raise QuantizeError(f"none of the {len(images)} calibration files could be read")
+    progress(f"quantizing {onnx_path.name} on {len(batches)} frames ({unreadable} unreadable files)")
     t0 = time.perf_counter()
     model = ov.Core().read_model(str(onnx_path))
     quantized = nncf.quantize(
@@ -195,17 +255,39 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--train-root", type=Path, default=DEFAULT_DATA_ROOT, help="labelled sets; their train splits calibrate"
     )
-    p.add_argument("--images", type=int, default=DEFAULT_IMAGES, help="calibration images")
+    p.add_argument("--images", type=int, default=DEFAULT_IMAGES, help="calibration frames in all")
+    p.add_argument(
+        "--from",
+        dest="media",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="calibrate on these images, folders or videos instead (e.g. recordings of the site's own cameras; "
+        "no labels needed)",
+    )
     p.add_argument(
         "--out", type=Path, default=None, help="output dir (default: <weights dir>/<stem>_int8_openvino_model)"
     )
     args = p.parse_args(argv)
     try:
-        out = quantize(args.weights, calibration_images(args.train_root, args.images), args.out)
+        if args.media:
+            files = media_files(args.media, args.images)
+            videos = sum(f.suffix.lower() in VIDEO_SUFFIXES for f in files)
+            per_video = max(1, (args.images - (len(files) - videos)) // max(videos, 1))
+            out = quantize(args.weights, files, args.out, frames_per_video=per_video)
+        else:
+            out = quantize(args.weights, calibration_images(args.train_root, args.images), args.out)
     except QuantizeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    log(f"score it: python -m models.evaluate --weights {args.weights} --runtime openvino --precision int8")
+    if out == int8_model_dir(args.weights.resolve()):
+        log(
+            f"used by default on OpenVINO for {args.weights}; score it: python -m models.evaluate --weights {args.weights} --runtime openvino --precision int8"
+        )
+    else:
+        log(
+            f"not beside the weights: point detector.weights at {out}; score it: python -m models.evaluate --weights {out} --runtime openvino"
+        )
     print(out)
     return 0
 

@@ -270,12 +270,13 @@ def test_quantize_makes_an_int8_model_the_detector_uses(weights, frames, tmp_pat
     calib = sorted(ROAD.glob("*.jpg"))[2:6]  # not the frames compared below
     copy = tmp_path / "site.pt"
     shutil.copyfile(weights, copy)
-    out = quantize(copy, [*calib, tmp_path / "missing.jpg"], progress=lambda _msg: None)
+    out = quantize(copy, [*calib, VIDEO, tmp_path / "missing.jpg"], progress=lambda _msg: None, frames_per_video=3)
     assert out == int8_model_dir(copy).resolve() and (out / "site.xml").is_file()
     info = read_model_info(out)
     assert info.is_int8 and info.quantization is not None
     assert info.quantization["source_sha256"] == file_digest(copy)
-    assert info.quantization["calibration_images"] == len(calib)
+    assert info.quantization["calibration_images"] == len(calib) + 3  # 3 frames of the video
+    assert info.quantization["calibration_sets"][VIDEO.name] == 3
     assert info.names == read_model_info(export_onnx(copy)).names
     det = OpenVinoDetector(copy, conf=CONF, iou=IOU, precision="int8")
     ref = OpenVinoDetector(copy, conf=CONF, iou=IOU, precision="f32")

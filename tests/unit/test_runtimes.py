@@ -336,3 +336,30 @@ def test_detector_config_rejects_an_unknown_precision() -> None:
 
     with pytest.raises(ValidationError, match="precision"):
         DetectorConfig(kind="yolo", precision="fp8")
+
+
+def test_site_footage_calibration_takes_images_folders_and_videos(tmp_path) -> None:
+    import cv2
+
+    from models.quantize import QuantizeError, media_files, video_frames
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(10):
+        (folder / f"{i:02d}.jpg").write_bytes(b"")
+    (folder / "readme.txt").write_text("not media")
+    clip = tmp_path / "cam1.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for i in range(40):
+        writer.write(np.full((48, 64, 3), i * 6, np.uint8))  # frame i is grey level i * 6
+    writer.release()
+    files = media_files([folder, clip], count=5)
+    assert [f.name for f in files] == ["00.jpg", "02.jpg", "04.jpg", "06.jpg", "08.jpg", "cam1.avi"]
+    frames = video_frames(clip, 4)
+    assert [round(float(f.mean()) / 6) for f in frames] == [0, 10, 20, 30]  # spread over the clip
+    assert len(video_frames(clip, 100)) == 40  # a short clip gives what it has
+    with pytest.raises(QuantizeError, match="not found"):
+        media_files([tmp_path / "nowhere"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(QuantizeError, match="no images or videos"):
+        media_files([tmp_path / "empty"])
