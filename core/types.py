@@ -194,6 +194,7 @@ class CameraStatus:
         spool_backlog: Events of the camera's worker waiting in its local spool for Redis.
         detector_runs: Analysed frames on which the detector ran (a motion gate skips still ones).
         detector_seconds: Time spent detecting (motion gate included), seconds, since the camera started.
+        detector: What the camera detects with, e.g. ``yolo openvino/int8 x1 shared + motion gate`` or ``motion``.
     """
 
     camera_id: str
@@ -214,6 +215,7 @@ class CameraStatus:
     spool_backlog: int = 0
     detector_runs: int = 0
     detector_seconds: float = 0.0
+    detector: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -237,7 +237,9 @@ class CameraRunner:
                     # one was due (so capture jitter does not lower the rate), unless we fell
                     # a whole period behind (then restart the cadence from this frame).
                     on_time = due is not None and frame.ts_ms - due < period_ms
-                    self._next_due_ts = int(due + period_ms) if on_time and due is not None else int(frame.ts_ms + period_ms)
+                    self._next_due_ts = (
+                        int(due + period_ms) if on_time and due is not None else int(frame.ts_ms + period_ms)
+                    )
                     self._last_analysed_ts = frame.ts_ms
                     self._analyse(frame)
             elif self.capture.ended:
@@ -331,6 +333,7 @@ class CameraRunner:
             spool_backlog=self.publisher.backlog,
             detector_runs=self.pipeline.detector_runs,
             detector_seconds=round(self.pipeline.detector_seconds, 3),
+            detector=self.pipeline.detector_name,
         )
 
     def _heartbeat(
@@ -435,7 +438,12 @@ class Worker:
 
     def _runner(self, camera_id: str) -> CameraRunner:
         return CameraRunner(
-            self.cameras[camera_id], self.cfg.worker, self.bus, self.store, self.worker_id, publisher=self.publisher,
+            self.cameras[camera_id],
+            self.cfg.worker,
+            self.bus,
+            self.store,
+            self.worker_id,
+            publisher=self.publisher,
             enforcer=self._enforcer(self.cameras[camera_id]),
         )
 
@@ -528,13 +536,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ingest.worker", description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", help="YAML config (default: $SAFECITY_CONFIG or config/default.yaml)")
     ap.add_argument("--camera", action="append", help="camera id to run or share (repeatable); default: all enabled")
-    ap.add_argument("--redis-url", help="Redis URL (default: config, then $REDIS_URL, else embedded); "
-                    "redis://, rediss://, redis+sentinel://, redis+cluster://")
-    ap.add_argument("--worker-id", default=os.environ.get("WORKER_ID"),
-                    help="stable id (default <host>-<pid>): a restarted worker with the same id resumes its cameras "
-                    "and its spool at once; must be unique across machines")
-    ap.add_argument("--static", action="store_true",
-                    help="run exactly the given cameras, without leases (no coordination with other workers)")
+    ap.add_argument(
+        "--redis-url",
+        help="Redis URL (default: config, then $REDIS_URL, else embedded); "
+        "redis://, rediss://, redis+sentinel://, redis+cluster://",
+    )
+    ap.add_argument(
+        "--worker-id",
+        default=os.environ.get("WORKER_ID"),
+        help="stable id (default <host>-<pid>): a restarted worker with the same id resumes its cameras "
+        "and its spool at once; must be unique across machines",
+    )
+    ap.add_argument(
+        "--static",
+        action="store_true",
+        help="run exactly the given cameras, without leases (no coordination with other workers)",
+    )
     ap.add_argument("--spool-dir", type=Path, help="event spool directory (default: worker.spool_dir)")
     ap.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = ap.parse_args(argv)
@@ -563,7 +580,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     publisher = SpoolPublisher(client, spool, cfg.redis.stream_maxlen, wait_replicas=cfg.redis.wait_replicas)
     try:
         worker = Worker(
-            cfg, args.camera, bus, store, publisher=publisher, worker_id=worker_id, leases=not args.static,
+            cfg,
+            args.camera,
+            bus,
+            store,
+            publisher=publisher,
+            worker_id=worker_id,
+            leases=not args.static,
             spool_dir=spool_dir,
         )
     except ConfigError as e:

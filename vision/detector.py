@@ -1215,6 +1215,21 @@ class MotionGatedDetector:
 # --------------------------------------------------------------------------- factory
 
 
+def describe_detector(det: object) -> str:
+    """What a camera detects with, in a few words for operators: ``yolo openvino/int8 x1 shared + motion gate``."""
+    if isinstance(det, MotionGatedDetector):
+        return f"{describe_detector(det.detector)} + motion gate"
+    if isinstance(det, SharedDetector):
+        return f"{describe_detector(det.detector)} shared"
+    if isinstance(det, ExportedYoloDetector):
+        return f"yolo {det.runtime}/{det.precision} x{det.threads}"
+    if isinstance(det, YoloDetector):
+        return "yolo ultralytics"
+    if isinstance(det, MotionDetector):
+        return "motion"
+    return type(det).__name__
+
+
 def exported_detector(
     weights: Path, cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE
 ) -> tuple[ExportedYoloDetector, RuntimeChoice | None]:
@@ -1333,6 +1348,7 @@ __all__ = [
     "shared_detector",
     "byte_tracker_class",
     "choose_runtime",
+    "describe_detector",
     "export_onnx",
     "exported_detector",
     "int8_model_dir",

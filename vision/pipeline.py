@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from config.settings import CameraConfig
 from core.counting import VEHICLE_LABELS, LineCounter, ZoneOccupancy
 from core.types import Detection, Direction, Frame, LineCrossing, Track, ZoneDensity
-from vision.detector import Detector, build_detector
+from vision.detector import Detector, build_detector, describe_detector
 from vision.tracker import Tracker
 
 
@@ -63,6 +63,7 @@ class CameraPipeline:
         frames: Frames processed.
         detector_runs: Frames on which the detector ran (all of them without a motion gate).
         detector_seconds: Time spent in the detector (motion gate included).
+        detector_name: What it detects with (:func:`vision.detector.describe_detector`).
     """
 
     def __init__(self, camera: CameraConfig, detector: Detector | None = None, frame_rate: float | None = None) -> None:
@@ -90,6 +91,7 @@ class CameraPipeline:
         self.frames = 0
         self.detector_runs = 0
         self.detector_seconds = 0.0
+        self.detector_name = describe_detector(self.detector)
         self._tracks: tuple[Track, ...] | None = None
 
     def process(self, frame: Frame) -> FrameResult:

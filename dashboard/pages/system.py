@@ -28,9 +28,10 @@ register_live_bridge(PREFIX)
 def _detector_cell(st: Any) -> str:
     """Share of analysed frames the detector ran on (the motion gate skips still ones) and its time per frame."""
     if st is None or not st.frames_analysed:
-        return "-"
+        return st.detector if st is not None and st.detector else "-"
     share = 100.0 * st.detector_runs / st.frames_analysed
-    return f"{share:.0f} %, {1000.0 * st.detector_seconds / st.frames_analysed:.1f} ms"
+    load = f"{share:.0f} %, {1000.0 * st.detector_seconds / st.frames_analysed:.1f} ms"
+    return f"{st.detector}: {load}" if st.detector else load
 
 
 def layout(**_query: str) -> html.Div:

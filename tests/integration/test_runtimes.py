@@ -24,6 +24,7 @@ from vision.detector import (
     OpenVinoDetector,
     YoloDetector,
     build_detector,
+    describe_detector,
     export_onnx,
 )
 from vision.pipeline import CameraPipeline
@@ -133,6 +134,8 @@ def test_auto_runtime_with_motion_gate_carries_tracks_over_a_still_scene(weights
     det = build_detector(DetectorConfig(kind="yolo", weights=weights, gate_refresh_frames=8))
     assert isinstance(det, MotionGatedDetector)
     assert det.runtime in {"openvino", "onnxruntime"}
+    inner = det.detector.detector  # gate -> shared model -> exported detector
+    assert describe_detector(det) == (f"yolo {det.runtime}/{inner.precision} x{inner.threads} shared + motion gate")
     cam = CameraConfig(
         id="still",
         name="Still",

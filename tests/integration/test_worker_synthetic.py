@@ -96,8 +96,10 @@ def test_counts_and_density_match_ground_truth(redis_client) -> None:  # type: i
     measured_density = sum(r.vehicles for r in reports) / len(reports)
 
     want, true_density = _truth(cam)
-    print(f"\ncrossings truth={dict(want)} measured={dict(got)}; density truth={true_density:.2f} "
-          f"measured={measured_density:.2f}; {elapsed:.1f} s")
+    print(
+        f"\ncrossings truth={dict(want)} measured={dict(got)}; density truth={true_density:.2f} "
+        f"measured={measured_density:.2f}; {elapsed:.1f} s"
+    )
     for direction in (Direction.FORWARD, Direction.BACKWARD):
         assert want[direction] >= 5, "the scene should carry traffic both ways"
         tol = max(1, round(0.15 * want[direction]))
@@ -109,4 +111,5 @@ def test_counts_and_density_match_ground_truth(redis_client) -> None:  # type: i
     assert status.frames_analysed == runner.frames_analysed > 0
     assert status.detector_runs == status.frames_analysed  # the motion detector runs on every frame
     assert status.detector_seconds > 0
+    assert status.detector == "motion"  # what the System page shows beside the detector's load
     assert store.get_frame(cam.id) is not None
