@@ -831,6 +831,11 @@ class ExportedYoloDetector:
             info = read_model_info(self.model_file)
             if info.is_int8 and precision == "f32":
                 raise DetectorError(f"{self.weights} is an int8 model; precision f32 needs float weights (.pt/.onnx)")
+            if precision == "int8" and not info.is_int8:
+                raise DetectorError(
+                    f"{self.weights} is a float model and precision int8 was asked for: give the .pt/.onnx weights "
+                    f"(their int8 model is looked for beside them) or an int8 model made by python -m models.quantize"
+                )
             self.session: Session = open_session(self.runtime, self.model_file, self.threads, precision=precision)
         except DetectorError:
             raise

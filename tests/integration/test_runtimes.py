@@ -259,6 +259,11 @@ def test_int8_model_of_other_weights_is_not_used(weights, frames, tmp_path, capl
         OpenVinoDetector(copy, precision="int8")
     with pytest.raises(DetectorError, match="int8 runs on openvino"):
         OnnxDetector(copy, precision="int8")
+    with pytest.raises(DetectorError, match="is a float model and precision int8"):
+        OpenVinoDetector(OPENVINO_EXPORT, precision="int8")
+    with pytest.raises(DetectorError, match="is an int8 model; precision f32"):
+        OpenVinoDetector(INT8_DIR, precision="f32")
+    assert OpenVinoDetector(INT8_DIR).precision == "int8"  # weights that are an int8 model run as one
 
 
 def test_quantize_makes_an_int8_model_the_detector_uses(weights, frames, tmp_path) -> None:
