@@ -29,9 +29,10 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, create_engine, event, func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.ddl import create_tables
 from archive.models import (
     AlertRecord,
     Base,
@@ -253,16 +254,9 @@ class Archive:
         if create:
             self._create_tables()
 
-    def _create_tables(self, attempts: int = 5) -> None:
+    def _create_tables(self) -> None:
         """Create missing tables; tolerates another process creating them at the same moment."""
-        for i in range(attempts):
-            try:
-                Base.metadata.create_all(self.engine)
-                return
-            except (OperationalError, ProgrammingError, IntegrityError):
-                if i == attempts - 1:
-                    raise
-                time.sleep(0.2 * (i + 1))
+        create_tables(Base.metadata, self.engine)
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> Archive:

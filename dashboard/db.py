@@ -23,6 +23,7 @@ from sqlalchemy import BigInteger, Boolean, Integer, String, Text, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from archive.ddl import create_tables
 from config.settings import REPO_ROOT, AppConfig
 
 DEFAULT_URL = "sqlite:///var/archive.db"
@@ -129,7 +130,7 @@ class DashboardDB:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
-            Base.metadata.create_all(self.engine)
+            create_tables(Base.metadata, self.engine)  # the dashboard and its live server start together
 
     @contextmanager
     def session(self) -> Iterator[Session]:

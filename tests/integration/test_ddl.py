@@ -1,0 +1,62 @@
+"""Processes starting together on a new database all get their tables (the dashboard and its live server)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from archive.ddl import create_tables
+from archive.models import Base as ArchiveBase
+from dashboard.db import Base as DashboardBase
+from dashboard.db import DashboardDB
+
+
+@pytest.mark.parametrize("metadata", [DashboardBase.metadata, ArchiveBase.metadata], ids=["dashboard", "archive"])
+def test_concurrent_table_creation_on_a_new_sqlite_file(tmp_path: Path, metadata) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    barrier = threading.Barrier(6)
+    errors: list[str] = []
+
+    def start() -> None:
+        engine = create_engine(url, connect_args={"timeout": 15})
+        barrier.wait()  # all check for the tables, then all create them
+        try:
+            create_tables(metadata, engine)
+        except Exception as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(f"{type(e).__name__}: {e}")
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert set(metadata.tables) <= set(inspect(create_engine(url)).get_table_names())
+
+
+def test_dashboard_databases_opened_together(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    barrier = threading.Barrier(4)
+    opened: list[DashboardDB] = []
+    errors: list[str] = []
+
+    def open_db() -> None:
+        barrier.wait()
+        try:
+            opened.append(DashboardDB(url))
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=open_db) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(opened) == 4
+    for db in opened:
+        db.dispose()
