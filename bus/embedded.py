@@ -632,6 +632,9 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    # Python leaves SIGINT ignored when it starts ignored (a background job of a non-interactive shell,
+    # e.g. `cmd &` in a CI script): Ctrl-C / SIGINT must still stop the server cleanly.
+    signal.signal(signal.SIGINT, _terminate)
     try:
         print(
             f"redis-server {server.executable} pid {server.pid}, data dir {server.data_dir}; Ctrl-C to stop",

@@ -455,21 +455,26 @@ def test_cli_help_and_run() -> None:
         [sys.executable, "-m", "bus.embedded", "--help"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30
     )
     assert help_out.returncode == 0 and "--data-dir" in help_out.stdout
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bus.embedded"], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert redis.Redis.from_url(url).ping()
-        proc.send_signal(signal.SIGINT)
-        # A clean stop is SHUTDOWN (AOF fsync), up to 10 s, then SIGTERM: allow for a slow disk, fail on a hang.
-        code = proc.wait(timeout=30)
-        assert code == 0, proc.stderr.read() if proc.stderr else ""
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    for inherited in (signal.SIG_DFL, signal.SIG_IGN):  # SIG_IGN: started as a background job of a script
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bus.embedded"],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda h=inherited: signal.signal(signal.SIGINT, h),  # noqa: PLW1509 - test only
+        )
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().strip()
+            assert redis.Redis.from_url(url).ping()
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=30)  # SHUTDOWN (AOF fsync) waits up to 10 s before SIGTERM
+            assert code == 0, proc.stderr.read() if proc.stderr else ""
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
 
