@@ -35,7 +35,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -52,6 +51,7 @@ from models.dataset import (
     source_mapping,
     source_val_yaml,
 )
+from vision.runtimes import PRECISIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -268,55 +268,11 @@ def val_split(data_root: Path, source: str) -> Iterator[tuple[str, np.ndarray, l
 
 
 class Predictor:
-    """ultralytics YOLO over .pt / .onnx / OpenVINO weights; returns boxes with our labels."""
+    """A project detector over a set of images, timed; boxes with our labels and their confidences.
 
-    def __init__(
-        self, weights: Path, imgsz: int, conf: float, batch: int = 8, iou: float = 0.7, agnostic: bool = False
-    ) -> None:
-        from ultralytics import YOLO
-
-        self.model = YOLO(str(weights), task="detect")
-        self.imgsz = imgsz
-        self.conf = conf
-        self.iou = iou
-        self.agnostic = agnostic
-        self.batch = batch
-        self.seconds = 0.0
-        self.count = 0
-
-    def __call__(self, images: list[np.ndarray]) -> list[list[ScoredBox]]:
-        t = time.perf_counter()
-        results = self.model.predict(
-            images,
-            imgsz=self.imgsz,
-            conf=self.conf,
-            iou=self.iou,
-            agnostic_nms=self.agnostic,
-            device="cpu",
-            verbose=False,
-        )
-        self.seconds += time.perf_counter() - t
-        self.count += len(images)
-        out: list[list[ScoredBox]] = []
-        for r in results:
-            names: dict[int, str] = r.names  # type: ignore[union-attr]
-            boxes: Any = r.boxes  # type: ignore[union-attr]
-            xyxy = np.asarray(boxes.xyxy.tolist(), dtype=np.float64).reshape(-1, 4)
-            cls = [int(c) for c in boxes.cls.tolist()]
-            confs = [float(c) for c in boxes.conf.tolist()]
-            out.append(
-                [
-                    (cf, (str(names[c]), float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])))
-                    for b, c, cf in zip(xyxy, cls, confs, strict=True)
-                ]
-            )
-        return out
-
-
-class RuntimePredictor:
-    """The detector the workers run (our runtime: OpenVINO or onnxruntime, any precision); boxes with our labels.
-
-    Scores exactly the deployed path: letterbox, the exported (or quantized) model, our decoding and NMS.
+    ``runtime`` ``ultralytics`` is the reference (:class:`vision.detector.YoloDetector`, stock
+    ``predict``); ``openvino``/``onnxruntime`` score exactly what the workers run: letterbox, the
+    exported (or quantized) model, our decoding and NMS.
     """
 
     def __init__(
@@ -324,17 +280,21 @@ class RuntimePredictor:
         weights: Path,
         imgsz: int,
         conf: float,
-        runtime: str,
-        precision: str,
-        threads: int,
+        runtime: str = "ultralytics",
+        precision: str = "auto",
+        threads: int = 2,
         iou: float = 0.7,
         agnostic: bool = False,
     ) -> None:
-        from vision.detector import DETECTOR_CLASSES
+        from vision.detector import DETECTOR_CLASSES, Detector, YoloDetector
 
-        self.detector = DETECTOR_CLASSES[runtime](
-            weights, conf=conf, iou=iou, imgsz=imgsz, threads=threads, precision=precision, agnostic=agnostic
-        )
+        self.detector: Detector
+        if runtime == "ultralytics":
+            self.detector = YoloDetector(weights, conf=conf, iou=iou, imgsz=imgsz, device="cpu", agnostic=agnostic)
+        else:
+            self.detector = DETECTOR_CLASSES[runtime](
+                weights, conf=conf, iou=iou, imgsz=imgsz, threads=threads, precision=precision, agnostic=agnostic
+            )
         self.batch = 8
         self.seconds = 0.0
         self.count = 0
@@ -344,16 +304,20 @@ class RuntimePredictor:
         dets = [self.detector.detect(im) for im in images]
         self.seconds += time.perf_counter() - t
         self.count += len(images)
-        return [[(d.confidence, (d.label, *(float(v) for v in d.box))) for d in frame] for frame in dets]
+        return [
+            [
+                (d.confidence, (d.label, float(d.box[0]), float(d.box[1]), float(d.box[2]), float(d.box[3])))
+                for d in frame
+            ]
+            for frame in dets
+        ]
 
 
 #: Predictions and ground truth of one image.
 ImagePair = tuple[list[ScoredBox], list[GtBox]]
 
 
-def collect(
-    name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], predict: Predictor | RuntimePredictor
-) -> list[ImagePair]:
+def collect(name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], predict: Predictor) -> list[ImagePair]:
     """Run the predictor over a set (progress on stderr); keep every prediction with its confidence."""
     pairs: list[ImagePair] = []
     buf: list[tuple[np.ndarray, list[GtBox]]] = []
@@ -450,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--precision",
         default="auto",
-        choices=["auto", "int8", "bf16", "f32"],
+        choices=list(PRECISIONS),
         help="our runtime's precision (see the detector config); ignored for ultralytics",
     )
     p.add_argument("--threads", type=int, default=2, help="our runtime's inference threads")
@@ -475,20 +439,16 @@ def main(argv: list[str] | None = None) -> int:
     train_root = args.train_root or args.data / "train"
     wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
     sweep = sorted({float(v) for v in args.sweep.split(",") if v.strip()} | {args.conf})
-    predict: Predictor | RuntimePredictor
-    if args.runtime == "ultralytics":
-        predict = Predictor(args.weights, args.imgsz, min(sweep), iou=args.iou, agnostic=args.agnostic_nms)
-    else:
-        predict = RuntimePredictor(
-            args.weights,
-            args.imgsz,
-            min(sweep),
-            args.runtime,
-            args.precision,
-            args.threads,
-            iou=args.iou,
-            agnostic=args.agnostic_nms,
-        )
+    predict = Predictor(
+        args.weights,
+        args.imgsz,
+        min(sweep),
+        args.runtime,
+        args.precision,
+        args.threads,
+        iou=args.iou,
+        agnostic=args.agnostic_nms,
+    )
     collected: dict[str, list[ImagePair]] = {}
     extras: dict[str, dict[str, float]] = {}
     if "road_images" in wanted:
