@@ -32,6 +32,7 @@ import cv2
 
 from config.settings import DetectorConfig
 from vision.detector import SHIPPED_WEIGHTS, Detector, DetectorError, MotionDetector, build_detector
+from vision.runtimes import PRECISIONS
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--precision",
-        choices=("auto", "int8", "bf16", "f32"),
+        choices=PRECISIONS,
         default="auto",
         help="yolo on OpenVINO/onnxruntime (default auto: the int8 model beside the weights when there is one)",
     )

@@ -9,7 +9,7 @@ from config.settings import CameraConfig, DetectorConfig, SyntheticSource
 from core.types import LABELS, Frame
 from vision.detector import DetectorError, MotionDetector, MotionGatedDetector, label_table
 from vision.pipeline import CameraPipeline
-from vision.runtimes import NHWC_U8, PAD_VALUE, Letterbox, LetterboxInfo, decode_yolo, letterbox_params
+from vision.runtimes import NHWC_U8, PAD_VALUE, PRECISIONS, Letterbox, LetterboxInfo, decode_yolo, letterbox_params
 
 # --------------------------------------------------------------------------- letterbox
 
@@ -326,7 +326,7 @@ def test_calibration_images_come_from_every_train_split_in_proportion(tmp_path) 
     assert first[0].name == "0000.jpg" and first[-1].name == "0055.jpg"  # spread over the whole clip
 
 
-@pytest.mark.parametrize("precision", ["auto", "int8", "bf16", "f32"])
+@pytest.mark.parametrize("precision", PRECISIONS)
 def test_detector_config_takes_each_precision(precision) -> None:
     assert DetectorConfig(kind="yolo", precision=precision).precision == precision
 
