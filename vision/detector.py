@@ -723,7 +723,7 @@ def export_onnx(weights: Path, cache_dir: Path = EXPORT_CACHE) -> Path:
         DetectorError: the export failed.
     """
     weights = weights.resolve()
-    digest = file_digest(weights)
+    digest = weights_digest(weights)
     target = cache_dir / f"{weights.stem}-{digest}-{EXPORT_VERSION}" / f"{weights.stem}.onnx"
     if target.is_file():
         return target
