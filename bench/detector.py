@@ -27,7 +27,9 @@ or ``f32``; ``--precision bf16`` times the float model instead.
 frames analysed (sampled at ``--analysis-fps`` like the worker), frames on which the
 detector ran, and the resulting frames per second (motion + detector) next to the
 ungated rate. ``--batch B`` also times ``detect_batch`` on B frames at once (as for B
-cameras). Progress goes to stderr.
+cameras). ``--tiles 2x2,3x2`` (default ``2x2``) times tiled inference (``detector.tiles``: the
+tiles plus the whole frame, merged) beside the whole-frame pass on the same frames, with the
+workers' thresholds, and reports its cost per frame (``tiled``). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from vision.detector import (
     int8_model_dir,
 )
 from vision.runtimes import PRECISIONS
+from vision.tiling import parse_tiles
 
 DATA = REPO_ROOT.parent / "shared" / "data"
 VIDEOS = ("rf100_km39_siang_15112021_1_f40-374.mp4", "intel_car-detection.mp4", "bgslibrary_video.avi")
@@ -213,6 +216,44 @@ def time_batch(ours: ExportedYoloDetector, frames: list[np.ndarray], batch: int)
     }
 
 
+def time_tiled(
+    ours: ExportedYoloDetector, frames: list[np.ndarray], grids: list[tuple[int, int]], overlap: float
+) -> list[dict[str, Any]]:
+    """ms per frame of tiled inference (tiles + the whole frame, as ``detector.tiles`` runs) beside the whole frame.
+
+    Each grid and the whole-frame pass are timed in alternating blocks of :data:`BLOCK` frames on
+    the same frames (as :func:`time_side_by_side`); ``cost_x`` is tiled / whole.
+    """
+    from vision.tiling import TiledDetector
+
+    out: list[dict[str, Any]] = []
+    for grid in grids:
+        tiled = TiledDetector(ours, grid=grid, overlap=overlap, iou=ours.iou, agnostic=ours.agnostic)
+        tiled.detect(frames[0])
+        total = {"whole": 0.0, "tiled": 0.0}
+        for b in range(0, len(frames), BLOCK):
+            block = frames[b : b + BLOCK]
+            order = ("whole", "tiled") if (b // BLOCK) % 2 == 0 else ("tiled", "whole")
+            for which in order:
+                det = ours if which == "whole" else tiled
+                t0 = time.perf_counter()
+                for f in block:
+                    det.detect(f)
+                total[which] += time.perf_counter() - t0
+        n = len(frames)
+        row = {
+            "tiles": f"{grid[0]}x{grid[1]}",
+            "overlap": overlap,
+            "passes_per_frame": tiled.passes,
+            "whole_ms_per_frame": round(total["whole"] / n * 1000, 2),
+            "tiled_ms_per_frame": round(total["tiled"] / n * 1000, 2),
+            "cost_x": round(total["tiled"] / total["whole"], 2),
+        }
+        progress(f"tiled {row['tiles']}: {row['tiled_ms_per_frame']} ms/frame ({row['cost_x']}x the whole frame)")
+        out.append(row)
+    return out
+
+
 def gating_figures(ours: ExportedYoloDetector, analysis_fps: float, cfg: DetectorConfig) -> list[dict[str, Any]]:
     """Per video: frames analysed, detector runs and fps with motion gating."""
     out: list[dict[str, Any]] = []
@@ -285,6 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=0, help="also time detect_batch with this many frames at once")
     p.add_argument("--gating", action="store_true", help="also report motion-gated detector fps on the real videos")
     p.add_argument(
+        "--tiles",
+        default="2x2",
+        help="also time tiled inference (tiles + whole frame) with these grids, comma list of CxR ('' = none)",
+    )
+    p.add_argument(
+        "--tile-overlap", type=float, default=0.2, help="--tiles: fraction of a tile shared with its neighbour"
+    )
+    p.add_argument(
         "--analysis-fps", type=float, default=5.0, help="--gating: frames sampled per second of video (0 = all)"
     )
     args = p.parse_args(argv)
@@ -334,6 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.batch > 1:
         result["batching"] = time_batch(ours, frames, args.batch)
+    grids = [parse_tiles(g) for g in args.tiles.split(",") if g.strip()]
+    if grids:
+        ours.conf, ours.iou, ours.agnostic = 0.3, 0.5, True  # the workers' settings for the tiled rows
+        result["tiled"] = time_tiled(ours, frames, grids, args.tile_overlap)
     if args.gating:
         result["gating"] = gating_figures(ours, args.analysis_fps, DetectorConfig(kind="yolo"))
     if not args.json:

@@ -135,7 +135,35 @@ class DetectorConfig(_Model):
         description="yolo: inference size (longest side, pixels); None = the size the model was trained at "
         "(512 for the shipped model; 640 for a model that does not say).",
     )
+    tiles: tuple[Annotated[int, Field(ge=1, le=8)], Annotated[int, Field(ge=1, le=8)]] | None = Field(
+        None,
+        description="yolo: tiled inference for wide views with small, far vehicles: [columns, rows] of overlapping "
+        "tiles, each run at the model's size, merged with the whole-frame pass (tile_full_frame) by NMS; "
+        "None = the whole frame only. Costs about columns x rows + 1 passes per frame (bench.detector --tiles).",
+    )
+    tile_overlap: float = Field(
+        0.2, ge=0, lt=0.9, description="yolo with tiles: fraction of a tile shared with its neighbour."
+    )
+    tile_full_frame: bool = Field(
+        True,
+        description="yolo with tiles: also run the whole frame (vehicles larger than a tile, close to the camera).",
+    )
+    device: str = Field(
+        "cpu",
+        description="yolo inference device: cpu, or gpu / cuda (optionally cuda:N / gpu.N): OpenVINO's GPU plugin, "
+        "onnxruntime's CUDA provider (onnxruntime-gpu), torch's CUDA for runtime ultralytics.",
+    )
     min_area_px: int = Field(150, ge=1, description="Motion detector: smallest blob area kept.")
+
+    @field_validator("device")
+    @classmethod
+    def _device_name(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"cpu|(gpu|cuda)([:.]\d+)?", v.strip().lower()):
+            raise ValueError(f"unknown device {v!r} (expected cpu, gpu or cuda, optionally with an index: cuda:1)")
+        return v.strip().lower()
+
     runtime: Literal["auto", "openvino", "onnxruntime", "ultralytics"] = Field(
         "auto",
         description="yolo: inference runtime. auto = the fastest of OpenVINO and onnxruntime, measured at start-up; "

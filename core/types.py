@@ -20,6 +20,17 @@ if TYPE_CHECKING:  # numpy is allowed in core, but keep import cost off pure use
 #: The project's vehicle/road-user labels. Every detector maps its classes into these.
 LABELS: tuple[str, ...] = ("car", "bus", "truck", "van", "motorcycle", "bicycle", "rickshaw", "person")
 
+#: Labels that are not vehicles. One-box-per-vehicle suppression (NMS across classes) works
+#: within vehicles and within these separately: a rider on a motorcycle or a bicycle is two
+#: objects, a person and a vehicle, whose boxes overlap.
+NOT_VEHICLES: frozenset[str] = frozenset({"person"})
+
+
+def nms_group(label: str) -> int:
+    """Suppression group of a label for NMS across classes: 0 for vehicles, 1 for people."""
+    return 1 if label in NOT_VEHICLES else 0
+
+
 Box = tuple[float, float, float, float]
 """Axis-aligned pixel box ``(x, y, w, h)``; ``x, y`` is the top-left corner."""
 

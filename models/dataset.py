@@ -5,6 +5,11 @@ Every source set keeps its own class names; they are mapped onto the project's l
 :data:`vision.detector.CLASS_MAP`, the same table that maps any detector's classes at run
 time. A model trained on the merged set predicts our labels directly.
 
+Besides the shared sets, every set of the extra-data manifest (``models/data_sources.yaml``: what
+each set is, the repository @ commit it comes from, its licence, its class mapping) whose folder
+``data/extra/<name>/`` (git-ignored; ``python -m models.extra_data`` rebuilds it) is present and
+whose ``train`` is true is merged too (:func:`available_sources`).
+
 The merged set is written to an ignored folder (default ``var/train_data``): images are
 symlinks to the shared files (nothing is copied into the repository), label files are
 rewritten with the new class ids, and a ``data.yaml`` for ultralytics is written next to them.
@@ -36,6 +41,80 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 #: names (from each folder's ``data.yaml``; order there = original class id) go through
 #: :func:`vision.detector.map_class_name`; a name it does not map is an error, not a silent drop.
 SOURCES: tuple[str, ...] = ("trafficvision_km39_idn", "modes_of_transport_ind", "atl_cctv_highway")
+
+#: Extra labelled sets, assembled from public repositories into this ignored folder
+#: (``models/data_sources.yaml`` says from where, under which licence, and how to rebuild them).
+EXTRA_ROOT = REPO_ROOT / "data" / "extra"
+EXTRA_MANIFEST = REPO_ROOT / "models" / "data_sources.yaml"
+
+
+def extra_sources(extra_root: Path | None = None, manifest: Path | None = None) -> dict[str, dict[str, object]]:
+    """Sets of the extra-data manifest whose folder (with a ``data.yaml``) is present: name -> manifest entry.
+
+    Args:
+        extra_root: Folder of the extra sets (default :data:`EXTRA_ROOT`).
+        manifest: The manifest (default :data:`EXTRA_MANIFEST`).
+    """
+    import yaml
+
+    extra_root = EXTRA_ROOT if extra_root is None else Path(extra_root)
+    manifest = EXTRA_MANIFEST if manifest is None else Path(manifest)
+    if not manifest.is_file():
+        return {}
+    try:
+        doc = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise DatasetError(f"{manifest}: not valid YAML: {e}") from e
+    out: dict[str, dict[str, object]] = {}
+    for i, entry in enumerate(doc.get("sets") or []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise DatasetError(f"{manifest}: sets[{i}]: needs a name")
+        if (extra_root / entry["name"] / "data.yaml").is_file():
+            out[entry["name"]] = entry
+    return out
+
+
+def available_sources(
+    data_root: Path = DEFAULT_DATA_ROOT, extra_root: Path | None = None, training: bool = True
+) -> tuple[str, ...]:
+    """The shared sets present under ``data_root``, then the extra sets present under ``extra_root``.
+
+    Args:
+        data_root: Folder of the shared sets.
+        extra_root: Folder of the extra sets.
+        training: Only the sets to train on (an extra set whose manifest entry says ``train: false``,
+            e.g. one that boxes only some classes, is for evaluation only).
+    """
+    shared = tuple(s for s in SOURCES if (Path(data_root) / s / "data.yaml").is_file())
+    extra = extra_sources(extra_root)
+    return shared + tuple(
+        s for s, e in extra.items() if s not in shared and (not training or e.get("train", True) is not False)
+    )
+
+
+def labelled_classes(source: str, extra_root: Path | None = None) -> frozenset[str] | None:
+    """Our labels that a set boxes wherever they appear; None: all (other objects in its frames are unboxed)."""
+    entry = extra_sources(extra_root).get(source, {})
+    wanted = entry.get("labelled_classes")
+    return frozenset(str(v) for v in wanted) if isinstance(wanted, list) else None
+
+
+def source_dir(data_root: Path, source: str, extra_root: Path | None = None) -> Path:
+    """Folder of a source set: ``<data_root>/<source>`` for the shared sets, else ``<extra_root>/<source>``."""
+    shared = Path(data_root) / source
+    if source in SOURCES or (shared / "data.yaml").is_file():
+        return shared
+    return (EXTRA_ROOT if extra_root is None else Path(extra_root)) / source
+
+
+def dropped_classes(source: str, extra_root: Path | None = None) -> set[str]:
+    """Original classes an extra set's manifest maps to ``drop`` (not one of our labels; their boxes are left out)."""
+    entry = extra_sources(extra_root).get(source, {})
+    mapping = entry.get("mapping_to_ours") or {}
+    return (
+        {str(k) for k, v in dict(mapping).items() if str(v).lower() == "drop"} if isinstance(mapping, dict) else set()
+    )
+
 
 #: Keep every n-th training image of a source (sorted by name). trafficvision_km39_idn is 5 fps
 #: video: neighbouring frames are near-duplicates, so every 2nd frame keeps the content and
@@ -74,9 +153,11 @@ def source_mapping(source: str, names: list[str]) -> dict[str, str]:
     Raises:
         DatasetError: an unknown source set, or a class name the table does not map.
     """
-    if source not in SOURCES:
-        raise DatasetError(f"no class mapping for source set {source!r} (known: {', '.join(SOURCES)})")
-    mapping = {n: map_class_name(n) for n in names}
+    known = SOURCES + tuple(extra_sources())
+    if source not in known:
+        raise DatasetError(f"no class mapping for source set {source!r} (known: {', '.join(known)})")
+    drop = dropped_classes(source) if source not in SOURCES else set()
+    mapping = {n: map_class_name(n) for n in names if n not in drop}
     missing = [n for n, label in mapping.items() if label is None]
     if missing:
         raise DatasetError(f"{source}: classes {missing} are not in vision.detector.CLASS_MAP")
@@ -90,7 +171,7 @@ def id_table(source: str, names: list[str]) -> dict[int, int]:
         DatasetError: see :func:`source_mapping`.
     """
     mapping = source_mapping(source, names)
-    return {i: LABELS.index(mapping[n]) for i, n in enumerate(names)}
+    return {i: LABELS.index(mapping[n]) for i, n in enumerate(names) if n in mapping}
 
 
 def remap_label_text(text: str, table: dict[int, int]) -> tuple[list[str], int]:
@@ -125,14 +206,18 @@ def build_dataset(
     out: Path = DEFAULT_OUT,
     sources: tuple[str, ...] | None = None,
     train_stride: dict[str, int] | None = None,
+    synthetic: Path | None = None,
 ) -> tuple[Path, BuildStats]:
     """Write the merged dataset and return the path of its ``data.yaml``.
 
     Args:
         data_root: Folder holding the source sets (``<set>/data.yaml``, ``images/``, ``labels/``).
         out: Output folder (recreated). Images become ``<split>/<set>__<file>`` symlinks.
-        sources: Source set names to use (default: all of :data:`SOURCES`).
+        sources: Source set names to use (default: :func:`available_sources`: the shared sets and
+            the extra sets present).
         train_stride: Per-set stride for thinning the train split (default :data:`DEFAULT_TRAIN_STRIDE`).
+        synthetic: A folder of synthetic renders (:mod:`models.synthetic_data`, labelled with our
+            labels) added to the train split as ``synthetic``; never to val.
 
     Raises:
         DatasetError: when a source set is missing or has unmapped classes.
@@ -141,18 +226,26 @@ def build_dataset(
 
     data_root = Path(data_root).resolve()
     out = Path(out).resolve()
-    sources = tuple(sources or SOURCES)
+    sources = tuple(sources or available_sources(data_root))
     stride = DEFAULT_TRAIN_STRIDE if train_stride is None else train_stride
     if out.exists():
         shutil.rmtree(out)
     stats = BuildStats()
     val_lists: dict[str, list[str]] = {}
-    for source in sources:
-        src_dir = data_root / source
+    sets: list[tuple[str, Path]] = [(source, source_dir(data_root, source)) for source in sources]
+    if synthetic is not None:
+        sets.append(("synthetic", Path(synthetic).resolve()))
+    for source, src_dir in sets:
         if not (src_dir / "data.yaml").is_file():
             raise DatasetError(f"source set not available: {src_dir / 'data.yaml'}")
-        table = id_table(source, read_source_names(src_dir / "data.yaml"))
-        for split in ("train", "val"):
+        names = read_source_names(src_dir / "data.yaml")
+        if source == "synthetic":
+            if names != list(LABELS):
+                raise DatasetError(f"{src_dir / 'data.yaml'}: synthetic renders must be labelled with {list(LABELS)}")
+            table = {i: i for i in range(len(LABELS))}
+        else:
+            table = id_table(source, names)
+        for split in ("train", "val") if source != "synthetic" else ("train",):
             img_dir = src_dir / "images" / split
             lbl_dir = src_dir / "labels" / split
             images = sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

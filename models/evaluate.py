@@ -46,12 +46,16 @@ from models.dataset import (
     DEFAULT_OUT,
     IMAGE_SUFFIXES,
     SOURCES,
+    available_sources,
     build_dataset,
+    labelled_classes,
     read_source_names,
+    source_dir,
     source_mapping,
     source_val_yaml,
 )
 from vision.runtimes import PRECISIONS
+from vision.tiling import parse_tiles
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -92,6 +96,8 @@ class SetScore:
     images: int = 0
     any_class: ClassCounts = field(default_factory=ClassCounts)
     per_class: dict[str, ClassCounts] = field(default_factory=lambda: defaultdict(ClassCounts))
+    #: Any-class counts of far-field boxes: ground truth (FN/TP) and predictions (FP) narrower than SMALL_PX.
+    small: ClassCounts = field(default_factory=ClassCounts)
     extra: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -102,8 +108,13 @@ class SetScore:
             "images": self.images,
             "any_class": cc(self.any_class),
             "per_class": {k: cc(v) for k, v in sorted(self.per_class.items())},
+            f"small_lt{SMALL_PX}px": cc(self.small),
             **{k: _r(v) for k, v in self.extra.items()},
         }
+
+
+#: Boxes narrower than this (pixels of the image as stored) are "far field" in the small-box row.
+SMALL_PX = 20
 
 
 def _r(v: float) -> float | None:
@@ -127,19 +138,26 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def greedy_match(pred: np.ndarray, gt: np.ndarray, iou_thr: float = 0.5) -> int:
     """Number of one-to-one matches with IoU >= ``iou_thr``, taking the highest-IoU pair first."""
+    return len(greedy_pairs(pred, gt, iou_thr))
+
+
+def greedy_pairs(pred: np.ndarray, gt: np.ndarray, iou_thr: float = 0.5) -> list[tuple[int, int]]:
+    """One-to-one (prediction, ground truth) index pairs with IoU >= ``iou_thr``, highest-IoU pair first."""
     iou = iou_matrix(pred, gt)
     if iou.size == 0:
-        return 0
+        return []
     pi, gi = np.nonzero(iou >= iou_thr)
     order = np.argsort(-iou[pi, gi], kind="stable")
     used_p: set[int] = set()
     used_g: set[int] = set()
+    pairs: list[tuple[int, int]] = []
     for k in order:
         p, g = int(pi[k]), int(gi[k])
         if p not in used_p and g not in used_g:
             used_p.add(p)
             used_g.add(g)
-    return len(used_p)
+            pairs.append((p, g))
+    return pairs
 
 
 def score_image(preds: Sequence[GtBox], gts: Sequence[GtBox], iou_thr: float = 0.5) -> SetScore:
@@ -147,8 +165,14 @@ def score_image(preds: Sequence[GtBox], gts: Sequence[GtBox], iou_thr: float = 0
     s = SetScore("image", images=1)
     pb = np.array([p[1:] for p in preds], dtype=np.float64).reshape(-1, 4)
     gb = np.array([g[1:] for g in gts], dtype=np.float64).reshape(-1, 4)
-    tp = greedy_match(pb, gb, iou_thr)
+    pairs = greedy_pairs(pb, gb, iou_thr)
+    tp = len(pairs)
     s.any_class = ClassCounts(tp, len(preds) - tp, len(gts) - tp)
+    matched_p, matched_g = {p for p, _ in pairs}, {g for _, g in pairs}
+    small_g = [i for i, g in enumerate(gts) if g[3] < SMALL_PX]
+    small_tp = sum(1 for i in small_g if i in matched_g)
+    small_fp = sum(1 for i, p in enumerate(preds) if p[3] < SMALL_PX and i not in matched_p)
+    s.small = ClassCounts(small_tp, small_fp, len(small_g) - small_tp)
     for label in {p[0] for p in preds} | {g[0] for g in gts}:
         pl = np.array([p[1:] for p in preds if p[0] == label], dtype=np.float64).reshape(-1, 4)
         gl = np.array([g[1:] for g in gts if g[0] == label], dtype=np.float64).reshape(-1, 4)
@@ -163,6 +187,7 @@ def accumulate(name: str, parts: Iterable[SetScore]) -> SetScore:
     for p in parts:
         total.images += p.images
         total.any_class.add(p.any_class)
+        total.small.add(p.small)
         for k, v in p.per_class.items():
             total.per_class[k].add(v)
     return total
@@ -243,10 +268,11 @@ def val_split(data_root: Path, source: str) -> Iterator[tuple[str, np.ndarray, l
     """Val images of one training source set, labels mapped to our labels."""
     import cv2
 
-    names = read_source_names(data_root / source / "data.yaml")
+    folder = source_dir(data_root, source)
+    names = read_source_names(folder / "data.yaml")
     mapping = source_mapping(source, names)
-    img_dir = data_root / source / "images" / "val"
-    lbl_dir = data_root / source / "labels" / "val"
+    img_dir = folder / "images" / "val"
+    lbl_dir = folder / "labels" / "val"
     for img_path in sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
         img = cv2.imread(str(img_path))
         if img is None:
@@ -260,7 +286,8 @@ def val_split(data_root: Path, source: str) -> Iterator[tuple[str, np.ndarray, l
                 if len(parts) != 5:
                     continue
                 c, xc, yc, bw, bh = int(float(parts[0])), *(float(v) for v in parts[1:])
-                boxes.append((mapping[names[c]], (xc - bw / 2) * w, (yc - bh / 2) * h, bw * w, bh * h))
+                if names[c] in mapping:  # a class the manifest drops has no label of ours
+                    boxes.append((mapping[names[c]], (xc - bw / 2) * w, (yc - bh / 2) * h, bw * w, bh * h))
         yield img_path.name, img, boxes
 
 
@@ -285,8 +312,11 @@ class Predictor:
         threads: int = 2,
         iou: float = 0.7,
         agnostic: bool = False,
+        tiles: tuple[int, int] | None = None,
+        tile_overlap: float = 0.2,
     ) -> None:
-        from vision.detector import DETECTOR_CLASSES, Detector, YoloDetector
+        from vision.detector import DETECTOR_CLASSES, Detector, YoloDetector, as_batch_detector
+        from vision.tiling import TiledDetector
 
         self.detector: Detector
         if runtime == "ultralytics":
@@ -294,6 +324,10 @@ class Predictor:
         else:
             self.detector = DETECTOR_CLASSES[runtime](
                 weights, conf=conf, iou=iou, imgsz=imgsz, threads=threads, precision=precision, agnostic=agnostic
+            )
+        if tiles is not None:
+            self.detector = TiledDetector(
+                as_batch_detector(self.detector), grid=tiles, overlap=tile_overlap, iou=iou, agnostic=agnostic
             )
         self.batch = 8
         self.seconds = 0.0
@@ -380,7 +414,41 @@ def format_table(scores: Sequence[SetScore]) -> str:
         for k in sorted(s.per_class, key=lambda k: LABELS.index(k) if k in LABELS else 99):
             v = s.per_class[k]
             lines.append(f"{'':<34}{k:<12}{'':>5}{v.tp:>7}{v.fp:>7}{v.fn:>7}{v.precision:>8.3f}{v.recall:>8.3f}")
+        v = s.small
+        if v.tp + v.fn + v.fp:
+            lines.append(
+                f"{'':<34}{f'<{SMALL_PX}px':<12}{'':>5}{v.tp:>7}{v.fp:>7}{v.fn:>7}{v.precision:>8.3f}{v.recall:>8.3f}"
+            )
     return "\n".join(lines)
+
+
+def collect_sets(
+    wanted: set[str], data: Path, train_root: Path, predict: Predictor, audited: Path | None
+) -> dict[str, list[ImagePair]]:
+    """Predictions and ground truth of every wanted set (road_images [+ audit], video, each val split, val:all)."""
+    collected: dict[str, list[ImagePair]] = {}
+    if "road_images" in wanted:
+        pairs = collect("road_images", road_images(data / "road_images"), predict)
+        collected["road_images (dev, km39)"] = pairs
+        if audited is not None and audited.is_file():
+            extra = read_audited_labels(audited)
+            names = road_image_names(data / "road_images")
+            collected["road_images + audit (dev)"] = [
+                (preds, [*gts, *extra.get(name, [])]) for name, (preds, gts) in zip(names, pairs, strict=True)
+            ]
+    if "video" in wanted:
+        collected["video boxes.csv (dev, km39)"] = collect("video", video_frames(data / "videos"), predict)
+    if "val" in wanted:
+        for source in available_sources(train_root, training=False):
+            name = f"val:{source}"
+            pairs = collect(name, val_split(train_root, source), predict)
+            only = labelled_classes(source)
+            if only is not None:  # a set that boxes only these classes: other predictions are not errors
+                name = f"{name} ({','.join(sorted(only))} only)"
+                pairs = [([p for p in preds if p[1][0] in only], gts) for preds, gts in pairs]
+            collected[name] = pairs
+        collected["val:all (held-out)"] = [p for k, v in collected.items() if k.startswith("val:") for p in v]
+    return collected
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -424,6 +492,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="NMS across classes, one box per vehicle, as the workers run (default: per class, as ultralytics)",
     )
+    p.add_argument(
+        "--tiles",
+        default="",
+        help="also score tiled inference, e.g. 2x2 (columns x rows of overlapping tiles + the whole frame), "
+        "beside the whole-frame pass",
+    )
+    p.add_argument("--tile-overlap", type=float, default=0.2, help="fraction of a tile shared with its neighbour")
+    p.add_argument(
+        "--as-workers",
+        action="store_true",
+        help="score exactly as the workers run the detector by default: --runtime openvino --precision auto "
+        "(int8 where made) --iou 0.5 --agnostic-nms",
+    )
     p.add_argument("--json-out", type=Path, default=None, help="also write the JSON to this file")
     p.add_argument(
         "--audited-labels",
@@ -432,6 +513,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also score road_images with these extra boxes (fully visible vehicles the labels leave out)",
     )
     args = p.parse_args(argv)
+    if args.as_workers:
+        args.runtime, args.precision, args.iou, args.agnostic_nms = "openvino", "auto", 0.5, True
+    try:
+        tiles = parse_tiles(args.tiles) if args.tiles else None
+    except ValueError as e:
+        p.error(str(e))
 
     if not Path(args.weights).exists():
         print(f"error: weights not found: {args.weights}", file=sys.stderr)
@@ -439,39 +526,36 @@ def main(argv: list[str] | None = None) -> int:
     train_root = args.train_root or args.data / "train"
     wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
     sweep = sorted({float(v) for v in args.sweep.split(",") if v.strip()} | {args.conf})
-    predict = Predictor(
-        args.weights,
-        args.imgsz,
-        min(sweep),
-        args.runtime,
-        args.precision,
-        args.threads,
-        iou=args.iou,
-        agnostic=args.agnostic_nms,
-    )
     collected: dict[str, list[ImagePair]] = {}
     extras: dict[str, dict[str, float]] = {}
-    if "road_images" in wanted:
-        pairs = collect("road_images", road_images(args.data / "road_images"), predict)
-        collected["road_images (dev, km39)"] = pairs
-        if args.audited_labels is not None and args.audited_labels.is_file():
-            extra = read_audited_labels(args.audited_labels)
-            names = road_image_names(args.data / "road_images")
-            collected["road_images + audit (dev)"] = [
-                (preds, [*gts, *extra.get(name, [])]) for name, (preds, gts) in zip(names, pairs, strict=True)
-            ]
-    if "video" in wanted:
-        collected["video boxes.csv (dev, km39)"] = collect("video", video_frames(args.data / "videos"), predict)
-    if "val" in wanted:
+    speeds: dict[str, float] = {}
+    modes: list[tuple[str, tuple[int, int] | None]] = [("", None)]
+    if tiles is not None:
+        modes.append((f" [tiled {tiles[0]}x{tiles[1]}]", tiles))
+    for suffix, grid in modes:
+        predict = Predictor(
+            args.weights,
+            args.imgsz,
+            min(sweep),
+            args.runtime,
+            args.precision,
+            args.threads,
+            iou=args.iou,
+            agnostic=args.agnostic_nms,
+            tiles=grid,
+            tile_overlap=args.tile_overlap,
+        )
+        part = collect_sets(wanted, args.data, train_root, predict, args.audited_labels)
+        collected.update({name + suffix: pairs for name, pairs in part.items()})
+        speeds["whole" if grid is None else f"tiled {grid[0]}x{grid[1]}"] = round(
+            predict.seconds / max(predict.count, 1), 4
+        )
+    if "val" in wanted and args.ultralytics_val:
         data_yaml = DEFAULT_OUT / "data.yaml"
-        if args.ultralytics_val and not data_yaml.is_file():
+        if not data_yaml.is_file():
             data_yaml, _ = build_dataset(train_root, DEFAULT_OUT)
         for source in SOURCES:
-            name = f"val:{source}"
-            collected[name] = collect(name, val_split(train_root, source), predict)
-            if args.ultralytics_val:
-                extras[name] = ultralytics_val(args.weights, source_val_yaml(data_yaml, source), args.imgsz)
-        collected["val:all (held-out)"] = [p for k, v in collected.items() if k.startswith("val:") for p in v]
+            extras[f"val:{source}"] = ultralytics_val(args.weights, source_val_yaml(data_yaml, source), args.imgsz)
 
     def score_all(conf: float) -> list[SetScore]:
         out = []
@@ -493,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
             cells = [per_conf[c][i].any_class for c in sweep]
             sweep_rows[name] = {f"{c:.2f}": [_r(x.precision), _r(x.recall)] for c, x in zip(sweep, cells, strict=True)}
             print(f"{name:<34}" + "".join(f"{x.precision:>7.3f}/{x.recall:<6.3f}" for x in cells))
-    speed = predict.seconds / max(predict.count, 1)
+    speed = next(iter(speeds.values()))
     result = {
         "weights": str(args.weights),
         "runtime": args.runtime if args.runtime == "ultralytics" else f"{args.runtime}/{args.precision}",
@@ -503,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
         "conf": args.conf,
         "iou": 0.5,
         "s_per_image": round(speed, 4),
+        "s_per_image_by_mode": speeds,
+        "tile_overlap": args.tile_overlap if tiles is not None else None,
         "sets": {s.name: s.as_dict() for s in scores},
         "sweep": sweep_rows,
     }

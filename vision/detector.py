@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from config.settings import REPO_ROOT, DetectorConfig, resolve_path
-from core.types import Detection
+from core.types import Detection, nms_group
 from vision.runtimes import (
     PRECISIONS,
     RUNTIMES,
@@ -52,10 +52,12 @@ from vision.runtimes import (
     cpu_count,
     decode_yolo,
     open_session,
+    parse_device,
     read_model_info,
     resolve_model_file,
 )
 from vision.shared import SharedDetector
+from vision.tiling import TiledDetector
 
 log = logging.getLogger("vision.detector")
 
@@ -791,10 +793,13 @@ class ExportedYoloDetector:
         cache_dir: Path = EXPORT_CACHE,
         precision: str = "auto",
         agnostic: bool = False,
+        device: str = "cpu",
     ) -> None:
         """Load a model.
 
         Args:
+            device: ``cpu``, or ``gpu``/``cuda`` (``cuda:N``): the runtime's GPU (see
+                :func:`vision.runtimes.open_session`); an error when the runtime has none here.
             weights: Local ``.pt`` (exported to ONNX on first use), ``.onnx``, or (OpenVINO only)
                 an OpenVINO export directory or ``.xml``.
             conf: Minimum confidence.
@@ -826,6 +831,7 @@ class ExportedYoloDetector:
         self.conf = float(conf)
         self.iou = float(iou)
         self.agnostic = bool(agnostic)
+        self.device = str(device)
         self.threads = max(1, int(threads))
         try:
             info = read_model_info(self.model_file)
@@ -836,7 +842,9 @@ class ExportedYoloDetector:
                     f"{self.weights} is a float model and precision int8 was asked for: give the .pt/.onnx weights "
                     f"(their int8 model is looked for beside them) or an int8 model made by python -m models.quantize"
                 )
-            self.session: Session = open_session(self.runtime, self.model_file, self.threads, precision=precision)
+            self.session: Session = open_session(
+                self.runtime, self.model_file, self.threads, precision=precision, device=device
+            )
         except DetectorError:
             raise
         except Exception as e:  # noqa: BLE001 - any load failure becomes one clear error
@@ -845,6 +853,9 @@ class ExportedYoloDetector:
         self.class_names = info.names
         self.label_of = label_table(self.class_names, self.weights)
         self._keep = np.array(sorted(self.label_of), dtype=np.int64)
+        self._groups = np.array(
+            [nms_group(self.label_of.get(k, "")) for k in range(len(self.class_names))], dtype=np.int64
+        )
         if self.session.fixed_hw is not None:
             self.imgsz = max(self.session.fixed_hw)
         else:
@@ -912,6 +923,7 @@ class ExportedYoloDetector:
                     classes=self._keep,
                     input_hw=Letterbox.input_hw(batch),
                     agnostic=self.agnostic,
+                    groups=self._groups,
                 )
                 for (i, _), dets in zip(group, raw, strict=True):
                     out[i] = self._to_detections(dets)
@@ -970,7 +982,7 @@ class RuntimeChoice:
 #: busy with less overhead as soon as there are as many busy cameras as cores.
 MULTI_THREAD_MARGIN = 0.75
 
-_AUTO_CHOICES: dict[tuple[str, int, str, int, str], RuntimeChoice] = {}
+_AUTO_CHOICES: dict[tuple[str, int, str, int, str, str], RuntimeChoice] = {}
 _AUTO_LOCK = threading.Lock()
 
 
@@ -1003,6 +1015,7 @@ def choose_runtime(
     cache_dir: Path = EXPORT_CACHE,
     repeats: int = 7,
     precision: str = "auto",
+    device: str = "cpu",
 ) -> tuple[ExportedYoloDetector, RuntimeChoice]:
     """Build the fastest detector among runtimes x thread counts, timed on this machine now.
 
@@ -1021,6 +1034,7 @@ def choose_runtime(
         cache_dir: Export cache.
         repeats: Timed inferences per candidate.
         precision: Passed to the detectors (see :class:`ExportedYoloDetector`).
+        device: Passed to the detectors (``cpu``, ``gpu``/``cuda``).
 
     Returns:
         The chosen detector and the choice.
@@ -1033,12 +1047,12 @@ def choose_runtime(
     if not candidates:
         raise DetectorError(f"no CPU runtime available for {weights} (install openvino or onnxruntime)")
     threads = sorted({max(1, int(t)) for t in (thread_options or (1, cpu_count()))})
-    key = (str(weights), int(imgsz or 0), ",".join(candidates), threads[-1], precision)
+    key = (str(weights), int(imgsz or 0), ",".join(candidates), threads[-1], precision, device)
     with _AUTO_LOCK:
         known = _AUTO_CHOICES.get(key)
     if known is not None:
         det = DETECTOR_CLASSES[known.runtime](
-            weights, imgsz=imgsz, threads=known.threads, cache_dir=cache_dir, precision=precision
+            weights, imgsz=imgsz, threads=known.threads, cache_dir=cache_dir, precision=precision, device=device
         )
         return det, known
     frame: np.ndarray | None = None
@@ -1047,7 +1061,9 @@ def choose_runtime(
     for rt in candidates:
         for n in threads:
             try:
-                det = DETECTOR_CLASSES[rt](weights, imgsz=imgsz, threads=n, cache_dir=cache_dir, precision=precision)
+                det = DETECTOR_CLASSES[rt](
+                    weights, imgsz=imgsz, threads=n, cache_dir=cache_dir, precision=precision, device=device
+                )
                 if frame is None:  # a 16:9 camera frame at the model's size
                     size = det.imgsz
                     frame = np.random.default_rng(0).integers(0, 256, size=(size * 9 // 16, size, 3), dtype=np.uint8)
@@ -1224,10 +1240,16 @@ def describe_detector(det: object) -> str:
     """What a camera detects with, in a few words for operators: ``yolo openvino/int8 x1 shared + motion gate``."""
     if isinstance(det, MotionGatedDetector):
         return f"{describe_detector(det.detector)} + motion gate"
+    if isinstance(det, TiledDetector):
+        whole = " + whole frame" if det.full_frame else ""
+        return f"{describe_detector(det.detector)} tiled {det.grid[0]}x{det.grid[1]}{whole}"
+    if isinstance(det, _OneByOne):
+        return describe_detector(det.detector)
     if isinstance(det, SharedDetector):
         return f"{describe_detector(det.detector)} shared"
     if isinstance(det, ExportedYoloDetector):
-        return f"yolo {det.runtime}/{det.precision} x{det.threads}"
+        where = "" if det.device == "cpu" else f" on {det.device}"
+        return f"yolo {det.runtime}/{det.precision} x{det.threads}{where}"
     if isinstance(det, YoloDetector):
         return "yolo ultralytics"
     if isinstance(det, MotionDetector):
@@ -1248,11 +1270,22 @@ def exported_detector(
     choice: RuntimeChoice | None = None
     if runtimes is not None and threads is not None:
         exported = DETECTOR_CLASSES[cfg.runtime](
-            weights, imgsz=cfg.imgsz, threads=cfg.threads, cache_dir=cache_dir, precision=cfg.precision
+            weights,
+            imgsz=cfg.imgsz,
+            threads=cfg.threads,
+            cache_dir=cache_dir,
+            precision=cfg.precision,
+            device=cfg.device,
         )
     else:
         exported, choice = choose_runtime(
-            weights, runtimes, threads, imgsz=cfg.imgsz, cache_dir=cache_dir, precision=cfg.precision
+            weights,
+            runtimes,
+            threads,
+            imgsz=cfg.imgsz,
+            cache_dir=cache_dir,
+            precision=cfg.precision,
+            device=cfg.device,
         )
     exported.conf, exported.iou, exported.agnostic = float(cfg.conf), float(cfg.iou), cfg.agnostic_nms
     return exported, choice
@@ -1282,6 +1315,7 @@ def shared_detector(weights: Path, cfg: DetectorConfig, cache_dir: Path = EXPORT
         cfg.iou,
         cfg.agnostic_nms,
         cfg.max_batch,
+        cfg.device,
     )
     with _SHARED_LOCK:
         shared = _SHARED.get(key)
@@ -1293,6 +1327,29 @@ def shared_detector(weights: Path, cfg: DetectorConfig, cache_dir: Path = EXPORT
     return shared
 
 
+def torch_device(device: str) -> str:
+    """ultralytics' (torch's) name for a configured device: ``cpu``, ``0``, ``1``..."""
+    kind, index = parse_device(device)
+    return "cpu" if kind == "cpu" else str(index or 0)
+
+
+class _OneByOne:
+    """``detect_batch`` over a detector that only has ``detect`` (the ultralytics reference)."""
+
+    def __init__(self, detector: Detector) -> None:
+        self.detector = detector
+        self.runtime = str(getattr(detector, "runtime", type(detector).__name__))
+        self.calibrated_scores = bool(getattr(detector, "calibrated_scores", True))
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
+        return [self.detector.detect(im) for im in images]
+
+
+def as_batch_detector(det: Detector) -> Any:
+    """The detector itself when it has ``detect_batch``, else a wrapper that runs its frames one by one."""
+    return det if hasattr(det, "detect_batch") else _OneByOne(det)
+
+
 def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detector:
     """Build the detector a camera's config asks for.
 
@@ -1302,7 +1359,8 @@ def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detec
             OpenVINO / onnxruntime (``auto``: the faster, measured now) or the ultralytics
             reference; ``share`` gives cameras with the same settings one model
             (:func:`shared_detector`); ``motion_gate`` wraps it in a :class:`MotionGatedDetector`
-            (one per camera: the gate holds that camera's background).
+            (one per camera: the gate holds that camera's background); ``tiles`` runs it on
+            overlapping tiles of each frame, plus the whole frame (:class:`vision.tiling.TiledDetector`).
         cache_dir: Where the ONNX export of ``.pt`` weights is cached.
 
     Returns:
@@ -1320,7 +1378,14 @@ def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detec
         raise DetectorError(missing_weights_message(weights))
     det: Detector
     if cfg.runtime == "ultralytics":
-        det = YoloDetector(weights, conf=cfg.conf, iou=cfg.iou, imgsz=cfg.imgsz, agnostic=cfg.agnostic_nms)
+        det = YoloDetector(
+            weights,
+            conf=cfg.conf,
+            iou=cfg.iou,
+            imgsz=cfg.imgsz,
+            agnostic=cfg.agnostic_nms,
+            device=torch_device(cfg.device),
+        )
     elif cfg.runtime == "auto" and not available_runtimes():
         log.warning("neither openvino nor onnxruntime is installed: using the (slower) ultralytics predictor")
         det = YoloDetector(weights, conf=cfg.conf, iou=cfg.iou, imgsz=cfg.imgsz, agnostic=cfg.agnostic_nms)
@@ -1328,6 +1393,15 @@ def build_detector(cfg: DetectorConfig, cache_dir: Path = EXPORT_CACHE) -> Detec
         det = shared_detector(weights, cfg, cache_dir)
     else:
         det = exported_detector(weights, cfg, cache_dir)[0]
+    if cfg.tiles is not None:
+        det = TiledDetector(
+            as_batch_detector(det),
+            grid=cfg.tiles,
+            overlap=cfg.tile_overlap,
+            full_frame=cfg.tile_full_frame,
+            iou=cfg.iou,
+            agnostic=cfg.agnostic_nms,
+        )
     if cfg.motion_gate:
         gate = MotionDetector(min_area_px=cfg.min_area_px, max_width=GATE_WIDTH)
         det = MotionGatedDetector(det, gate, refresh_frames=cfg.gate_refresh_frames)
@@ -1349,6 +1423,7 @@ __all__ = [
     "OpenVinoDetector",
     "RuntimeChoice",
     "YoloDetector",
+    "as_batch_detector",
     "build_detector",
     "shared_detector",
     "byte_tracker_class",

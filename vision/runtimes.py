@@ -56,6 +56,36 @@ NHWC_U8 = "nhwc_u8"
 _MAX_WH = 7680
 
 
+#: Devices a detector may be asked to run on (``detector.device``): ``cpu``; ``gpu`` / ``cuda``
+#: (OpenVINO's ``GPU`` plugin, onnxruntime's CUDA provider, torch's CUDA), with an optional index (``cuda:1``).
+DEVICE_HELP = "cpu, gpu or cuda (optionally with an index: cuda:1, gpu.1)"
+
+
+def parse_device(device: str) -> tuple[str, int | None]:
+    """``"cpu"`` -> ("cpu", None); ``"cuda"``, ``"gpu"`` -> ("gpu", None); ``"cuda:1"``, ``"GPU.1"`` -> ("gpu", 1).
+
+    Raises:
+        ValueError: anything else.
+    """
+    text = str(device).strip().lower()
+    if text == "cpu":
+        return "cpu", None
+    for prefix in ("cuda", "gpu"):
+        if text == prefix:
+            return "gpu", None
+        if text.startswith(prefix) and text[len(prefix)] in ":." and text[len(prefix) + 1 :].isdigit():
+            return "gpu", int(text[len(prefix) + 1 :])
+    raise ValueError(f"unknown device {device!r} (expected {DEVICE_HELP})")
+
+
+def openvino_device(device: str) -> str:
+    """OpenVINO's name for a device: ``CPU``, ``GPU`` or ``GPU.<n>``."""
+    kind, index = parse_device(device)
+    if kind == "cpu":
+        return "CPU"
+    return "GPU" if index is None else f"GPU.{index}"
+
+
 def cpu_count() -> int:
     """CPU cores this process may run on."""
     try:
@@ -256,6 +286,7 @@ def decode_yolo(
     max_nms: int = 30000,
     input_hw: tuple[int, int] | None = None,
     agnostic: bool = False,
+    groups: np.ndarray | None = None,
 ) -> list[RawDetections]:
     """Decode a YOLOv8/11 detection head and run NMS (class-aware, as ultralytics, or across classes).
 
@@ -274,6 +305,9 @@ def decode_yolo(
             checked against the strides 8/16/32 (and 64 for P6 models).
         agnostic: Suppress overlapping boxes whatever their classes (one box per object, the
             best-scored class; ultralytics' ``agnostic_nms``); False: only within a class.
+        groups: With ``agnostic``: model class id -> suppression group (``(num_classes,)`` ints);
+            classes of one group suppress each other, other groups never (people are not
+            suppressed by the vehicle they ride). None: one group.
 
     Returns:
         One :class:`RawDetections` per image.
@@ -312,7 +346,10 @@ def decode_yolo(
             cand, cls, score = cand[top], cls[top], score[top]
         cx, cy, w, h = (output[b, k, cand] for k in range(4))
         xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
-        offset = (cls * (0 if agnostic else _MAX_WH)).astype(np.float32)[:, None]
+        if agnostic:
+            offset = ((groups[cls] if groups is not None else np.zeros_like(cls)) * _MAX_WH).astype(np.float32)[:, None]
+        else:
+            offset = (cls * _MAX_WH).astype(np.float32)[:, None]
         shifted = xyxy + offset
         rects = np.concatenate([shifted[:, :2], shifted[:, 2:] - shifted[:, :2]], axis=1)
         picked = cv2.dnn.NMSBoxes(rects.tolist(), score.astype(float).tolist(), float(conf), float(iou))
@@ -459,13 +496,30 @@ class OrtSession:
     runtime = "onnxruntime"
     input_layout = NCHW_F32
 
-    def __init__(self, model: Path, threads: int) -> None:
+    def __init__(self, model: Path, threads: int, device: str = "cpu") -> None:
         """Load an ``.onnx`` model.
 
+        Args:
+            model: The ``.onnx`` file.
+            threads: Intra-op threads (CPU work).
+            device: ``cpu``, or ``cuda``/``gpu`` (``cuda:N``): onnxruntime's CUDA provider, which must be
+                available (the ``onnxruntime-gpu`` build); CPU kernels take what it does not.
+
         Raises:
-            RuntimeError / onnxruntime errors: the model cannot be loaded.
+            RuntimeError / onnxruntime errors: the model cannot be loaded, or the device is not available.
         """
         import onnxruntime as ort
+
+        kind, index = parse_device(device)
+        providers: list[Any] = ["CPUExecutionProvider"]
+        if kind == "gpu":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise RuntimeError(
+                    f"device {device!r}: onnxruntime has no CUDA provider here (install onnxruntime-gpu); "
+                    f"available: {', '.join(ort.get_available_providers())}"
+                )
+            providers = [("CUDAExecutionProvider", {"device_id": index or 0}), "CPUExecutionProvider"]
+        self.device = device
 
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -474,7 +528,7 @@ class OrtSession:
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.threads = int(threads)
-        self._session = ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(model), sess_options=opts, providers=providers)
         inp = self._session.get_inputs()[0]
         self._input = inp.name
         shape = list(inp.shape)
@@ -516,23 +570,42 @@ class OpenVinoSession:
         hint: str = "LATENCY",
         max_shapes: int = 4,
         precision: str | None = None,
+        device: str = "cpu",
     ) -> None:
         """Read a model.
 
+        Args:
+            model: ``.onnx`` or IR ``.xml``.
+            threads: Inference threads (CPU plugin).
+            hint: OpenVINO performance hint.
+            max_shapes: Compiled input shapes kept.
+            precision: None (the device's default) or ``f32``.
+            device: ``cpu``, or ``gpu``/``cuda`` (``gpu.N``): OpenVINO's GPU plugin (Intel GPUs).
+
         Raises:
-            RuntimeError / openvino errors: the model cannot be read.
+            RuntimeError / openvino errors: the model cannot be read, or the device is not available.
         """
         import openvino as ov
         from openvino.preprocess import ColorFormat, PrePostProcessor
 
+        self.device = openvino_device(device)
         self.threads = int(threads)
         self.hint = hint
         self.precision = precision
         self.max_shapes = max(1, int(max_shapes))
         self._core = ov.Core()
-        caps = self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        if self.device not in self._core.available_devices and not (
+            self.device == "GPU" and any(d.startswith("GPU") for d in self._core.available_devices)
+        ):
+            raise RuntimeError(
+                f"device {device!r}: OpenVINO has no {self.device} here (available: {', '.join(self._core.available_devices)})"
+            )
+        caps = self._core.get_property(self.device, "OPTIMIZATION_CAPABILITIES")
         #: What the float layers compute in: bf16 (OpenVINO's default where the CPU has it) or f32.
-        self.float_precision = "bf16" if precision is None and "BF16" in caps else "f32"
+        if self.device != "CPU":  # the GPU plugin computes in f16 by default
+            self.float_precision = "f16" if precision is None and "FP16" in caps else "f32"
+        else:
+            self.float_precision = "bf16" if precision is None and "BF16" in caps else "f32"
         network = self._core.read_model(str(model))
         pshape = network.inputs[0].get_partial_shape()
         dims = [d.get_length() if d.is_static else None for d in pshape]
@@ -553,10 +626,12 @@ class OpenVinoSession:
         if req is None:
             model = self._model.clone()
             model.reshape({model.inputs[0].any_name: list(shape)})
-            config: dict[str, Any] = {"PERFORMANCE_HINT": self.hint, "INFERENCE_NUM_THREADS": self.threads}
+            config: dict[str, Any] = {"PERFORMANCE_HINT": self.hint}
+            if self.device == "CPU":
+                config["INFERENCE_NUM_THREADS"] = self.threads
             if self.precision is not None:
                 config["INFERENCE_PRECISION_HINT"] = self.precision
-            compiled = self._core.compile_model(model, "CPU", config)
+            compiled = self._core.compile_model(model, self.device, config)
             if len(self._compiled) >= self.max_shapes:
                 self._compiled.pop(next(iter(self._compiled)))
             req = self._compiled[shape] = compiled.create_infer_request()
@@ -569,7 +644,7 @@ class OpenVinoSession:
             return np.array(req.get_output_tensor(0).data, copy=True)
 
 
-def open_session(runtime: str, model: Path, threads: int, precision: str = "auto") -> Session:
+def open_session(runtime: str, model: Path, threads: int, precision: str = "auto", device: str = "cpu") -> Session:
     """A session of ``runtime`` (``openvino`` or ``onnxruntime``) on a model file.
 
     Args:
@@ -580,6 +655,7 @@ def open_session(runtime: str, model: Path, threads: int, precision: str = "auto
             else (``auto``, ``bf16``, ``int8``) keeps the runtime's default (OpenVINO: bf16 where
             the CPU has it; onnxruntime: f32). Which model file is run (float or int8) is
             the caller's choice, see :class:`vision.detector.ExportedYoloDetector`.
+        device: ``cpu``, ``gpu``/``cuda`` (see :func:`parse_device`).
 
     Raises:
         ValueError: unknown runtime or precision, or onnxruntime asked to run an OpenVINO IR.
@@ -587,17 +663,18 @@ def open_session(runtime: str, model: Path, threads: int, precision: str = "auto
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISIONS)})")
     if runtime == "openvino":
-        return OpenVinoSession(model, threads, precision="f32" if precision == "f32" else None)
+        return OpenVinoSession(model, threads, precision="f32" if precision == "f32" else None, device=device)
     if runtime == "onnxruntime":
         if model.suffix.lower() != ".onnx":
             raise ValueError(f"onnxruntime runs .onnx models only, not {model.name}")
-        return OrtSession(model, threads)
+        return OrtSession(model, threads, device=device)
     raise ValueError(f"unknown runtime {runtime!r} (expected one of {', '.join(RUNTIMES)})")
 
 
 __all__ = [
     "NCHW_F32",
     "NHWC_U8",
+    "DEVICE_HELP",
     "PAD_VALUE",
     "PRECISIONS",
     "RUNTIMES",
@@ -613,6 +690,8 @@ __all__ = [
     "decode_yolo",
     "letterbox_params",
     "open_session",
+    "openvino_device",
+    "parse_device",
     "read_model_info",
     "resolve_model_file",
 ]

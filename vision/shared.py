@@ -123,18 +123,32 @@ class SharedDetector:
         Raises:
             Whatever the wrapped detector raised on the batch holding this frame.
         """
-        req = _Request(image)
+        return self.detect_batch([image])[0]
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
+        """Detections of several frames of this caller (e.g. the tiles of one frame), queued together.
+
+        Args:
+            images: BGR uint8 frames.
+
+        Returns:
+            One detection list per frame, in pixels of that frame.
+
+        Raises:
+            Whatever the wrapped detector raised on a batch holding one of these frames.
+        """
+        reqs = [_Request(im) for im in images]
         with self._cond:
-            self._pending.append(req)
-            while not req.done:
+            self._pending.extend(reqs)
+            while not all(r.done for r in reqs):
                 if self._busy:
                     self._cond.wait()
                     continue
                 self._run_batch_locked()
-        if req.error is not None:
-            raise req.error
-        assert req.result is not None
-        return req.result
+        for r in reqs:
+            if r.error is not None:
+                raise r.error
+        return [r.result if r.result is not None else [] for r in reqs]
 
     def _run_batch_locked(self) -> None:
         """Run the oldest queued frames as one batch. Called with the lock held; releases it meanwhile."""

@@ -9,7 +9,17 @@ from config.settings import CameraConfig, DetectorConfig, SyntheticSource
 from core.types import LABELS, Frame
 from vision.detector import DetectorError, MotionDetector, MotionGatedDetector, label_table
 from vision.pipeline import CameraPipeline
-from vision.runtimes import NHWC_U8, PAD_VALUE, PRECISIONS, Letterbox, LetterboxInfo, decode_yolo, letterbox_params
+from vision.runtimes import (
+    NHWC_U8,
+    PAD_VALUE,
+    PRECISIONS,
+    Letterbox,
+    LetterboxInfo,
+    decode_yolo,
+    letterbox_params,
+    openvino_device,
+    parse_device,
+)
 
 # --------------------------------------------------------------------------- letterbox
 
@@ -134,6 +144,47 @@ def test_agnostic_nms_keeps_one_box_per_vehicle(rows, agnostic, kept) -> None:
     assert list(zip(det.classes.tolist(), det.scores.tolist(), strict=True)) == [
         (c, pytest.approx(sc)) for c, sc in kept
     ]
+
+
+def test_agnostic_nms_keeps_a_rider_apart_from_the_motorcycle() -> None:
+    rows = [(100, 100, 40, 80, 0, 0.8), (100, 95, 36, 80, 2, 0.7)]  # class 0 = motorcycle, class 2 = person
+    info = LetterboxInfo((640, 640), 1.0, 1.0, 0, 0)
+    groups = np.array([0, 0, 1])
+    (det,) = decode_yolo(head_output(rows), [info], num_classes=3, conf=0.25, iou=0.5, agnostic=True, groups=groups)
+    assert det.classes.tolist() == [0, 2]
+    (det,) = decode_yolo(head_output(rows), [info], num_classes=3, conf=0.25, iou=0.5, agnostic=True)
+    assert det.classes.tolist() == [0]
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed", "openvino"),
+    [
+        ("cpu", ("cpu", None), "CPU"),
+        ("CUDA", ("gpu", None), "GPU"),
+        ("gpu", ("gpu", None), "GPU"),
+        ("cuda:1", ("gpu", 1), "GPU.1"),
+        ("GPU.0", ("gpu", 0), "GPU.0"),
+    ],
+)
+def test_device_names(text: str, parsed: tuple[str, int | None], openvino: str) -> None:
+    assert parse_device(text) == parsed
+    assert openvino_device(text) == openvino
+
+
+@pytest.mark.parametrize("text", ["tpu", "cuda:", "cuda:x", "gpu1", ""])
+def test_device_names_rejected(text: str) -> None:
+    with pytest.raises(ValueError, match="unknown device"):
+        parse_device(text)
+    with pytest.raises(ValueError, match="unknown device"):
+        DetectorConfig(kind="yolo", device=text)
+
+
+def test_detector_config_device_and_tiles() -> None:
+    cfg = DetectorConfig(kind="yolo", device="CUDA:0", tiles=(3, 2))
+    assert (cfg.device, cfg.tiles, cfg.tile_full_frame) == ("cuda:0", (3, 2), True)
+    assert DetectorConfig(kind="yolo").device == "cpu" and DetectorConfig(kind="yolo").tiles is None
+    with pytest.raises(ValueError, match="tiles"):
+        DetectorConfig(kind="yolo", tiles=(0, 2))
 
 
 def test_workers_suppress_across_classes_by_default() -> None:
