@@ -50,6 +50,7 @@ from bus.embedded import client_for_url, free_port, start_embedded_redis
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, REPO_ROOT, CameraConfig, load_config
+from vision.tiling import parse_tiles
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -58,7 +59,8 @@ def detector_name(args: Any) -> str:
     """e.g. ``yolo+motion_gate+shared``."""
     if args.detector == "motion":
         return "motion"
-    return "yolo" + ("" if args.no_gate else "+motion_gate") + ("" if args.no_share else "+shared")
+    tiles = f"+tiles{args.tiles}" if getattr(args, "tiles", "") else ""
+    return "yolo" + tiles + ("" if args.no_gate else "+motion_gate") + ("" if args.no_share else "+shared")
 
 
 def say(msg: str) -> None:
@@ -109,6 +111,8 @@ def make_config(n: int, template: dict[str, Any], video: Path, args: argparse.Na
         detector["share"] = not args.no_share
         if args.weights:
             detector["weights"] = str(args.weights)
+        if args.tiles:
+            detector["tiles"] = list(parse_tiles(args.tiles))
     cams = []
     for i in range(n):
         cams.append(
@@ -325,6 +329,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-share", action="store_true", help="yolo: one model per camera instead of one per worker (batched)"
     )
     ap.add_argument("--weights", type=Path, help="yolo weights (default: the shipped model)")
+    ap.add_argument(
+        "--tiles",
+        default="",
+        help="yolo: tiled inference, e.g. 2x2 (detector.tiles: tiles + the whole frame); default: whole frame only",
+    )
     ap.add_argument("--video", type=Path, help="video every camera loops (default: the demo road camera, rendered)")
     ap.add_argument("--stop-when-fails", action="store_true", help="stop the sweep at the first N that does not hold")
     ap.add_argument("--profile", action="store_true", help="profile one camera's loop in-process instead")

@@ -38,6 +38,7 @@ from core.counting import VEHICLE_LABELS
 from core.types import Frame
 from vision.detector import SHIPPED_WEIGHTS, Detector, DetectorError, build_detector
 from vision.pipeline import CameraPipeline
+from vision.tiling import parse_tiles
 
 
 def _parse_line(spec: str) -> LineConfig:
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--motion-gate", action="store_true", help="YOLO only on frames where the motion detector sees change"
     )
+    p.add_argument(
+        "--tiles",
+        type=parse_tiles,
+        default=None,
+        help="YOLO on overlapping tiles + the whole frame, e.g. 2x2 (far vehicles)",
+    )
     p.add_argument("--min-area", type=int, default=150, help="motion detector: smallest blob, pixels (default 150)")
     p.add_argument("--stride", type=int, default=1, help="analyse every Nth frame (default 1 = all)")
     p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames read")
@@ -87,6 +94,7 @@ def _choose_detector(args: argparse.Namespace) -> DetectorConfig:
         min_area_px=args.min_area,
         runtime=args.runtime,
         motion_gate=args.motion_gate,
+        tiles=args.tiles,
     )
 
 
