@@ -1,10 +1,11 @@
-# Safe City traffic monitoring: `make run` starts everything, `make test` runs the tests.
+# Safe City traffic monitoring: `make run` starts everything, `make test` runs the tests,
+# `make docs-images` refreshes the README screenshots in docs/img/ (the tests alone never write there).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint browser-deps clean
+.PHONY: install run test docs-images lint browser-deps clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,6 +32,10 @@ run: install
 
 test: install browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests save their screenshots to a temp dir; this points them at docs/img/ instead.
+docs-images: install browser-deps
+	SAFECITY_DOCS_IMAGES=docs/img $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

@@ -3,8 +3,9 @@
 Runs ``python -m dashboard`` against the real ``redis_server`` while a feeder thread plays
 the part of the workers (heartbeats, densities, segment levels, frames, events) through
 ``LiveStore``/``EventBus``; the page needs an operator login (demo user ``operator``).
-Saves ``docs/img/control-room.png`` (used by the README) and fails if the page requests
-anything that is not on 127.0.0.1.
+Saves ``control-room.png`` to the ``screenshot_dir`` fixture (a temporary directory;
+``docs/img/`` with ``make docs-images``) and fails if the page requests anything that is
+not on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = REPO_ROOT / "docs" / "img" / "control-room.png"
 
 pytestmark = [
     pytest.mark.browser,
@@ -229,8 +228,9 @@ def _assert_local_and_clean(rec: Recorder) -> None:
 
 
 def test_control_room_shows_map_cameras_frame_and_counts(
-    browser: Any, feeder: Feeder, redis_server: str, tmp_path: Path
+    browser: Any, feeder: Feeder, redis_server: str, tmp_path: Path, screenshot_dir: Path
 ) -> None:
+    screenshot = screenshot_dir / "control-room.png"
     archive = f"sqlite:///{tmp_path / 'dash.db'}"
     with DashboardProcess(
         redis_url=redis_server, log_path=tmp_path / "dashboard.log", archive_url=archive, live=True
@@ -290,12 +290,11 @@ def test_control_room_shows_map_cameras_frame_and_counts(
             assert page.locator(f"#camera-row-{second}").get_attribute("class").count("table-active") == 1
             page.mouse.move(5, 5)  # no tooltip over the screenshot
             page.wait_for_timeout(300)
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            page.screenshot(path=str(screenshot), full_page=True)
             _assert_local_and_clean(rec)
         finally:
             context.close()
-    assert SCREENSHOT.stat().st_size > 20_000
+    assert screenshot.stat().st_size > 20_000
 
 
 def test_control_room_says_degraded_when_redis_is_down(browser: Any, tmp_path: Path) -> None:

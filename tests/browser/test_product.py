@@ -19,8 +19,9 @@ Checks the issue's "done" list:
 * the public page works without login, in English and Urdu (right-to-left), shows an update
   an operator published from the control room, and shows no plate and no camera frame.
 
-Screenshots for the README go to ``docs/img/`` (operator-map, camera-wall, tickets,
-warden, public, public-urdu).
+Screenshots for the README (operator-map, camera-wall, tickets, warden, public,
+public-urdu) go to the ``screenshot_dir`` fixture: a temporary directory, or ``docs/img/``
+with ``make docs-images``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -56,7 +58,6 @@ pytestmark = [
 ]
 
 CFG = load_config()
-IMG = REPO_ROOT / "docs" / "img"
 DEMO = {"operator": "operator-demo", "admin": "admin-demo-1", "warden1": "warden-demo-1", "warden2": "warden-demo-2"}
 PLATE_LIKE = re.compile(r"\b[A-Z]{2,4}[- ]?\d{2,4}\b")
 PHONE = {"width": 390, "height": 844}
@@ -255,11 +256,16 @@ def clean(rec: Recorder, allow: tuple[str, ...] = ()) -> None:
     assert not errors, errors
 
 
-def shot(page: Any, name: str, full_page: bool = False) -> None:
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.mouse.move(1, 1)
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(IMG / f"{name}.png"), full_page=full_page)
+@pytest.fixture
+def shot(screenshot_dir: Path) -> Callable[..., None]:
+    """``shot(page, name, full_page=False)`` saves ``<screenshot_dir>/<name>.png``."""
+
+    def save(page: Any, name: str, full_page: bool = False) -> None:
+        page.mouse.move(1, 1)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=full_page)
+
+    return save
 
 
 def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -326,7 +332,9 @@ def test_each_role_lands_on_its_own_pages(browser: Any, stack: dict[str, Any]) -
         ctx.close()
 
 
-def test_sos_appears_on_the_operator_map_within_2_s(browser: Any, stack: dict[str, Any]) -> None:
+def test_sos_appears_on_the_operator_map_within_2_s(
+    browser: Any, stack: dict[str, Any], shot: Callable[..., None]
+) -> None:
     base = stack["dash"].url
     ctx, page, rec = as_user(browser, base, "operator")
     try:
@@ -365,7 +373,9 @@ def test_sos_appears_on_the_operator_map_within_2_s(browser: Any, stack: dict[st
         ctx.close()
 
 
-def test_camera_wall_plays_mjpeg_with_camera_status(browser: Any, stack: dict[str, Any]) -> None:
+def test_camera_wall_plays_mjpeg_with_camera_status(
+    browser: Any, stack: dict[str, Any], shot: Callable[..., None]
+) -> None:
     base = stack["dash"].url
     ctx, page, rec = as_user(browser, base, "operator")
     try:
@@ -397,7 +407,9 @@ def test_camera_wall_plays_mjpeg_with_camera_status(browser: Any, stack: dict[st
         ctx.close()
 
 
-def test_congestion_alert_reaches_the_right_warden_within_2_s(browser: Any, stack: dict[str, Any]) -> None:
+def test_congestion_alert_reaches_the_right_warden_within_2_s(
+    browser: Any, stack: dict[str, Any], shot: Callable[..., None]
+) -> None:
     base = stack["dash"].url
     c1, p1, r1 = as_user(browser, base, "warden1", PHONE)  # University Road, Saddar Road
     c2, p2, r2 = as_user(browser, base, "warden2", PHONE)  # GT Road, Ring Road
@@ -443,7 +455,7 @@ def test_congestion_alert_reaches_the_right_warden_within_2_s(browser: Any, stac
         c2.close()
 
 
-def test_tickets_grid_evidence_review_and_csv(browser: Any, stack: dict[str, Any]) -> None:
+def test_tickets_grid_evidence_review_and_csv(browser: Any, stack: dict[str, Any], shot: Callable[..., None]) -> None:
     base = stack["dash"].url
     ctx, page, rec = as_user(browser, base, "operator")
     try:
@@ -517,7 +529,7 @@ def test_tickets_grid_evidence_review_and_csv(browser: Any, stack: dict[str, Any
 
 
 def test_public_page_without_login_shows_road_status_and_published_updates_only(
-    browser: Any, stack: dict[str, Any]
+    browser: Any, stack: dict[str, Any], shot: Callable[..., None]
 ) -> None:
     base = stack["dash"].url
     cp, pub, rp = new_page(browser, {"width": 1300, "height": 900})
