@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 import yaml
 
-from models.dataset import DEFAULT_DATA_ROOT, IMAGE_SUFFIXES, SOURCES
+from models.dataset import DEFAULT_DATA_ROOT, IMAGE_SUFFIXES, available_sources, source_dir
 from vision.detector import SHIPPED_WEIGHTS, export_onnx, file_digest, int8_model_dir
 from vision.runtimes import NCHW_F32, Letterbox, read_model_info
 
@@ -61,28 +61,38 @@ def log(msg: str) -> None:
     print(f"[models.quantize] {msg}", file=sys.stderr, flush=True)
 
 
-def calibration_images(train_root: Path, count: int = DEFAULT_IMAGES) -> list[Path]:
+def calibration_images(
+    train_root: Path, count: int = DEFAULT_IMAGES, sources: Sequence[str] | None = None
+) -> list[Path]:
     """About ``count`` images spread evenly over the train splits of the source sets.
 
-    Each set gives a share in proportion to its size, every k-th file in name order (the
-    km39 set is video frames in time order, so this spreads over the clip).
+    Each set gives a share in proportion to its size, evenly spaced in name order from its
+    first file to its last (the km39 set is video frames in time order, so this spreads over
+    the whole clip).
+
+    Args:
+        train_root: Folder of the shared labelled sets.
+        count: Images wanted.
+        sources: Sets to draw from (default: the sets trained on, :func:`models.dataset.available_sources`:
+            the shared ones and the extra ones present).
 
     Raises:
         QuantizeError: no training images under ``train_root``.
     """
+    names = tuple(sources) if sources is not None else available_sources(train_root)
     per_set: dict[str, list[Path]] = {}
-    for source in SOURCES:
-        folder = train_root / source / "images" / "train"
+    for source in names:
+        folder = source_dir(train_root, source) / "images" / "train"
         if folder.is_dir():
             per_set[source] = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     total = sum(len(v) for v in per_set.values())
     if total == 0:
-        raise QuantizeError(f"no training images under {train_root}/<set>/images/train (sets: {', '.join(SOURCES)})")
+        raise QuantizeError(f"no training images under {train_root}/<set>/images/train (sets: {', '.join(names)})")
     out: list[Path] = []
     for files in per_set.values():
-        share = max(1, round(count * len(files) / total))
-        step = max(1, len(files) // share)
-        out.extend(files[::step][:share])
+        share = min(len(files), max(1, round(count * len(files) / total)))
+        picks = np.unique(np.round(np.linspace(0, len(files) - 1, share)).astype(int))
+        out.extend(files[int(i)] for i in picks)
     return out
 
 

@@ -360,7 +360,7 @@ def test_calibration_images_come_from_every_train_split_in_proportion(tmp_path) 
     from models.quantize import QuantizeError, calibration_images
 
     with pytest.raises(QuantizeError, match="no training images"):
-        calibration_images(tmp_path, 10)
+        calibration_images(tmp_path, 10, sources=SOURCES)
     sizes = dict(zip(SOURCES, (60, 30, 10), strict=True))
     for source, n in sizes.items():
         for split in ("train", "val"):
@@ -369,12 +369,12 @@ def test_calibration_images_come_from_every_train_split_in_proportion(tmp_path) 
             for i in range(n):
                 (folder / f"{i:04d}.jpg").write_bytes(b"")
         (tmp_path / source / "images" / "train" / "notes.txt").write_text("not an image")
-    picked = calibration_images(tmp_path, 20)
+    picked = calibration_images(tmp_path, 20, sources=SOURCES)
     per_set = {s: [p for p in picked if p.parents[2].name == s] for s in SOURCES}
     assert {s: len(v) for s, v in per_set.items()} == {SOURCES[0]: 12, SOURCES[1]: 6, SOURCES[2]: 2}
     assert all(p.parent.name == "train" and p.suffix == ".jpg" for p in picked)  # never val, never other files
     first = per_set[SOURCES[0]]
-    assert first[0].name == "0000.jpg" and first[-1].name == "0055.jpg"  # spread over the whole clip
+    assert first[0].name == "0000.jpg" and first[-1].name == "0059.jpg"  # spread over the whole clip
 
 
 @pytest.mark.parametrize("precision", PRECISIONS)
