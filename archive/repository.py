@@ -44,6 +44,7 @@ from archive.models import (
     TicketTransitionRecord,
 )
 from config.settings import REPO_ROOT, AppConfig, resolve_path
+from core.clock import now_ms
 from core.tickets import InvalidTransition, normalise_ticket_id
 from core.tickets import transition as ticket_transition
 from core.types import ETicket, Incident, IncidentKind, TicketState, TicketTransition, WardenAlert
@@ -93,10 +94,6 @@ CSV_COLUMNS = (
     "lon",
     "evidence_sha256",
 )
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def archive_url(cfg: AppConfig | None = None) -> str:

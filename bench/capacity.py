@@ -50,6 +50,7 @@ from bus.embedded import client_for_url, free_port, start_embedded_redis
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, REPO_ROOT, CameraConfig, load_config
+from core.clock import now_ms
 from vision.tiling import parse_tiles
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -181,7 +182,7 @@ def run_n(n: int, template: dict[str, Any], video: Path, args: argparse.Namespac
         time.sleep(args.warmup)
         before = store.camera_statuses()
         cpu0 = sum(cpu_seconds(p.pid) for p in procs)
-        t0, t0_ms = time.monotonic(), int(time.time() * 1000)
+        t0, t0_ms = time.monotonic(), now_ms()
         time.sleep(args.seconds)
         after = store.camera_statuses()
         cpu1 = sum(cpu_seconds(p.pid) for p in procs)

@@ -74,6 +74,7 @@ from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import REPO_ROOT
 from config.settings import SyntheticSource as SyntheticConfig
+from core.clock import now_ms
 from core.types import CameraState
 from ingest.mjpeg_server import MjpegServer, SyntheticFeed
 
@@ -93,10 +94,6 @@ SCENARIOS = (
 
 def say(msg: str) -> None:
     print(f"[faults {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def wait_for(pred: Callable[[], bool], timeout: float, step: float = 0.1) -> float | None:

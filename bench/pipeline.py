@@ -31,6 +31,7 @@ from bus.embedded import connect, start_embedded_redis
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, REPO_ROOT
+from core.clock import now_ms
 
 
 def make_config(n: int, target_fps: float, detector: str, out: Path) -> Path:
@@ -75,7 +76,7 @@ def run_one(n: int, seconds: float, target_fps: float, detector: str, warmup: fl
             bus = EventBus(client)
             time.sleep(warmup)
             before = {k: v.frames_analysed for k, v in store.camera_statuses().items()}
-            t0_ms = int(time.time() * 1000)
+            t0_ms = now_ms()
             for i in range(int(seconds)):
                 time.sleep(1.0)
                 print(f"\rN={n}: {i + 1}/{int(seconds)} s", end="", file=sys.stderr, flush=True)

@@ -46,6 +46,8 @@ from typing import Any
 
 import redis
 
+from core.clock import now_ms
+
 log = logging.getLogger(__name__)
 
 LEASE_PREFIX = "lease:camera:"
@@ -279,7 +281,7 @@ class LeaseKeeper:
         self.errors = 0
         self.last_error = ""
         self.draining = False
-        self.started_ms = int(time.time() * 1000)
+        self.started_ms = now_ms()
 
     @property
     def worker_id(self) -> str:

@@ -42,6 +42,7 @@ import redis
 
 from bus.embedded import is_cluster
 from bus.schema import Envelope, SchemaError, decode, encode, stream_of
+from core.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +392,7 @@ class EventBus:
 
     def _dead_letter(self, group: str, consumer: str, dead: Sequence[tuple[str, str, Mapping[Any, Any], str]]) -> None:
         """Copy bad entries to ``<stream>.dead`` and ack them, atomically per batch (one round trip on a Cluster)."""
-        now = str(int(time.time() * 1000))
+        now = str(now_ms())
         pipe = self.client.pipeline(transaction=not is_cluster(self.client))  # two streams: two slots on a Cluster
         for stream, msg_id, fields, reason in dead:
             body: dict[Any, Any] = dict(fields)

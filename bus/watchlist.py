@@ -34,6 +34,7 @@ from core.anpr import (
     watchlist_from_csv,
     watchlist_from_mapping,
 )
+from core.clock import now_ms
 from core.types import Priority
 
 log = logging.getLogger(__name__)
@@ -84,13 +85,13 @@ class RedisWatchlist:
 
     Args:
         client: A redis client (bytes or decoded responses).
-        clock: Wall clock in seconds (for ``updated_ms``).
+        clock: Wall clock, UTC epoch milliseconds (for ``updated_ms``).
 
     Attributes:
         malformed: Stored entries that could not be decoded (skipped) on the last read.
     """
 
-    def __init__(self, client: redis.Redis, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, client: redis.Redis, clock: Callable[[], int] = now_ms) -> None:
         self.client = client
         self._clock = clock
         self.malformed = 0
@@ -111,7 +112,7 @@ class RedisWatchlist:
 
     def add(self, entry: WatchlistEntry) -> int:
         """Add or replace one plate; returns the new version."""
-        now = int(self._clock() * 1000)
+        now = self._clock()
         return self._commit(lambda p: p.hset(PLATES_KEY, entry.plate, _encode(entry, now)))
 
     def add_plate(self, plate: str, reason: str, priority: str | Priority = Priority.HIGH, note: str = "") -> int:
@@ -128,7 +129,7 @@ class RedisWatchlist:
 
     def replace_all(self, entries: Iterable[WatchlistEntry]) -> int:
         """Make the watchlist exactly ``entries`` (one transaction); returns the new version."""
-        now = int(self._clock() * 1000)
+        now = self._clock()
         mapping: dict[Any, Any] = {e.plate: _encode(e, now) for e in entries}
 
         def apply(p: redis.client.Pipeline) -> None:
@@ -143,7 +144,7 @@ class RedisWatchlist:
         entries = load_watchlist_file(path)
         if replace:
             return self.replace_all(entries)
-        now = int(self._clock() * 1000)
+        now = self._clock()
         mapping: dict[Any, Any] = {e.plate: _encode(e, now) for e in entries}
         if not mapping:
             return self.version()

@@ -37,6 +37,7 @@ from archive.repository import TICKET_SORTS
 from bus.alerts import AlertStore
 from bus.ratelimit import RateLimiter
 from core.alerts import AlertError, alert_id_for
+from core.clock import now_ms
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import IncidentKind, IncidentUpdate, TicketState, TicketUpdate
 from dashboard.context import current
@@ -408,7 +409,7 @@ def incident_action(incident_id: str) -> flask.Response:
         raise BadRequest(404, f"no incident {incident_id}") from None
     except InvalidAction as e:
         raise BadRequest(409 if "cannot" in str(e) else 422, str(e)) from None
-    now = int(time.time() * 1000)
+    now = now_ms()
     ctx = current()
     if action in ("ack", "assign", "close"):  # the control room took it: stop the warden alert's escalation timer
         try:
@@ -469,7 +470,7 @@ def ack_alert(alert_id: str) -> flask.Response:
         raise BadRequest(400, "malformed alert id")
     ctx = current()
     store = AlertStore(ctx.store.client, ctx.cfg.alerts.control_room)
-    now = int(time.time() * 1000)
+    now = now_ms()
     try:
         alert = store.ack(alert_id, user, now, allow_any=role in ("operator", "admin"))
     except AlertError as e:

@@ -16,7 +16,6 @@ When Redis cannot be reached every reader returns a "degraded" answer instead of
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from typing import Any
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, CameraConfig
+from core.clock import now_ms
 from core.types import CameraState, CameraStatus, CongestionLevel, DensityReport, LineCrossing, SegmentDensity
 
 log = logging.getLogger("dashboard.data")
@@ -60,11 +60,6 @@ STATE_COLOURS: dict[str, str] = {
     STATE_UNKNOWN: "#8c8c8c",
     STATE_DISABLED: "#bdbdbd",
 }
-
-
-def now_ms() -> int:
-    """Current wall-clock time, UTC epoch milliseconds."""
-    return int(time.time() * 1000)
 
 
 def iso_utc(ts_ms: int | None) -> str | None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bus.streams import EventBus
+from core.clock import now_ms
 from core.types import Incident, IncidentKind, IncidentUpdate, WardenAlert
-from dashboard.users import now_ms
 
 log = logging.getLogger("dashboard.incidents")
 

@@ -40,7 +40,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ from bus.embedded import EmbeddedRedis, connect
 from bus.schema import SchemaError, decode
 from config.cli import start_cli
 from config.settings import AppConfig, resolve_path
+from core.clock import now_ms
 from core.types import CameraStatus, SegmentDensity, WardenAlert
 from dashboard import feeds
 from dashboard.auth import SESSION_COOKIE
@@ -86,10 +86,6 @@ STATS_INTERVAL_S = 2.0
 SESSION_RECHECK_S = 30.0
 MAX_BUFFER_BYTES = 4 * 1024 * 1024
 SEEN_INCIDENTS = 500
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def entry_ms(msg_id: str) -> int:

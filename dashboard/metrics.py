@@ -24,7 +24,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from dashboard.data import camera_views, now_ms, segment_views
+from core.clock import now_ms
+from dashboard.data import camera_views, segment_views
 from dashboard.live import STATS_KEY_PREFIX
 
 if TYPE_CHECKING:

@@ -31,8 +31,9 @@ from bus.alerts import AlertStore
 from bus.streams import EventBus, Message
 from config.settings import AppConfig, resolve_path
 from core.alerts import AlertDesk, Roster
+from core.clock import now_ms
 from core.types import Incident, IncidentUpdate
-from services.common import consume, now_ms, service_main
+from services.common import consume, service_main
 
 log = logging.getLogger("services.incidents")
 

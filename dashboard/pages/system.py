@@ -12,9 +12,10 @@ import dash
 from dash import Input, Output, callback, html
 from dash.exceptions import PreventUpdate
 
+from core.clock import now_ms
 from dashboard import auth
 from dashboard.context import current
-from dashboard.data import STATE_COLOURS, now_ms, read_cameras
+from dashboard.data import STATE_COLOURS, read_cameras
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
 from dashboard.live import STATS_KEY_PREFIX
 from dashboard.metrics import EVENT_STREAMS

@@ -22,6 +22,7 @@ import yaml
 
 from bus.leases import INFO_KEY, LEASE_PREFIX
 from bus.store import LiveStore
+from core.clock import now_ms
 from core.types import CameraState
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,7 +125,7 @@ def test_a_killed_workers_cameras_are_reowned_and_sigterm_drains(workers: Worker
 
     orphans = [c for c, w in owners(redis_client).items() if w == "wa"]
     workers.procs["wa"].send_signal(signal.SIGKILL)
-    killed_at_ms = int(time.time() * 1000)
+    killed_at_ms = now_ms()
     t0 = time.monotonic()
 
     def reowned() -> bool:

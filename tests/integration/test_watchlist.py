@@ -32,7 +32,7 @@ class FakeClock:
 
 
 def test_add_remove_and_versions(redis_client: redis.Redis) -> None:
-    wl = RedisWatchlist(redis_client, clock=lambda: 1_700_000_000.0)
+    wl = RedisWatchlist(redis_client, clock=lambda: 1_700_000_000_000)
     assert wl.version() == 0 and wl.entries() == []
     v1 = wl.add_plate("lea-1234", "stolen", "critical", note="from test")
     v2 = wl.add(WatchlistEntry.create("PRA 777", "wanted"))
