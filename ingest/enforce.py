@@ -44,7 +44,7 @@ from bus.rulestate import RuleStateStore
 from bus.streams import EventBus
 from bus.watchlist import RedisWatchlist, WatchlistCache, load_watchlist_file
 from config.settings import AppConfig, CameraConfig, resolve_path
-from core.anpr import Watchlist
+from core.anpr import Watchlist, normalize_plate_text
 from core.geometry import Homography
 from core.rules import RuleEngine, WatchlistSource
 from core.signals import ScheduledSignal, SignalBoard, StreamSignal
@@ -497,7 +497,7 @@ class CameraEnforcer:
         evidence, roles = list(p.evidence), list(p.roles)
         res = self.plates.result(p.plate_key) if (self.plates is not None and p.plate_key) else None
         if isinstance(res, PlateResult) and res.confidence >= conf:
-            plate, conf = "".join(ch for ch in res.text.upper() if ch.isalnum()), res.confidence
+            plate, conf = normalize_plate_text(res.text), res.confidence
             if res.crop_jpeg:
                 try:
                     evidence.append(self._store(res.crop_jpeg))

@@ -65,11 +65,10 @@ from bus.store import LiveStore
 from bus.streams import EventBus
 from bus.watchlist import RedisWatchlist, load_watchlist_file
 from config.settings import AppConfig, CameraConfig, SyntheticSource, resolve_path
-from core.anpr import Watchlist
+from core.anpr import Watchlist, normalize_plate_text
 from core.congestion import CongestionTracker
 from core.counting import ZoneOccupancy
 from core.geometry import box_iou, point_in_polygon, segments_intersect, side_of_line
-from core.rules import normalise_plate
 from core.speed import SpeedEstimator
 from core.types import CongestionLevel, IncidentKind, SignalPhase, Track
 from ingest import aggregate
@@ -201,7 +200,7 @@ def expectations(sc: Scenario, sources: dict[str, ScenarioSource]) -> Expected:
         est = SpeedEstimator(h, speed_params(cam)) if h is not None else None
         for vid, series in by_vehicle.items():
             rule = series[0][1].rule
-            plate = normalise_plate(series[0][1].plate)
+            plate = normalize_plate_text(series[0][1].plate)
             visible = [(ts, v) for ts, v in series if v.visible]
             if not visible:
                 continue
