@@ -70,15 +70,16 @@ import yaml
 
 from bus.embedded import REDIS_ERRORS, EmbeddedRedis, client_for_url, free_port, start_embedded_redis
 from bus.leases import LEASE_PREFIX
+from bus.schema import stream_of
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import REPO_ROOT
 from config.settings import SyntheticSource as SyntheticConfig
 from core.clock import now_ms
-from core.types import CameraState
+from core.types import CameraState, DensityReport, LineCrossing
 from ingest.mjpeg_server import MjpegServer, SyntheticFeed
 
-EVENT_STREAMS = ("traffic.crossing", "traffic.density")
+EVENT_STREAMS = (stream_of(LineCrossing), stream_of(DensityReport))
 EVENT_ID = re.compile(r"[0-9a-f]{40}")
 GROUP = "bench"
 SCENARIOS = (

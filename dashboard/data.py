@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bus.schema import stream_of
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, CameraConfig
@@ -34,8 +35,8 @@ HEARTBEAT_FRESH_S = 5.0
 #: A segment state older than this (seconds) is shown as ``unknown`` (its cameras went silent).
 SEGMENT_STALE_S = 30.0
 
-CROSSING_STREAM = "traffic.crossing"
-STATUS_STREAM = "camera.status"
+CROSSING_STREAM = stream_of(LineCrossing)
+STATUS_STREAM = stream_of(CameraStatus)
 
 #: Map colour of each congestion level.
 LEVEL_COLOURS: dict[str, str] = {

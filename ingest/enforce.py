@@ -41,6 +41,7 @@ import redis
 
 from bus.evidence import EvidenceStore
 from bus.rulestate import RuleStateStore
+from bus.schema import stream_of
 from bus.streams import EventBus
 from bus.watchlist import RedisWatchlist, WatchlistCache, load_watchlist_file
 from config.settings import AppConfig, CameraConfig, resolve_path
@@ -564,7 +565,7 @@ class CameraEnforcer:
             return
         self._last_signal_poll = t
         try:
-            msgs = self.bus.recent("signal.state", count=200)
+            msgs = self.bus.recent(stream_of(SignalState), count=200)
         except Exception as e:  # noqa: BLE001 - unknown phase = no red-light tickets, never wrong ones
             log.warning("camera %s: signal states unavailable: %s", self.camera.id, e)
             return

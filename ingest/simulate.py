@@ -60,6 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from archive import Archive
 from bus.embedded import EmbeddedRedis, connect, start_embedded_redis
 from bus.publisher import SpoolPublisher
+from bus.schema import stream_of
 from bus.spool import Spool
 from bus.store import LiveStore
 from bus.streams import EventBus
@@ -70,7 +71,16 @@ from core.congestion import CongestionTracker
 from core.counting import ZoneOccupancy
 from core.geometry import box_iou, point_in_polygon, segments_intersect, side_of_line
 from core.speed import SpeedEstimator
-from core.types import CongestionLevel, IncidentKind, SignalPhase, Track
+from core.types import (
+    CongestionLevel,
+    DensityReport,
+    Incident,
+    IncidentKind,
+    SegmentDensity,
+    SignalPhase,
+    Track,
+    Violation,
+)
 from ingest import aggregate
 from ingest.enforce import build_signals, enforcer_factory, homography_of, speed_params
 from ingest.source import CameraCapture
@@ -394,7 +404,7 @@ class Runner:
         self.embedded: EmbeddedRedis | None = None
         if redis_url:
             self.client, _ = connect(redis_url, workdir / "redis")
-            if self.client.exists("violation.detected", "incident.raised", "traffic.density"):
+            if self.client.exists(stream_of(Violation), stream_of(Incident), stream_of(DensityReport)):
                 raise SystemExit(
                     "the Redis at --redis-url already has scenario streams; use a scratch database (FLUSHDB it first)"
                 )
@@ -441,7 +451,7 @@ class Runner:
             try:
                 groups = {
                     g["name"].decode() if isinstance(g["name"], bytes) else g["name"]
-                    for g in self.client.xinfo_groups("traffic.density")
+                    for g in self.client.xinfo_groups(stream_of(DensityReport))
                 }
             except Exception:  # noqa: BLE001 - stream not created yet
                 groups = set()
@@ -518,9 +528,9 @@ class Runner:
         quiet = 0
         while time.monotonic() < deadline and quiet < 3:
             lag = (
-                self._lag("violation.detected", ticketing_svc.GROUP)
-                + self._lag("incident.raised", incidents_svc.GROUP)
-                + self._lag("traffic.density", aggregate.GROUP)
+                self._lag(stream_of(Violation), ticketing_svc.GROUP)
+                + self._lag(stream_of(Incident), incidents_svc.GROUP)
+                + self._lag(stream_of(DensityReport), aggregate.GROUP)
             )
             quiet = quiet + 1 if lag == 0 else 0
             time.sleep(0.5)
@@ -568,7 +578,7 @@ class Runner:
         finally:
             arc.close()
         levels: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for m in reversed(self.bus.recent("traffic.segment", count=100_000)):
+        for m in reversed(self.bus.recent(stream_of(SegmentDensity), count=100_000)):
             s = m.envelope.obj
             levels[s.segment_id].append((s.ts_ms, s.level.value))
         return RunResult(tickets, incidents, dict(levels), self.restarts, seconds)
