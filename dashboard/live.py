@@ -52,6 +52,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from bus.embedded import EmbeddedRedis, connect
+from bus.keys import live_stats_key
 from bus.schema import SchemaError, decode, stream_of
 from config.cli import start_cli
 from config.settings import AppConfig, resolve_path
@@ -92,7 +93,6 @@ STREAMS: tuple[str, ...] = (
 LATENCY_STREAMS: frozenset[str] = frozenset({stream_of(WardenAlert), stream_of(Incident)})
 #: Latency histogram bucket upper bounds, seconds (Prometheus style, +Inf implied).
 LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-STATS_KEY_PREFIX = "dash:live:stats:"
 STATS_INTERVAL_S = 2.0
 SESSION_RECHECK_S = 30.0
 MAX_BUFFER_BYTES = 4 * 1024 * 1024
@@ -391,7 +391,7 @@ class LiveServer:
         self.server: Server | None = None
         self.tail: StreamTail | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._stats_key = f"{STATS_KEY_PREFIX}{socket.gethostname()}:{os.getpid()}"
+        self._stats_key = live_stats_key(socket.gethostname(), os.getpid())
 
     # ------------------------------------------------------------------ handshake
 

@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bus.keys import LIVE_STATS_PREFIX
 from bus.schema import stream_of
 from core.clock import now_ms
 from core.types import (
@@ -41,7 +42,6 @@ from core.types import (
     WardenAlert,
 )
 from dashboard.data import camera_views, segment_views
-from dashboard.live import STATS_KEY_PREFIX
 
 if TYPE_CHECKING:
     from dashboard.context import DashboardContext
@@ -203,7 +203,7 @@ class SafeCityCollector:
 
 def _live_stats(ctx: DashboardContext) -> list[dict[str, Any]]:
     client = ctx.store.client
-    keys = list(client.scan_iter(match=STATS_KEY_PREFIX + "*", count=100))
+    keys = list(client.scan_iter(match=LIVE_STATS_PREFIX + "*", count=100))
     if not keys:
         return []
     out = []
