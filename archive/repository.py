@@ -44,6 +44,8 @@ from archive.models import (
     TicketTransitionRecord,
 )
 from config.settings import REPO_ROOT, AppConfig, resolve_path
+from core.anpr import normalize_plate_text
+from core.clock import now_ms
 from core.tickets import InvalidTransition, normalise_ticket_id
 from core.tickets import transition as ticket_transition
 from core.types import ETicket, Incident, IncidentKind, TicketState, TicketTransition, WardenAlert
@@ -93,10 +95,6 @@ CSV_COLUMNS = (
     "lon",
     "evidence_sha256",
 )
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def archive_url(cfg: AppConfig | None = None) -> str:
@@ -404,7 +402,7 @@ class Archive:
         if f.segment_id:
             q = q.where(TicketRecord.segment_id == f.segment_id)
         if f.plate:
-            q = q.where(TicketRecord.plate == _norm_plate(f.plate))
+            q = q.where(TicketRecord.plate == normalize_plate_text(f.plate))
         if f.since_ms is not None:
             q = q.where(TicketRecord.ts_ms >= f.since_ms)
         if f.until_ms is not None:
@@ -522,7 +520,7 @@ class Archive:
                 f"unknown state {to!r}; states: {', '.join(s.value for s in TicketState)}"
             ) from None
         if plate is not None:
-            plate = _norm_plate(plate)
+            plate = normalize_plate_text(plate)
             if not 2 <= len(plate) <= 12:
                 raise ValueError("plate must have 2-12 letters or digits")
         tid = normalise_ticket_id(ticket_id)
@@ -547,7 +545,7 @@ class Archive:
             rec = s.get(TicketRecord, ticket_id)
             if rec is None or rec.plate:
                 return False
-            rec.plate, rec.plate_confidence, rec.updated_ts_ms = _norm_plate(plate), confidence, self.clock()
+            rec.plate, rec.plate_confidence, rec.updated_ts_ms = normalize_plate_text(plate), confidence, self.clock()
             return True
 
     def lookup_public(self, ticket_id: str, plate: str) -> CitizenTicketView | None:
@@ -556,7 +554,7 @@ class Archive:
         Tickets without a plate, or voided ones, are never shown.
         """
         tid = normalise_ticket_id(ticket_id)
-        want = _norm_plate(plate)
+        want = normalize_plate_text(plate)
         if not want:
             return None
         with self.session() as s:
@@ -834,10 +832,6 @@ def _row_view(r: TicketRecord) -> TicketRow:
         r.limit_kmh,
         r.updated_ts_ms,
     )
-
-
-def _norm_plate(text: str) -> str:
-    return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
 
 
 def _csv_safe(text: str) -> str:

@@ -47,9 +47,12 @@ import cv2
 import yaml
 
 from bus.embedded import client_for_url, free_port, start_embedded_redis
+from bus.schema import stream_of
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, REPO_ROOT, CameraConfig, load_config
+from core.clock import now_ms
+from core.types import DensityReport, LineCrossing
 from vision.tiling import parse_tiles
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -181,7 +184,7 @@ def run_n(n: int, template: dict[str, Any], video: Path, args: argparse.Namespac
         time.sleep(args.warmup)
         before = store.camera_statuses()
         cpu0 = sum(cpu_seconds(p.pid) for p in procs)
-        t0, t0_ms = time.monotonic(), int(time.time() * 1000)
+        t0, t0_ms = time.monotonic(), now_ms()
         time.sleep(args.seconds)
         after = store.camera_statuses()
         cpu1 = sum(cpu_seconds(p.pid) for p in procs)
@@ -194,7 +197,7 @@ def run_n(n: int, template: dict[str, Any], video: Path, args: argparse.Namespac
             fps.append((a.frames_analysed - b.frames_analysed) / dt)
             frames += a.frames_analysed - b.frames_analysed
         lat: list[float] = []
-        for stream in ("traffic.density", "traffic.crossing"):
+        for stream in (stream_of(DensityReport), stream_of(LineCrossing)):
             for m in bus.history(stream, start_ms=t0_ms, count=1_000_000):
                 lat.append(int(m.msg_id.split("-")[0]) - int(getattr(m.envelope.obj, "ts_ms", 0)))
         cpu_ms = (cpu1 - cpu0) * 1000 / max(frames, 1)

@@ -69,15 +69,17 @@ import numpy as np
 import yaml
 
 from bus.embedded import REDIS_ERRORS, EmbeddedRedis, client_for_url, free_port, start_embedded_redis
-from bus.leases import LEASE_PREFIX
+from bus.keys import dead_stream, lease_key
+from bus.schema import stream_of
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import REPO_ROOT
 from config.settings import SyntheticSource as SyntheticConfig
-from core.types import CameraState
+from core.clock import now_ms
+from core.types import CameraState, DensityReport, LineCrossing
 from ingest.mjpeg_server import MjpegServer, SyntheticFeed
 
-EVENT_STREAMS = ("traffic.crossing", "traffic.density")
+EVENT_STREAMS = (stream_of(LineCrossing), stream_of(DensityReport))
 EVENT_ID = re.compile(r"[0-9a-f]{40}")
 GROUP = "bench"
 SCENARIOS = (
@@ -93,10 +95,6 @@ SCENARIOS = (
 
 def say(msg: str) -> None:
     print(f"[faults {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def wait_for(pred: Callable[[], bool], timeout: float, step: float = 0.1) -> float | None:
@@ -384,7 +382,7 @@ class Rig:
 
     def owners(self) -> dict[str, str | None]:
         c = self.client
-        return {cid: (v.decode() if (v := c.get(LEASE_PREFIX + cid)) else None) for cid in self.all_cameras}
+        return {cid: (v.decode() if (v := c.get(lease_key(cid))) else None) for cid in self.all_cameras}
 
     # ------------------------------------------------------------------ end
     def finish(self, scenario: str, recovery_s: float | None, **detail: Any) -> dict[str, Any]:
@@ -716,7 +714,7 @@ def run_malformed_flood(rig: Rig, args: argparse.Namespace) -> dict[str, Any]:
     flood_end = time.monotonic()
     before = rig.ledgered()
     rec = wait_for(lambda: rig.caught_up(before), 60, 0.25)
-    dead = sum(int(c.xlen(s + ".dead")) for s in EVENT_STREAMS)
+    dead = sum(int(c.xlen(dead_stream(s))) for s in EVENT_STREAMS)
     server_errors = {k: v for k, v in codes.items() if k.startswith("5xx")}
     dash_alive = rig.alive("dashboard") if "dashboard" in rig.procs else None
     time.sleep(args.settle_s)

@@ -43,6 +43,7 @@ from bus.embedded import start_embedded_redis
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import load_config
+from core.clock import now_ms
 from core.types import IncidentKind, Priority, WardenAlert
 from dashboard.process import DashboardProcess, cookie_header, login
 
@@ -81,7 +82,7 @@ class FrameWriter(threading.Thread):
     def run(self) -> None:
         k = 0
         while not self.stop_event.is_set():
-            t = int(time.time() * 1000)
+            t = now_ms()
             for c in self.cameras:
                 self.store.put_frame(c, self.jpegs[c][k % 3], t)
             k += 1
@@ -103,7 +104,7 @@ class Publisher(threading.Thread):
         start = time.monotonic()
         i = 0
         while (now := time.monotonic()) - start < self.duration:
-            t = int(time.time() * 1000)
+            t = now_ms()
             aid = f"bench{i:015d}"
             seg = self.segments[i % len(self.segments)]
             self.bus.publish(

@@ -28,9 +28,12 @@ from pathlib import Path
 import yaml
 
 from bus.embedded import connect, start_embedded_redis
+from bus.schema import stream_of
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, REPO_ROOT
+from core.clock import now_ms
+from core.types import DensityReport, LineCrossing
 
 
 def make_config(n: int, target_fps: float, detector: str, out: Path) -> Path:
@@ -75,7 +78,7 @@ def run_one(n: int, seconds: float, target_fps: float, detector: str, warmup: fl
             bus = EventBus(client)
             time.sleep(warmup)
             before = {k: v.frames_analysed for k, v in store.camera_statuses().items()}
-            t0_ms = int(time.time() * 1000)
+            t0_ms = now_ms()
             for i in range(int(seconds)):
                 time.sleep(1.0)
                 print(f"\rN={n}: {i + 1}/{int(seconds)} s", end="", file=sys.stderr, flush=True)
@@ -87,7 +90,7 @@ def run_one(n: int, seconds: float, target_fps: float, detector: str, warmup: fl
                 if k.startswith("bench-")
             ]
             lat: list[float] = []
-            for stream in ("traffic.density", "traffic.crossing"):
+            for stream in (stream_of(DensityReport), stream_of(LineCrossing)):
                 for m in bus.recent(stream, count=100_000):
                     t_redis = int(m.msg_id.split("-")[0])
                     ts = getattr(m.envelope.obj, "ts_ms", 0)

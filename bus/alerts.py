@@ -14,12 +14,9 @@ from typing import Any
 
 import redis
 
+from bus.keys import ALERTS_OPEN_KEY, control_channel, warden_channel
 from core.alerts import AlertDesk, AlertError, acknowledge
 from core.types import WardenAlert
-
-OPEN_KEY = "alerts:open"
-WARDEN_CHANNEL = "alerts:warden:"
-CONTROL_PREFIX = "alerts:"
 
 
 def _s(v: bytes | str) -> str:
@@ -31,13 +28,13 @@ class AlertStore:
 
     def __init__(self, client: redis.Redis, control_room: str = "control-room") -> None:
         self.client = client
-        self.control_channel = CONTROL_PREFIX + control_room
+        self.control_channel = control_channel(control_room)
 
     def save(self, alert: WardenAlert) -> None:
-        self.client.hset(OPEN_KEY, alert.alert_id, json.dumps(AlertDesk.to_dict(alert), separators=(",", ":")))
+        self.client.hset(ALERTS_OPEN_KEY, alert.alert_id, json.dumps(AlertDesk.to_dict(alert), separators=(",", ":")))
 
     def get(self, alert_id: str) -> WardenAlert | None:
-        raw: Any = self.client.hget(OPEN_KEY, alert_id)
+        raw: Any = self.client.hget(ALERTS_OPEN_KEY, alert_id)
         if raw is None:
             return None
         try:
@@ -46,7 +43,7 @@ class AlertStore:
             return None
 
     def all(self) -> dict[str, WardenAlert]:
-        raw: Any = self.client.hgetall(OPEN_KEY)
+        raw: Any = self.client.hgetall(ALERTS_OPEN_KEY)
         out = {}
         for k, v in raw.items():
             try:
@@ -56,7 +53,7 @@ class AlertStore:
         return out
 
     def delete(self, alert_id: str) -> None:
-        self.client.hdel(OPEN_KEY, alert_id)
+        self.client.hdel(ALERTS_OPEN_KEY, alert_id)
 
     def ack(self, alert_id: str, username: str, now_ms: int, allow_any: bool = False) -> WardenAlert:
         """Acknowledge atomically (optimistic lock on the hash).
@@ -67,13 +64,13 @@ class AlertStore:
         while True:
             with self.client.pipeline() as pipe:
                 try:
-                    pipe.watch(OPEN_KEY)
+                    pipe.watch(ALERTS_OPEN_KEY)
                     alert = self.get(alert_id)
                     if alert is None:
                         raise AlertError(f"unknown alert {alert_id!r}")
                     acked = acknowledge(alert, username, now_ms, allow_any)
                     pipe.multi()
-                    pipe.hset(OPEN_KEY, alert_id, json.dumps(AlertDesk.to_dict(acked), separators=(",", ":")))
+                    pipe.hset(ALERTS_OPEN_KEY, alert_id, json.dumps(AlertDesk.to_dict(acked), separators=(",", ":")))
                     pipe.execute()
                     return acked
                 except redis.WatchError:
@@ -84,10 +81,10 @@ class AlertStore:
         payload = json.dumps({"type": "alert", **AlertDesk.to_dict(alert)}, separators=(",", ":"))
         pipe = self.client.pipeline(transaction=False)
         for w in alert.wardens:
-            pipe.publish(WARDEN_CHANNEL + w, payload)
+            pipe.publish(warden_channel(w), payload)
         if alert.escalated or not alert.wardens:
             pipe.publish(self.control_channel, payload)
         return int(sum(int(x) for x in pipe.execute()))
 
 
-__all__ = ["CONTROL_PREFIX", "OPEN_KEY", "WARDEN_CHANNEL", "AlertStore"]
+__all__ = ["AlertStore"]

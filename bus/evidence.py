@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-PREFIX = "evidence:"
+from bus.keys import evidence_key
 
 
 class EvidenceStore:
@@ -36,7 +36,7 @@ class EvidenceStore:
     def put(self, data: bytes) -> str:
         """Store ``data`` once (refreshing the TTL when it is already there); returns its SHA-256 hex."""
         sha = self.sha256(data)
-        key = PREFIX + sha
+        key = evidence_key(sha)
         pipe = self.client.pipeline(transaction=False)
         pipe.set(key, data, nx=True, ex=self.ttl_s)
         pipe.expire(key, self.ttl_s)
@@ -45,17 +45,17 @@ class EvidenceStore:
 
     def get(self, sha: str) -> bytes | None:
         """The blob, or None when it is missing, expired or does not match its hash."""
-        raw: Any = self.client.get(PREFIX + sha)
+        raw: Any = self.client.get(evidence_key(sha))
         if raw is None:
             return None
         data = bytes(raw)
         return data if self.sha256(data) == sha else None
 
     def exists(self, sha: str) -> bool:
-        return bool(self.client.exists(PREFIX + sha))
+        return bool(self.client.exists(evidence_key(sha)))
 
     def delete(self, sha: str) -> None:
-        self.client.delete(PREFIX + sha)
+        self.client.delete(evidence_key(sha))
 
 
-__all__ = ["PREFIX", "EvidenceStore"]
+__all__ = ["EvidenceStore"]

@@ -46,12 +46,10 @@ from typing import Any
 
 import redis
 
-log = logging.getLogger(__name__)
+from bus.keys import WORKERS_DRAIN_KEY, WORKERS_INFO_KEY, lease_key, worker_alive_key
+from core.clock import now_ms
 
-LEASE_PREFIX = "lease:camera:"
-ALIVE_PREFIX = "workers:alive:"
-INFO_KEY = "workers:info"
-DRAIN_KEY = "workers:drain"
+log = logging.getLogger(__name__)
 
 #: KEYS[1] lease; ARGV[1] worker id, ARGV[2] ttl ms. 1 = renewed, 2 = re-taken (had expired), 0 = someone else's.
 RENEW = """
@@ -79,10 +77,6 @@ def _s(v: bytes | str | None) -> str | None:
     if v is None:
         return None
     return v.decode("utf-8", errors="replace") if isinstance(v, bytes) else str(v)
-
-
-def lease_key(camera_id: str) -> str:
-    return LEASE_PREFIX + camera_id
 
 
 def default_worker_id() -> str:
@@ -170,29 +164,29 @@ class LeaseBoard:
         """Announce this worker alive for ``ttl_s`` with its description."""
         doc = json.dumps({**info, "worker_id": self.worker_id}, separators=(",", ":"), default=str)
         pipe = self.client.pipeline(transaction=False)
-        pipe.set(ALIVE_PREFIX + self.worker_id, "1", px=self.ttl_ms)
-        pipe.hset(INFO_KEY, self.worker_id, doc)
+        pipe.set(worker_alive_key(self.worker_id), "1", px=self.ttl_ms)
+        pipe.hset(WORKERS_INFO_KEY, self.worker_id, doc)
         pipe.execute()
 
     def deregister(self) -> None:
         """Leave the registry (clean shutdown); clears our drain flag."""
         pipe = self.client.pipeline(transaction=False)
-        pipe.delete(ALIVE_PREFIX + self.worker_id)
-        pipe.hdel(INFO_KEY, self.worker_id)
-        pipe.hdel(DRAIN_KEY, self.worker_id)
+        pipe.delete(worker_alive_key(self.worker_id))
+        pipe.hdel(WORKERS_INFO_KEY, self.worker_id)
+        pipe.hdel(WORKERS_DRAIN_KEY, self.worker_id)
         pipe.execute()
 
     def draining(self) -> bool:
-        return bool(self.client.hexists(DRAIN_KEY, self.worker_id))
+        return bool(self.client.hexists(WORKERS_DRAIN_KEY, self.worker_id))
 
     def workers(self, prune: bool = True) -> list[WorkerInfo]:
         """Every registered worker; dead ones are removed from the registry when ``prune``."""
-        raw: Any = self.client.hgetall(INFO_KEY)
+        raw: Any = self.client.hgetall(WORKERS_INFO_KEY)
         ids = sorted(_s(k) or "" for k in raw)
-        drains = {_s(k) for k in (self.client.hkeys(DRAIN_KEY) or [])}  # type: ignore[union-attr]
+        drains = {_s(k) for k in (self.client.hkeys(WORKERS_DRAIN_KEY) or [])}  # type: ignore[union-attr]
         pipe = self.client.pipeline(transaction=False)
         for w in ids:
-            pipe.exists(ALIVE_PREFIX + w)
+            pipe.exists(worker_alive_key(w))
         alive = [bool(x) for x in pipe.execute()] if ids else []
         out = []
         dead = []
@@ -205,16 +199,16 @@ class LeaseBoard:
             if not a:
                 dead.append(w)
         if prune and dead:
-            self.client.hdel(INFO_KEY, *dead)
+            self.client.hdel(WORKERS_INFO_KEY, *dead)
         return out
 
 
 def set_drain(client: redis.Redis, worker_id: str, on: bool = True) -> None:
     """Ask a worker to give up all its cameras (``on``) or to take its share again."""
     if on:
-        client.hset(DRAIN_KEY, worker_id, str(int(time.time())))
+        client.hset(WORKERS_DRAIN_KEY, worker_id, str(int(time.time())))
     else:
-        client.hdel(DRAIN_KEY, worker_id)
+        client.hdel(WORKERS_DRAIN_KEY, worker_id)
 
 
 # --------------------------------------------------------------------------- the keeper
@@ -279,7 +273,7 @@ class LeaseKeeper:
         self.errors = 0
         self.last_error = ""
         self.draining = False
-        self.started_ms = int(time.time() * 1000)
+        self.started_ms = now_ms()
 
     @property
     def worker_id(self) -> str:
@@ -500,8 +494,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd in ("drain", "undrain"):
             known = {w.worker_id for w in board.workers(prune=False)}
             if args.worker_id not in known:
-                print(f"warning: no registered worker {args.worker_id!r} (known: {', '.join(sorted(known)) or 'none'})",
-                      file=sys.stderr)
+                print(
+                    f"warning: no registered worker {args.worker_id!r} (known: {', '.join(sorted(known)) or 'none'})",
+                    file=sys.stderr,
+                )
             set_drain(client, args.worker_id, args.cmd == "drain")
             print(f"{args.cmd}: {args.worker_id}", file=sys.stderr)
             return 0
@@ -528,7 +524,6 @@ __all__ = [
     "TickResult",
     "WorkerInfo",
     "default_worker_id",
-    "lease_key",
     "preference",
     "set_drain",
     "shares",

@@ -45,13 +45,12 @@ from typing import Any
 
 import redis
 
+from bus.keys import dedup_key
 from bus.schema import encode, event_id, stream_of
 from bus.spool import Spool, SpooledEvent
 from core.backoff import Backoff
 
 log = logging.getLogger(__name__)
-
-DEDUP_PREFIX = "bus:dedup:"
 
 #: KEYS[1] stream, KEYS[2] dedup key. ARGV: maxlen, ttl_ms, n, then per event: seq, nfields, f1, v1, ...
 #: Appends the events whose seq is above the recorded one; returns how many were appended.
@@ -75,11 +74,6 @@ end
 redis.call('SET', KEYS[2], last, 'PX', ARGV[2])
 return added
 """
-
-
-def dedup_key(stream: str, producer_id: str) -> str:
-    """Key holding the last sequence number of ``producer_id`` appended to ``stream``."""
-    return f"{DEDUP_PREFIX}{{{stream}}}:{producer_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +332,7 @@ def adopt(client: redis.Redis, spool: Spool, maxlen: int, timeout: float, **kwar
     pub.stop(flush_timeout=timeout, remove_if_empty=True)
     return pub.left_at_stop
 
+
 def describe(stats: PublisherStats) -> Mapping[str, object]:
     """Stats as a plain dict (for heartbeats and logs)."""
     return {
@@ -351,4 +346,4 @@ def describe(stats: PublisherStats) -> Mapping[str, object]:
     }
 
 
-__all__ = ["DEDUP_PREFIX", "XADD_ONCE", "PublisherStats", "SpoolPublisher", "adopt", "dedup_key", "describe"]
+__all__ = ["XADD_ONCE", "PublisherStats", "SpoolPublisher", "adopt", "describe"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import redis
 
-PREFIX = "ratelimit:"
+from bus.keys import ratelimit_key
 
 
 class RateLimiter:
@@ -31,7 +31,7 @@ class RateLimiter:
         now = self.clock()
         window = max(1, int(window_s))
         bucket = int(now // window)
-        k = f"{PREFIX}{scope}:{key}:{bucket}"
+        k = ratelimit_key(scope, key, bucket)
         pipe = self.client.pipeline(transaction=True)
         pipe.incr(k)
         pipe.expire(k, window + 1)

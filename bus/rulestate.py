@@ -16,9 +16,7 @@ from typing import Any
 
 import redis
 
-CHECKPOINT = "rules:checkpoint:"
-PENDING = "rules:pending:"
-EPISODES = "congestion:episodes"
+from bus.keys import CONGESTION_EPISODES_KEY, rules_checkpoint_key, rules_pending_key
 
 
 def _s(v: bytes | str) -> str:
@@ -33,10 +31,10 @@ class RuleStateStore:
         self.ttl_s = ttl_s
 
     def save_checkpoint(self, camera_id: str, data: dict[str, Any]) -> None:
-        self.client.set(CHECKPOINT + camera_id, json.dumps(data, separators=(",", ":")), ex=self.ttl_s)
+        self.client.set(rules_checkpoint_key(camera_id), json.dumps(data, separators=(",", ":")), ex=self.ttl_s)
 
     def load_checkpoint(self, camera_id: str) -> dict[str, Any] | None:
-        raw: Any = self.client.get(CHECKPOINT + camera_id)
+        raw: Any = self.client.get(rules_checkpoint_key(camera_id))
         if raw is None:
             return None
         try:
@@ -46,14 +44,14 @@ class RuleStateStore:
         return data if isinstance(data, dict) else None
 
     def put_pending(self, camera_id: str, violation_id: str, data: dict[str, Any]) -> None:
-        key = PENDING + camera_id
+        key = rules_pending_key(camera_id)
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(key, violation_id, json.dumps(data, separators=(",", ":")))
         pipe.expire(key, self.ttl_s)
         pipe.execute()
 
     def pending(self, camera_id: str) -> dict[str, dict[str, Any]]:
-        raw: Any = self.client.hgetall(PENDING + camera_id)
+        raw: Any = self.client.hgetall(rules_pending_key(camera_id))
         out = {}
         for k, v in raw.items():
             try:
@@ -65,25 +63,25 @@ class RuleStateStore:
         return out
 
     def drop_pending(self, camera_id: str, violation_id: str) -> None:
-        self.client.hdel(PENDING + camera_id, violation_id)
+        self.client.hdel(rules_pending_key(camera_id), violation_id)
 
     # congestion episodes (the aggregator's): segment -> start time of the current heavy/jammed spell
 
     def episode(self, segment_id: str) -> int | None:
-        raw: Any = self.client.hget(EPISODES, segment_id)
+        raw: Any = self.client.hget(CONGESTION_EPISODES_KEY, segment_id)
         try:
             return int(raw) if raw is not None else None
         except ValueError:
             return None
 
     def set_episode(self, segment_id: str, start_ms: int) -> None:
-        self.client.hset(EPISODES, segment_id, str(int(start_ms)))
+        self.client.hset(CONGESTION_EPISODES_KEY, segment_id, str(int(start_ms)))
 
     def clear_episode(self, segment_id: str) -> None:
-        self.client.hdel(EPISODES, segment_id)
+        self.client.hdel(CONGESTION_EPISODES_KEY, segment_id)
 
     def clear(self, camera_id: str) -> None:
-        self.client.delete(CHECKPOINT + camera_id, PENDING + camera_id)
+        self.client.delete(rules_checkpoint_key(camera_id), rules_pending_key(camera_id))
 
 
-__all__ = ["CHECKPOINT", "PENDING", "RuleStateStore"]
+__all__ = ["RuleStateStore"]

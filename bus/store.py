@@ -11,7 +11,7 @@ Keys (all prefixed ``live:``):
 Values are :func:`bus.schema.dumps` envelopes, so they carry the schema version
 and decode with the same rules as stream entries. Last write wins.
 
-Every write also publishes a hint on :data:`LIVE_CHANNEL` (pub/sub), e.g.
+Every write also publishes a hint on :data:`bus.keys.LIVE_CHANNEL` (pub/sub), e.g.
 ``{"kind": "segment", "id": "gt-road-1", "ts_ms": 1700000000000}``, so live views
 can refresh on change instead of polling (disable with ``notify=False``).
 """
@@ -23,17 +23,10 @@ from typing import Any, TypeVar
 import redis
 
 from bus.embedded import is_cluster
+from bus.keys import LIVE_CHANNEL, LIVE_DENSITY_KEY, LIVE_FRAME_PREFIX, LIVE_SEGMENT_KEY, LIVE_STATUS_KEY, frame_key
 from bus.schema import SchemaError, dumps, loads
 from bus.streams import notification_text
 from core.types import CameraStatus, DensityReport, SegmentDensity
-
-PREFIX = "live:"
-FRAME_KEY = PREFIX + "frame:"
-STATUS_KEY = PREFIX + "camera_status"
-DENSITY_KEY = PREFIX + "density"
-SEGMENT_KEY = PREFIX + "segment"
-LIVE_CHANNEL = PREFIX + "changed"
-"""Pub/sub channel of change hints: ``{"kind": frame|camera_status|density|segment, "id", "ts_ms"}``."""
 
 _JPEG_MAGIC = b"\xff\xd8"
 
@@ -49,7 +42,7 @@ class LiveStore:
 
     Args:
         client: A redis client with ``decode_responses=False`` (JPEG bytes must stay bytes).
-        notify: Publish a change hint on :data:`LIVE_CHANNEL` with every write.
+        notify: Publish a change hint on :data:`bus.keys.LIVE_CHANNEL` with every write.
         frame_ttl_s: Expire a camera's frame key this long after its last update
             (None keeps it; the frame's ``ts_ms`` tells how old it is).
 
@@ -84,7 +77,7 @@ class LiveStore:
         """
         if not isinstance(jpeg, bytes | bytearray | memoryview) or bytes(jpeg[:2]) != _JPEG_MAGIC:
             raise ValueError(f"{camera_id}: put_frame expects JPEG bytes (starting FF D8)")
-        key = FRAME_KEY + camera_id
+        key = frame_key(camera_id)
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(key, mapping={"jpeg": bytes(jpeg), "ts_ms": str(int(ts_ms))})
         if self.frame_ttl_s is not None:
@@ -93,7 +86,7 @@ class LiveStore:
 
     def get_frame(self, camera_id: str) -> tuple[bytes, int] | None:
         """``(jpeg, ts_ms)`` of a camera's latest frame, or None."""
-        raw: Any = self.client.hmget(FRAME_KEY + camera_id, ["jpeg", "ts_ms"])
+        raw: Any = self.client.hmget(frame_key(camera_id), ["jpeg", "ts_ms"])
         jpeg, ts = raw
         if jpeg is None or ts is None:
             return None
@@ -104,7 +97,7 @@ class LiveStore:
 
     def frame_ts(self, camera_id: str) -> int | None:
         """Capture time of a camera's latest frame without fetching the JPEG, or None."""
-        raw: Any = self.client.hget(FRAME_KEY + camera_id, "ts_ms")
+        raw: Any = self.client.hget(frame_key(camera_id), "ts_ms")
         try:
             return int(raw) if raw is not None else None
         except ValueError:
@@ -112,8 +105,8 @@ class LiveStore:
 
     def frame_cameras(self) -> list[str]:
         """Ids of cameras that have a stored frame."""
-        raw: Any = self.client.scan_iter(match=FRAME_KEY + "*", count=500)
-        return sorted(_s(k)[len(FRAME_KEY) :] for k in raw)
+        raw: Any = self.client.scan_iter(match=LIVE_FRAME_PREFIX + "*", count=500)
+        return sorted(_s(k)[len(LIVE_FRAME_PREFIX) :] for k in raw)
 
     # ------------------------------------------------------------------ hashes of events
 
@@ -159,44 +152,44 @@ class LiveStore:
 
     def put_camera_status(self, status: CameraStatus) -> None:
         """Store a camera's latest heartbeat."""
-        self._put(STATUS_KEY, "camera_status", status.camera_id, status, status.ts_ms)
+        self._put(LIVE_STATUS_KEY, "camera_status", status.camera_id, status, status.ts_ms)
 
     def camera_status(self, camera_id: str) -> CameraStatus | None:
         """One camera's latest heartbeat, or None."""
-        return self._get_one(STATUS_KEY, camera_id, CameraStatus)
+        return self._get_one(LIVE_STATUS_KEY, camera_id, CameraStatus)
 
     def camera_statuses(self) -> dict[str, CameraStatus]:
         """Latest heartbeat of every camera, by camera id (malformed values skipped and counted)."""
-        return self._get_all(STATUS_KEY, CameraStatus)
+        return self._get_all(LIVE_STATUS_KEY, CameraStatus)
 
     def put_density(self, rep: DensityReport) -> None:
         """Store a camera's latest density report."""
-        self._put(DENSITY_KEY, "density", rep.camera_id, rep, rep.ts_ms)
+        self._put(LIVE_DENSITY_KEY, "density", rep.camera_id, rep, rep.ts_ms)
 
     def density(self, camera_id: str) -> DensityReport | None:
         """One camera's latest density report, or None."""
-        return self._get_one(DENSITY_KEY, camera_id, DensityReport)
+        return self._get_one(LIVE_DENSITY_KEY, camera_id, DensityReport)
 
     def densities(self) -> dict[str, DensityReport]:
         """Latest density report of every camera, by camera id."""
-        return self._get_all(DENSITY_KEY, DensityReport)
+        return self._get_all(LIVE_DENSITY_KEY, DensityReport)
 
     def put_segment(self, seg: SegmentDensity) -> None:
         """Store a road segment's latest state."""
-        self._put(SEGMENT_KEY, "segment", seg.segment_id, seg, seg.ts_ms)
+        self._put(LIVE_SEGMENT_KEY, "segment", seg.segment_id, seg, seg.ts_ms)
 
     def segment(self, segment_id: str) -> SegmentDensity | None:
         """One segment's latest state, or None."""
-        return self._get_one(SEGMENT_KEY, segment_id, SegmentDensity)
+        return self._get_one(LIVE_SEGMENT_KEY, segment_id, SegmentDensity)
 
     def segments(self) -> dict[str, SegmentDensity]:
         """Latest state of every road segment, by segment id."""
-        return self._get_all(SEGMENT_KEY, SegmentDensity)
+        return self._get_all(LIVE_SEGMENT_KEY, SegmentDensity)
 
     def remove_camera(self, camera_id: str) -> None:
         """Forget a camera's frame, status and density (e.g. removed from the config)."""
         pipe = self.client.pipeline(transaction=not self._cluster)  # three keys: three slots on a Cluster
-        pipe.delete(FRAME_KEY + camera_id)
-        pipe.hdel(STATUS_KEY, camera_id)
-        pipe.hdel(DENSITY_KEY, camera_id)
+        pipe.delete(frame_key(camera_id))
+        pipe.hdel(LIVE_STATUS_KEY, camera_id)
+        pipe.hdel(LIVE_DENSITY_KEY, camera_id)
         pipe.execute()

@@ -41,12 +41,11 @@ from typing import Any
 import redis
 
 from bus.embedded import is_cluster
+from bus.keys import dead_stream
 from bus.schema import Envelope, SchemaError, decode, encode, stream_of
+from core.clock import now_ms
 
 log = logging.getLogger(__name__)
-
-DEAD_SUFFIX = ".dead"
-"""Dead-letter stream of ``s`` is ``s + DEAD_SUFFIX``."""
 
 _DELETED_REASON = "entry deleted (trimmed by the MAXLEN cap or XDEL) before it was acknowledged"
 _MAX_RECLAIM_ROUNDS = 1000
@@ -58,11 +57,6 @@ def _s(value: bytes | str | int | None) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)
-
-
-def dead_stream(stream: str) -> str:
-    """Name of a stream's dead-letter stream."""
-    return stream + DEAD_SUFFIX
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +385,7 @@ class EventBus:
 
     def _dead_letter(self, group: str, consumer: str, dead: Sequence[tuple[str, str, Mapping[Any, Any], str]]) -> None:
         """Copy bad entries to ``<stream>.dead`` and ack them, atomically per batch (one round trip on a Cluster)."""
-        now = str(int(time.time() * 1000))
+        now = str(now_ms())
         pipe = self.client.pipeline(transaction=not is_cluster(self.client))  # two streams: two slots on a Cluster
         for stream, msg_id, fields, reason in dead:
             body: dict[Any, Any] = dict(fields)

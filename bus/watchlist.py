@@ -27,6 +27,7 @@ from typing import Any
 import redis
 import yaml
 
+from bus.keys import WATCHLIST_CHANNEL, WATCHLIST_PLATES_KEY, WATCHLIST_VERSION_KEY
 from core.anpr import (
     Watchlist,
     WatchlistEntry,
@@ -34,13 +35,10 @@ from core.anpr import (
     watchlist_from_csv,
     watchlist_from_mapping,
 )
+from core.clock import now_ms
 from core.types import Priority
 
 log = logging.getLogger(__name__)
-
-PLATES_KEY = "watchlist:plates"
-VERSION_KEY = "watchlist:version"
-CHANNEL = "watchlist:changed"
 
 
 def load_watchlist_file(path: Path | str) -> list[WatchlistEntry]:
@@ -84,13 +82,13 @@ class RedisWatchlist:
 
     Args:
         client: A redis client (bytes or decoded responses).
-        clock: Wall clock in seconds (for ``updated_ms``).
+        clock: Wall clock, UTC epoch milliseconds (for ``updated_ms``).
 
     Attributes:
         malformed: Stored entries that could not be decoded (skipped) on the last read.
     """
 
-    def __init__(self, client: redis.Redis, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, client: redis.Redis, clock: Callable[[], int] = now_ms) -> None:
         self.client = client
         self._clock = clock
         self.malformed = 0
@@ -98,21 +96,21 @@ class RedisWatchlist:
     def _commit(self, apply: Callable[[redis.client.Pipeline], object]) -> int:
         pipe = self.client.pipeline(transaction=True)
         apply(pipe)
-        pipe.incr(VERSION_KEY)
+        pipe.incr(WATCHLIST_VERSION_KEY)
         result = pipe.execute()
         version = int(result[-1])
-        self.client.publish(CHANNEL, str(version))
+        self.client.publish(WATCHLIST_CHANNEL, str(version))
         return version
 
     def version(self) -> int:
         """Current version (0 when the watchlist was never written)."""
-        raw = self.client.get(VERSION_KEY)
+        raw = self.client.get(WATCHLIST_VERSION_KEY)
         return int(raw) if raw is not None else 0
 
     def add(self, entry: WatchlistEntry) -> int:
         """Add or replace one plate; returns the new version."""
-        now = int(self._clock() * 1000)
-        return self._commit(lambda p: p.hset(PLATES_KEY, entry.plate, _encode(entry, now)))
+        now = self._clock()
+        return self._commit(lambda p: p.hset(WATCHLIST_PLATES_KEY, entry.plate, _encode(entry, now)))
 
     def add_plate(self, plate: str, reason: str, priority: str | Priority = Priority.HIGH, note: str = "") -> int:
         """Validate and add one plate (see :meth:`WatchlistEntry.create`); returns the new version."""
@@ -121,20 +119,20 @@ class RedisWatchlist:
     def remove(self, plate: str) -> bool:
         """Remove a plate; True if it was listed (the version moves only then)."""
         norm = normalize_plate_text(plate)
-        if not self.client.hexists(PLATES_KEY, norm):
+        if not self.client.hexists(WATCHLIST_PLATES_KEY, norm):
             return False
-        self._commit(lambda p: p.hdel(PLATES_KEY, norm))
+        self._commit(lambda p: p.hdel(WATCHLIST_PLATES_KEY, norm))
         return True
 
     def replace_all(self, entries: Iterable[WatchlistEntry]) -> int:
         """Make the watchlist exactly ``entries`` (one transaction); returns the new version."""
-        now = int(self._clock() * 1000)
+        now = self._clock()
         mapping: dict[Any, Any] = {e.plate: _encode(e, now) for e in entries}
 
         def apply(p: redis.client.Pipeline) -> None:
-            p.delete(PLATES_KEY)
+            p.delete(WATCHLIST_PLATES_KEY)
             if mapping:
-                p.hset(PLATES_KEY, mapping=mapping)
+                p.hset(WATCHLIST_PLATES_KEY, mapping=mapping)
 
         return self._commit(apply)
 
@@ -143,15 +141,15 @@ class RedisWatchlist:
         entries = load_watchlist_file(path)
         if replace:
             return self.replace_all(entries)
-        now = int(self._clock() * 1000)
+        now = self._clock()
         mapping: dict[Any, Any] = {e.plate: _encode(e, now) for e in entries}
         if not mapping:
             return self.version()
-        return self._commit(lambda p: p.hset(PLATES_KEY, mapping=mapping))
+        return self._commit(lambda p: p.hset(WATCHLIST_PLATES_KEY, mapping=mapping))
 
     def seed(self, path: Path | str) -> bool:
         """Load a file only when the watchlist was never written (first start); True if loaded."""
-        if self.client.exists(VERSION_KEY):
+        if self.client.exists(WATCHLIST_VERSION_KEY):
             return False
         self.load_file(path)
         return True
@@ -163,8 +161,8 @@ class RedisWatchlist:
     def snapshot(self) -> tuple[int, Watchlist]:
         """The version and the watchlist, read consistently (one transaction)."""
         pipe = self.client.pipeline(transaction=True)
-        pipe.get(VERSION_KEY)
-        pipe.hgetall(PLATES_KEY)
+        pipe.get(WATCHLIST_VERSION_KEY)
+        pipe.hgetall(WATCHLIST_PLATES_KEY)
         raw_version, raw = pipe.execute()
         entries = []
         bad = 0
@@ -230,9 +228,6 @@ class WatchlistCache:
 
 
 __all__ = [
-    "CHANNEL",
-    "PLATES_KEY",
-    "VERSION_KEY",
     "RedisWatchlist",
     "WatchlistCache",
     "load_watchlist_file",

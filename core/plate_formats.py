@@ -10,7 +10,7 @@ service vehicles in the synthetic scenes).
 This module is what the synthetic camera draws and what a plate reader checks its
 output against: :func:`random_plate` makes plates deterministically from an rng,
 :data:`PLATE_RE` / :func:`is_valid_plate` accept them with or without the separator,
-:func:`normalize_plate` removes separators for comparison, and
+:func:`core.anpr.normalize_plate_text` removes separators for comparison, and
 :func:`fix_ocr_confusions` repairs the usual OCR swaps (``O``/``0``, ``I``/``1``...)
 using the letters-then-digits layout.
 """
@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Protocol
+
+from core.anpr import normalize_plate_text
 
 
 class RandomLike(Protocol):
@@ -134,16 +136,11 @@ def random_plate(rng: RandomLike, fmt: PlateFormat | str | None = None) -> str:
     return f"{series}{chosen.separator}{first}{rest}"
 
 
-def normalize_plate(text: str) -> str:
-    """Upper-case letters and digits only: ``"lea-1234"`` -> ``"LEA1234"`` (for comparing reads)."""
-    return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
-
-
 def parse_plate(text: str) -> tuple[str, str] | None:
     """Split a plate into ``(letters, digits)``; None when it is not a plate of this layout."""
     m = PLATE_RE.match(text.strip().upper())
     if m is None:
-        m = PLATE_RE.match(normalize_plate(text))
+        m = PLATE_RE.match(normalize_plate_text(text))
     return (m.group("letters"), m.group("digits")) if m else None
 
 
@@ -176,7 +173,7 @@ def fix_ocr_confusions(text: str) -> str | None:
     Examples:
         ``"LEA-I234"`` -> ``"LEA1234"``; ``"8KA 123"`` -> ``"BKA123"``; ``"QA-5S"`` -> ``"QA55"``.
     """
-    raw = normalize_plate(text)
+    raw = normalize_plate_text(text)
     if not 3 <= len(raw) <= 7:
         return None
     splits = [3, 2]
@@ -202,7 +199,6 @@ __all__ = [
     "fix_ocr_confusions",
     "format_plate",
     "is_valid_plate",
-    "normalize_plate",
     "parse_plate",
     "plate_format",
     "random_plate",

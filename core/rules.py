@@ -114,11 +114,6 @@ def incident_id_for(camera_id: str, track_id: int, first_ts_ms: int, kind: Incid
     return stable_id("incident", camera_id, track_id, first_ts_ms, IncidentKind(kind).value)
 
 
-def normalise_plate(text: str) -> str:
-    """Upper-case ASCII letters and digits only (``"lea-1234"`` -> ``"LEA1234"``); see :func:`core.anpr.normalize_plate_text`."""
-    return normalize_plate_text(text)
-
-
 #: A watchlist, or a callable returning the current one (a run-time cache fed from Redis).
 WatchlistSource = Watchlist | Callable[[], Watchlist]
 
@@ -979,7 +974,7 @@ class RuleEngine:
         return d if d <= max(v.box[2], v.box[3], 10.0) else None
 
     def _plate(self, v: VehicleState, text: str, conf: float, ts_ms: int, incidents: list[Incident]) -> None:
-        plate = normalise_plate(text)
+        plate = normalize_plate_text(text)
         if not plate or conf < v.plate_confidence:
             return
         v.plate, v.plate_confidence = plate, float(conf)
@@ -1151,7 +1146,6 @@ __all__ = [
     "WrongWayCheck",
     "build_rules",
     "incident_id_for",
-    "normalise_plate",
     "stable_id",
     "violation_id",
 ]

@@ -21,7 +21,6 @@ import hashlib
 import logging
 import math
 import re
-import time
 import unicodedata
 from typing import Any
 
@@ -29,6 +28,7 @@ import flask
 
 from bus.ratelimit import RateLimiter
 from config.settings import AppConfig
+from core.clock import now_ms
 from core.types import Incident, IncidentKind, Priority
 from dashboard.context import current
 from dashboard.http import json_error as _err
@@ -189,7 +189,7 @@ def sos() -> flask.Response:
         return _err(503, "service temporarily unavailable; call 15 (police) or 1122 (rescue)")
     if not ok:
         return _err(429, f"too many reports from this client; try again in {retry} s", {"Retry-After": str(retry)})
-    now = int(time.time() * 1000)
+    now = now_ms()
     key = f"{client_key()}|{idem}" if idem else f"{phone}|{location}|{text}|{now // 60_000}"
     incident_id = "sos-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
     segment = nearest_segment(cfg, location)

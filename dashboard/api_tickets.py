@@ -37,6 +37,8 @@ from archive.repository import TICKET_SORTS
 from bus.alerts import AlertStore
 from bus.ratelimit import RateLimiter
 from core.alerts import AlertError, alert_id_for
+from core.anpr import normalize_plate_text
+from core.clock import now_ms
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import IncidentKind, IncidentUpdate, TicketState, TicketUpdate
 from dashboard.context import current
@@ -153,10 +155,6 @@ def _enum_list(name: str, enum: type, allowed: Iterable[str] | None = None) -> t
     return tuple(out)
 
 
-def _norm_plate(text: str) -> str:
-    return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
-
-
 def _ticket_filter() -> TicketFilter:
     unknown = sorted(set(flask.request.args) - LIST_PARAMS)
     if unknown:
@@ -167,7 +165,7 @@ def _ticket_filter() -> TicketFilter:
     if needs not in (None, "", "true", "false"):
         raise BadRequest(400, "needs_plate must be true or false")
     plate = flask.request.args.get("plate")
-    if plate is not None and not PLATE_RE.match(_norm_plate(plate)):
+    if plate is not None and not PLATE_RE.match(normalize_plate_text(plate)):
         raise BadRequest(422, "plate must have 2-12 letters or digits")
     since = _int_arg("since", -1, 0, 10**14)
     until = _int_arg("until", -1, 0, 10**14)
@@ -176,7 +174,7 @@ def _ticket_filter() -> TicketFilter:
         kinds=_enum_list("kind", IncidentKind, ("overspeed", "wrong_way", "red_light", "stalled")),  # type: ignore[arg-type]
         camera_id=flask.request.args.get("camera") or None,
         segment_id=flask.request.args.get("segment") or None,
-        plate=_norm_plate(plate) if plate else None,
+        plate=normalize_plate_text(plate) if plate else None,
         since_ms=None if since < 0 else since,
         until_ms=None if until < 0 else until,
         needs_plate=None if not needs else needs == "true",
@@ -321,14 +319,14 @@ def transition(ticket_id: str) -> flask.Response:
     if to == TicketState.VOID.value and not reason:
         raise BadRequest(422, "say why the ticket is void (reason)")
     plate = body.get("plate")
-    if plate is not None and not PLATE_RE.match(_norm_plate(plate)):
+    if plate is not None and not PLATE_RE.match(normalize_plate_text(plate)):
         raise BadRequest(422, "plate must have 2-12 letters or digits")
     arc = _archive()
     before = arc.get_ticket(tid)
     if before is None:
         raise BadRequest(404, f"no ticket {tid}")
     try:
-        d = arc.transition(tid, to, user, reason, plate=_norm_plate(plate) if plate else None)
+        d = arc.transition(tid, to, user, reason, plate=normalize_plate_text(plate) if plate else None)
     except TicketNotFound:
         raise BadRequest(404, f"no ticket {tid}") from None
     except InvalidTransition as e:
@@ -408,7 +406,7 @@ def incident_action(incident_id: str) -> flask.Response:
         raise BadRequest(404, f"no incident {incident_id}") from None
     except InvalidAction as e:
         raise BadRequest(409 if "cannot" in str(e) else 422, str(e)) from None
-    now = int(time.time() * 1000)
+    now = now_ms()
     ctx = current()
     if action in ("ack", "assign", "close"):  # the control room took it: stop the warden alert's escalation timer
         try:
@@ -469,7 +467,7 @@ def ack_alert(alert_id: str) -> flask.Response:
         raise BadRequest(400, "malformed alert id")
     ctx = current()
     store = AlertStore(ctx.store.client, ctx.cfg.alerts.control_room)
-    now = int(time.time() * 1000)
+    now = now_ms()
     try:
         alert = store.ack(alert_id, user, now, allow_any=role in ("operator", "admin"))
     except AlertError as e:
@@ -501,7 +499,7 @@ def ack_alert(alert_id: str) -> flask.Response:
 def lookup() -> flask.Response:
     body = _json_body({"ticket", "plate"}, required=("ticket", "plate"))
     tid = _check_ticket_id(body["ticket"])
-    plate = _norm_plate(body["plate"])
+    plate = normalize_plate_text(body["plate"])
     if not PLATE_RE.match(plate):
         raise BadRequest(422, "plate must have 2-12 letters or digits")
     ctx = current()

@@ -16,15 +16,16 @@ When Redis cannot be reached every reader returns a "degraded" answer instead of
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bus.schema import stream_of
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, CameraConfig
+from core.clock import now_ms
 from core.types import CameraState, CameraStatus, CongestionLevel, DensityReport, LineCrossing, SegmentDensity
 
 log = logging.getLogger("dashboard.data")
@@ -34,8 +35,8 @@ HEARTBEAT_FRESH_S = 5.0
 #: A segment state older than this (seconds) is shown as ``unknown`` (its cameras went silent).
 SEGMENT_STALE_S = 30.0
 
-CROSSING_STREAM = "traffic.crossing"
-STATUS_STREAM = "camera.status"
+CROSSING_STREAM = stream_of(LineCrossing)
+STATUS_STREAM = stream_of(CameraStatus)
 
 #: Map colour of each congestion level.
 LEVEL_COLOURS: dict[str, str] = {
@@ -60,11 +61,6 @@ STATE_COLOURS: dict[str, str] = {
     STATE_UNKNOWN: "#8c8c8c",
     STATE_DISABLED: "#bdbdbd",
 }
-
-
-def now_ms() -> int:
-    """Current wall-clock time, UTC epoch milliseconds."""
-    return int(time.time() * 1000)
 
 
 def iso_utc(ts_ms: int | None) -> str | None:

@@ -16,15 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bus.schema import stream_of
 from bus.streams import EventBus
+from core.clock import now_ms
 from core.types import Incident, IncidentKind, IncidentUpdate, WardenAlert
-from dashboard.users import now_ms
 
 log = logging.getLogger("dashboard.incidents")
 
-RAISED = "incident.raised"
-UPDATED = "incident.updated"
-ALERTS = "alert.warden"
+RAISED = stream_of(Incident)
+UPDATED = stream_of(IncidentUpdate)
+ALERTS = stream_of(WardenAlert)
 ACTIONS = ("ack", "assign", "close")
 STATE_AFTER = {
     "ack": "acknowledged",

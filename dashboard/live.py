@@ -40,7 +40,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,10 +52,21 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from bus.embedded import EmbeddedRedis, connect
-from bus.schema import SchemaError, decode
+from bus.keys import live_stats_key
+from bus.schema import SchemaError, decode, stream_of
 from config.cli import start_cli
 from config.settings import AppConfig, resolve_path
-from core.types import CameraStatus, SegmentDensity, WardenAlert
+from core.clock import now_ms
+from core.types import (
+    CameraStatus,
+    ETicket,
+    Incident,
+    IncidentUpdate,
+    SegmentDensity,
+    TicketUpdate,
+    TrafficUpdate,
+    WardenAlert,
+)
 from dashboard import feeds
 from dashboard.auth import SESSION_COOKIE
 from dashboard.data import SEGMENT_STALE_S
@@ -70,26 +80,23 @@ log = logging.getLogger("dashboard.live")
 
 #: Streams tailed, in the order they are read.
 STREAMS: tuple[str, ...] = (
-    "alert.warden",
-    "incident.raised",
-    "incident.updated",
-    "ticket.issued",
-    "ticket.updated",
-    "traffic.update",
-    "traffic.segment",
-    "camera.status",
+    stream_of(WardenAlert),
+    stream_of(Incident),
+    stream_of(IncidentUpdate),
+    stream_of(ETicket),
+    stream_of(TicketUpdate),
+    stream_of(TrafficUpdate),
+    stream_of(SegmentDensity),
+    stream_of(CameraStatus),
 )
+#: Streams whose delivery latency (stream id time -> sent) is measured.
+LATENCY_STREAMS: frozenset[str] = frozenset({stream_of(WardenAlert), stream_of(Incident)})
 #: Latency histogram bucket upper bounds, seconds (Prometheus style, +Inf implied).
 LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-STATS_KEY_PREFIX = "dash:live:stats:"
 STATS_INTERVAL_S = 2.0
 SESSION_RECHECK_S = 30.0
 MAX_BUFFER_BYTES = 4 * 1024 * 1024
 SEEN_INCIDENTS = 500
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def entry_ms(msg_id: str) -> int:
@@ -228,7 +235,7 @@ class LiveHub:
             self._send(targets, wmsg, stream_ms)
         if pub_msg is not None:
             self._send(self.by_channel(feeds.PUBLIC), pub_msg, stream_ms)
-        if stream in ("alert.warden", "incident.raised") and stream_ms:
+        if stream in LATENCY_STREAMS and stream_ms:
             self.latency.observe(max(0.0, (self.clock() - stream_ms) / 1000.0))
 
     def flush(self) -> None:
@@ -384,7 +391,7 @@ class LiveServer:
         self.server: Server | None = None
         self.tail: StreamTail | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._stats_key = f"{STATS_KEY_PREFIX}{socket.gethostname()}:{os.getpid()}"
+        self._stats_key = live_stats_key(socket.gethostname(), os.getpid())
 
     # ------------------------------------------------------------------ handshake
 

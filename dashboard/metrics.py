@@ -24,8 +24,24 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from dashboard.data import camera_views, now_ms, segment_views
-from dashboard.live import STATS_KEY_PREFIX
+from bus.keys import LIVE_STATS_PREFIX
+from bus.schema import stream_of
+from core.clock import now_ms
+from core.types import (
+    CameraStatus,
+    DensityReport,
+    ETicket,
+    Incident,
+    IncidentUpdate,
+    LineCrossing,
+    PlateRead,
+    SegmentDensity,
+    TicketUpdate,
+    TrafficUpdate,
+    Violation,
+    WardenAlert,
+)
+from dashboard.data import camera_views, segment_views
 
 if TYPE_CHECKING:
     from dashboard.context import DashboardContext
@@ -34,18 +50,18 @@ log = logging.getLogger("dashboard.metrics")
 
 #: Streams whose rate and length are exported.
 EVENT_STREAMS: tuple[str, ...] = (
-    "traffic.crossing",
-    "traffic.density",
-    "traffic.segment",
-    "camera.status",
-    "plate.read",
-    "violation.detected",
-    "incident.raised",
-    "incident.updated",
-    "alert.warden",
-    "ticket.issued",
-    "ticket.updated",
-    "traffic.update",
+    stream_of(LineCrossing),
+    stream_of(DensityReport),
+    stream_of(SegmentDensity),
+    stream_of(CameraStatus),
+    stream_of(PlateRead),
+    stream_of(Violation),
+    stream_of(Incident),
+    stream_of(IncidentUpdate),
+    stream_of(WardenAlert),
+    stream_of(ETicket),
+    stream_of(TicketUpdate),
+    stream_of(TrafficUpdate),
 )
 RATE_WINDOW_MS = 10_000
 RATE_SCAN_CAP = 5_000
@@ -187,7 +203,7 @@ class SafeCityCollector:
 
 def _live_stats(ctx: DashboardContext) -> list[dict[str, Any]]:
     client = ctx.store.client
-    keys = list(client.scan_iter(match=STATS_KEY_PREFIX + "*", count=100))
+    keys = list(client.scan_iter(match=LIVE_STATS_PREFIX + "*", count=100))
     if not keys:
         return []
     out = []

@@ -29,13 +29,13 @@ import re
 import flask
 from werkzeug.exceptions import HTTPException
 
+from core.clock import now_ms
 from dashboard import api_sos, api_tickets, metrics
 from dashboard import updates as updates_mod
 from dashboard.context import current
 from dashboard.data import (
     health_document,
     iso_utc,
-    now_ms,
     read_cameras,
     read_segments,
     redis_ok,

@@ -17,15 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bus.schema import SchemaError, decode
+from bus.schema import SchemaError, decode, stream_of
 from config.settings import AppConfig
 from core.types import DensityReport, SegmentDensity
 
 if TYPE_CHECKING:
     from redis import Redis
 
-SEGMENT_STREAM = "traffic.segment"
-DENSITY_STREAM = "traffic.density"
+SEGMENT_STREAM = stream_of(SegmentDensity)
+DENSITY_STREAM = stream_of(DensityReport)
 
 
 @dataclass(frozen=True, slots=True)

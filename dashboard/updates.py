@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from bus.streams import EventBus
 from config.settings import AppConfig
+from core.clock import now_ms
 from core.types import TrafficUpdate
 from dashboard.db import DashboardDB, TrafficUpdateRow
-from dashboard.users import now_ms
 
 MAX_TITLE = 120
 MAX_BODY = 1000

@@ -24,7 +24,6 @@ import json
 import re
 import secrets
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -34,6 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select
 
 from config.settings import AppConfig
+from core.clock import now_ms
 from dashboard.db import DashboardDB, LoginFailureRow, SessionRow, UserRow
 
 Role = Literal["operator", "warden", "admin"]
@@ -44,10 +44,6 @@ FAILURE_WINDOW_MS = 15 * 60 * 1000
 
 DEFAULT_HASHER = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile); stateless
 _dummy_hashes: dict[tuple[int, int, int], str] = {}
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class UserError(ValueError):

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from bus.embedded import connect
 from bus.rulestate import RuleStateStore
+from bus.schema import stream_of
 from bus.store import LiveStore
 from bus.streams import EventBus, Message
 from config.cli import start_cli
@@ -36,7 +37,7 @@ from core.types import CongestionLevel, DensityReport, Incident, IncidentKind, P
 log = logging.getLogger("ingest.aggregate")
 
 GROUP = "aggregator"
-DENSITY_STREAM = "traffic.density"
+DENSITY_STREAM = stream_of(DensityReport)
 
 
 def thresholds_of(seg: SegmentConfig) -> LevelThresholds:

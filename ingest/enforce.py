@@ -41,10 +41,11 @@ import redis
 
 from bus.evidence import EvidenceStore
 from bus.rulestate import RuleStateStore
+from bus.schema import stream_of
 from bus.streams import EventBus
 from bus.watchlist import RedisWatchlist, WatchlistCache, load_watchlist_file
 from config.settings import AppConfig, CameraConfig, resolve_path
-from core.anpr import Watchlist
+from core.anpr import Watchlist, normalize_plate_text
 from core.geometry import Homography
 from core.rules import RuleEngine, WatchlistSource
 from core.signals import ScheduledSignal, SignalBoard, StreamSignal
@@ -497,7 +498,7 @@ class CameraEnforcer:
         evidence, roles = list(p.evidence), list(p.roles)
         res = self.plates.result(p.plate_key) if (self.plates is not None and p.plate_key) else None
         if isinstance(res, PlateResult) and res.confidence >= conf:
-            plate, conf = "".join(ch for ch in res.text.upper() if ch.isalnum()), res.confidence
+            plate, conf = normalize_plate_text(res.text), res.confidence
             if res.crop_jpeg:
                 try:
                     evidence.append(self._store(res.crop_jpeg))
@@ -564,7 +565,7 @@ class CameraEnforcer:
             return
         self._last_signal_poll = t
         try:
-            msgs = self.bus.recent("signal.state", count=200)
+            msgs = self.bus.recent(stream_of(SignalState), count=200)
         except Exception as e:  # noqa: BLE001 - unknown phase = no red-light tickets, never wrong ones
             log.warning("camera %s: signal states unavailable: %s", self.camera.id, e)
             return

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from config.settings import SyntheticSource as SyntheticConfig
+from core.clock import now_ms
 
 log = logging.getLogger("ingest.mjpeg_server")
 
@@ -70,7 +71,7 @@ class SyntheticFeed:
         from ingest.synthetic import SyntheticScene
 
         self.fps = cfg.fps
-        self._scene = SyntheticScene(cfg, None, int(time.time() * 1000))
+        self._scene = SyntheticScene(cfg, None, now_ms())
 
     def __call__(self) -> np.ndarray:
         img, _ = self._scene.step()

@@ -60,18 +60,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from archive import Archive
 from bus.embedded import EmbeddedRedis, connect, start_embedded_redis
 from bus.publisher import SpoolPublisher
+from bus.schema import stream_of
 from bus.spool import Spool
 from bus.store import LiveStore
 from bus.streams import EventBus
 from bus.watchlist import RedisWatchlist, load_watchlist_file
 from config.settings import AppConfig, CameraConfig, SyntheticSource, resolve_path
-from core.anpr import Watchlist
+from core.anpr import Watchlist, normalize_plate_text
 from core.congestion import CongestionTracker
 from core.counting import ZoneOccupancy
 from core.geometry import box_iou, point_in_polygon, segments_intersect, side_of_line
-from core.rules import normalise_plate
 from core.speed import SpeedEstimator
-from core.types import CongestionLevel, IncidentKind, SignalPhase, Track
+from core.types import (
+    CongestionLevel,
+    DensityReport,
+    Incident,
+    IncidentKind,
+    SegmentDensity,
+    SignalPhase,
+    Track,
+    Violation,
+)
 from ingest import aggregate
 from ingest.enforce import build_signals, enforcer_factory, homography_of, speed_params
 from ingest.source import CameraCapture
@@ -201,7 +210,7 @@ def expectations(sc: Scenario, sources: dict[str, ScenarioSource]) -> Expected:
         est = SpeedEstimator(h, speed_params(cam)) if h is not None else None
         for vid, series in by_vehicle.items():
             rule = series[0][1].rule
-            plate = normalise_plate(series[0][1].plate)
+            plate = normalize_plate_text(series[0][1].plate)
             visible = [(ts, v) for ts, v in series if v.visible]
             if not visible:
                 continue
@@ -395,7 +404,7 @@ class Runner:
         self.embedded: EmbeddedRedis | None = None
         if redis_url:
             self.client, _ = connect(redis_url, workdir / "redis")
-            if self.client.exists("violation.detected", "incident.raised", "traffic.density"):
+            if self.client.exists(stream_of(Violation), stream_of(Incident), stream_of(DensityReport)):
                 raise SystemExit(
                     "the Redis at --redis-url already has scenario streams; use a scratch database (FLUSHDB it first)"
                 )
@@ -442,7 +451,7 @@ class Runner:
             try:
                 groups = {
                     g["name"].decode() if isinstance(g["name"], bytes) else g["name"]
-                    for g in self.client.xinfo_groups("traffic.density")
+                    for g in self.client.xinfo_groups(stream_of(DensityReport))
                 }
             except Exception:  # noqa: BLE001 - stream not created yet
                 groups = set()
@@ -519,9 +528,9 @@ class Runner:
         quiet = 0
         while time.monotonic() < deadline and quiet < 3:
             lag = (
-                self._lag("violation.detected", ticketing_svc.GROUP)
-                + self._lag("incident.raised", incidents_svc.GROUP)
-                + self._lag("traffic.density", aggregate.GROUP)
+                self._lag(stream_of(Violation), ticketing_svc.GROUP)
+                + self._lag(stream_of(Incident), incidents_svc.GROUP)
+                + self._lag(stream_of(DensityReport), aggregate.GROUP)
             )
             quiet = quiet + 1 if lag == 0 else 0
             time.sleep(0.5)
@@ -569,7 +578,7 @@ class Runner:
         finally:
             arc.close()
         levels: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for m in reversed(self.bus.recent("traffic.segment", count=100_000)):
+        for m in reversed(self.bus.recent(stream_of(SegmentDensity), count=100_000)):
             s = m.envelope.obj
             levels[s.segment_id].append((s.ts_ms, s.level.value))
         return RunResult(tickets, incidents, dict(levels), self.restarts, seconds)

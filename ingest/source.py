@@ -41,6 +41,7 @@ from config.settings import StreamSource as StreamSourceConfig
 from config.settings import SyntheticSource as SyntheticSourceConfig
 from config.settings import WebcamSource as WebcamSourceConfig
 from core.backoff import Backoff
+from core.clock import now_ms
 from core.types import CameraState, Frame
 
 log = logging.getLogger("ingest.source")
@@ -82,10 +83,6 @@ class FrameSource(Protocol):
     def close(self) -> None:
         """Release the camera; safe to call more than once."""
         ...
-
-
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def redact_url(url: str) -> str:
@@ -141,7 +138,7 @@ class FileSource(_CvCapture):
         *,
         max_bad_frames: int = 50,
         fallback_fps: float = 25.0,
-        wall_ms: Callable[[], int] = _wall_ms,
+        wall_ms: Callable[[], int] = now_ms,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -309,7 +306,7 @@ class StreamSource(_CvCapture):
         open_timeout_s: float = 10.0,
         read_timeout_s: float = 5.0,
         max_bad_frames: int = 50,
-        wall_ms: Callable[[], int] = _wall_ms,
+        wall_ms: Callable[[], int] = now_ms,
     ) -> None:
         super().__init__()
         self.camera_id = camera_id
@@ -367,7 +364,7 @@ class WebcamSource(StreamSource):
     """A local capture device (``/dev/video<index>``)."""
 
     def __init__(
-        self, camera_id: str, index: int = 0, *, max_bad_frames: int = 50, wall_ms: Callable[[], int] = _wall_ms
+        self, camera_id: str, index: int = 0, *, max_bad_frames: int = 50, wall_ms: Callable[[], int] = now_ms
     ) -> None:
         super().__init__(camera_id, f"webcam:{index}", max_bad_frames=max_bad_frames, wall_ms=wall_ms)
         self.device_index = index

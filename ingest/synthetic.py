@@ -47,6 +47,7 @@ import numpy as np
 
 from config.settings import CalibrationConfig, CameraConfig, SyntheticRuleBreaker
 from config.settings import SyntheticSource as SyntheticConfig
+from core.clock import now_ms
 from core.plate_formats import random_plate
 from core.types import Box, Frame, Point
 from ingest.source import SourceEnded, SourceError
@@ -688,10 +689,6 @@ class SyntheticScene:
 # --------------------------------------------------------------------------- FrameSource
 
 
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class SyntheticSource:
     """A :class:`~ingest.source.FrameSource` that renders a :class:`SyntheticScene`.
 
@@ -715,7 +712,7 @@ class SyntheticSource:
         cfg: SyntheticConfig,
         calibration: CalibrationConfig | None = None,
         *,
-        wall_ms: Callable[[], int] = _wall_ms,
+        wall_ms: Callable[[], int] = now_ms,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         keep_truth: int = 256,
@@ -812,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
         congestion_period_s=args.congestion_period,
     )
     t_init = time.perf_counter()
-    scene = SyntheticScene(cfg, None, _wall_ms())
+    scene = SyntheticScene(cfg, None, now_ms())
     t_init = time.perf_counter() - t_init
     n = max(1, int(round(args.seconds * args.fps)))
     writer = None

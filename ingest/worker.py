@@ -46,6 +46,7 @@ from bus.store import LiveStore
 from bus.streams import EventBus
 from config.cli import start_cli
 from config.settings import AppConfig, CameraConfig, ConfigError, WorkerConfig, resolve_path
+from core.clock import now_ms
 from core.types import CameraState, CameraStatus, DensityReport, Frame, LineCrossing, ZoneDensity
 from ingest.enforce import CameraEnforcer, enforcer_factory, watchlist_cache
 from ingest.source import CameraCapture, open_source
@@ -53,10 +54,6 @@ from vision.annotate import annotate
 from vision.pipeline import CameraPipeline, FrameResult
 
 log = logging.getLogger("ingest.worker")
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass

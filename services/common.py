@@ -17,10 +17,6 @@ from config.settings import AppConfig, resolve_path
 log = logging.getLogger("services")
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def consume(
     bus: EventBus,
     group: str,

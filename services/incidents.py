@@ -28,16 +28,18 @@ from collections.abc import Callable, Mapping, Sequence
 
 from archive import Archive, InvalidAction, archive_url
 from bus.alerts import AlertStore
+from bus.schema import stream_of
 from bus.streams import EventBus, Message
 from config.settings import AppConfig, resolve_path
 from core.alerts import AlertDesk, Roster
+from core.clock import now_ms
 from core.types import Incident, IncidentUpdate
-from services.common import consume, now_ms, service_main
+from services.common import consume, service_main
 
 log = logging.getLogger("services.incidents")
 
 GROUP = "incidents"
-STREAM = "incident.raised"
+STREAM = stream_of(Incident)
 
 
 def configured_roster(cfg: AppConfig) -> list[tuple[str, tuple[str, ...]]]:

@@ -26,16 +26,18 @@ from dataclasses import replace
 
 from archive import Archive, archive_url
 from bus.evidence import EvidenceStore
+from bus.schema import stream_of
 from bus.streams import EventBus, Message
 from config.settings import AppConfig, resolve_path
+from core.clock import now_ms
 from core.tickets import SYSTEM_ACTOR, issue, transition
 from core.types import TicketState, Violation
-from services.common import consume, now_ms, service_main
+from services.common import consume, service_main
 
 log = logging.getLogger("services.ticketing")
 
 GROUP = "ticketing"
-STREAM = "violation.detected"
+STREAM = stream_of(Violation)
 
 
 class TicketingService:

@@ -11,9 +11,9 @@ from typing import Any
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from core.clock import now_ms
 from dashboard import auth
 from dashboard.context import current
-from dashboard.data import now_ms
 from dashboard.layout import navbar, page_guard
 from dashboard.series import figure_data, read_series
 

@@ -14,11 +14,11 @@ import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from core.clock import now_ms
 from core.types import IncidentKind
 from dashboard import auth
 from dashboard import incident_ui as IU
 from dashboard.context import current
-from dashboard.data import now_ms
 from dashboard.incidents import STATES, ActionError, IncidentFilter, IncidentView, act, kind_label, read_incidents
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
 

@@ -12,11 +12,12 @@ import dash
 from dash import Input, Output, callback, html
 from dash.exceptions import PreventUpdate
 
+from bus.keys import LIVE_STATS_PREFIX, dead_stream
+from core.clock import now_ms
 from dashboard import auth
 from dashboard.context import current
-from dashboard.data import STATE_COLOURS, now_ms, read_cameras
+from dashboard.data import STATE_COLOURS, read_cameras
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
-from dashboard.live import STATS_KEY_PREFIX
 from dashboard.metrics import EVENT_STREAMS
 
 dash.register_page(__name__, path="/system", name="System", title="Safe City - system health")
@@ -174,7 +175,7 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
                 ]
             )
             live_servers = []
-            for key in client.scan_iter(match=STATS_KEY_PREFIX + "*", count=100):
+            for key in client.scan_iter(match=LIVE_STATS_PREFIX + "*", count=100):
                 raw = client.get(key)
                 if raw:
                     live_servers.append(json.loads(raw))
@@ -197,7 +198,7 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
             pipe = client.pipeline(transaction=False)
             for s in EVENT_STREAMS:
                 pipe.xlen(s)
-                pipe.xlen(s + ".dead")
+                pipe.xlen(dead_stream(s))
             lens = pipe.execute()
             stream_rows = [[s, lens[2 * i], lens[2 * i + 1]] for i, s in enumerate(EVENT_STREAMS)]
         except Exception as e:  # noqa: BLE001

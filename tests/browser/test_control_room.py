@@ -24,6 +24,7 @@ import redis
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import load_config
+from core.clock import now_ms
 from core.types import (
     CameraState,
     CameraStatus,
@@ -34,7 +35,7 @@ from core.types import (
     SegmentDensity,
     ZoneDensity,
 )
-from dashboard.data import LEVEL_COLOURS, STATE_COLOURS, now_ms
+from dashboard.data import LEVEL_COLOURS, STATE_COLOURS
 from dashboard.process import DashboardProcess, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")

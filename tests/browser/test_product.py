@@ -45,8 +45,8 @@ import yaml
 from bus.evidence import EvidenceStore
 from bus.streams import EventBus
 from config.settings import load_config
+from core.clock import now_ms
 from core.types import CongestionLevel, Incident, IncidentKind, Priority, SegmentDensity, Violation
-from dashboard.data import now_ms
 from dashboard.process import REPO_ROOT, DashboardProcess
 from tests.browser.test_control_room import CHROMIUM, CHROMIUM_ARGS, Feeder, Recorder, login_page
 

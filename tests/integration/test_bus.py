@@ -24,9 +24,10 @@ from bus.embedded import (
     running_server_url,
     start_embedded_redis,
 )
+from bus.keys import LIVE_CHANNEL, LIVE_FRAME_PREFIX, LIVE_STATUS_KEY, dead_stream, frame_key
 from bus.schema import decode, encode
-from bus.store import FRAME_KEY, LIVE_CHANNEL, STATUS_KEY, LiveStore
-from bus.streams import EventBus, Message, dead_stream
+from bus.store import LiveStore
+from bus.streams import EventBus, Message
 from core.types import (
     CameraState,
     CameraStatus,
@@ -307,7 +308,7 @@ def test_live_frame_is_one_overwritten_key(redis_client: redis.Redis) -> None:
     assert store.get_frame("cam-1") == (JPEG_B, TS + 200)
     assert store.get_frame("cam-2") == (JPEG_A, TS + 100)
     assert store.frame_ts("cam-1") == TS + 200
-    assert sorted(redis_client.keys(FRAME_KEY + "*")) == [b"live:frame:cam-1", b"live:frame:cam-2"]
+    assert sorted(redis_client.keys(LIVE_FRAME_PREFIX + "*")) == [b"live:frame:cam-1", b"live:frame:cam-2"]
     assert store.frame_cameras() == ["cam-1", "cam-2"]
     assert redis_client.keys("traffic.*") == []  # frames never go through streams
     with pytest.raises(ValueError, match="JPEG"):
@@ -319,7 +320,7 @@ def test_live_frame_is_one_overwritten_key(redis_client: redis.Redis) -> None:
 def test_live_frame_ttl(redis_client: redis.Redis) -> None:
     store = LiveStore(redis_client, frame_ttl_s=0.1)
     store.put_frame("cam-1", JPEG_A, TS)
-    assert 0 < redis_client.pttl(FRAME_KEY + "cam-1") <= 100
+    assert 0 < redis_client.pttl(frame_key("cam-1")) <= 100
 
 
 def test_live_state_round_trips(redis_client: redis.Redis) -> None:
@@ -343,12 +344,12 @@ def test_live_state_round_trips(redis_client: redis.Redis) -> None:
     assert store.segments() == {"seg-1": seg} and store.segment("seg-1") == seg
 
     # each stored value is a versioned envelope
-    assert decode(json.loads(redis_client.hget(STATUS_KEY, "cam-2"))).obj == s2  # type: ignore[arg-type]
+    assert decode(json.loads(redis_client.hget(LIVE_STATUS_KEY, "cam-2"))).obj == s2  # type: ignore[arg-type]
     # a corrupt value is skipped and counted, not raised
-    redis_client.hset(STATUS_KEY, "cam-9", "{broken")
-    redis_client.hset(STATUS_KEY, "cam-8", json.dumps(encode(seg)))  # right format, wrong type
+    redis_client.hset(LIVE_STATUS_KEY, "cam-9", "{broken")
+    redis_client.hset(LIVE_STATUS_KEY, "cam-8", json.dumps(encode(seg)))  # right format, wrong type
     assert set(store.camera_statuses()) == {"cam-1", "cam-2"}
-    assert store.malformed[STATUS_KEY] == 2
+    assert store.malformed[LIVE_STATUS_KEY] == 2
 
 
 def test_live_store_rejects_decoding_client(redis_server: str) -> None:

@@ -28,9 +28,9 @@ from werkzeug.serving import make_server
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, load_config
+from core.clock import now_ms
 from core.types import CameraState, CameraStatus, CongestionLevel, DensityReport, LineCrossing, SegmentDensity
 from core.types import Direction as D
-from dashboard.data import now_ms
 from dashboard.process import DashboardProcess, cookie_header, free_port, login
 
 #: Pakistani-style plates as the synthetic scenes and real cameras show them (LEB-1234, ABC 123, PK 7788...).

@@ -21,6 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import load_config
+from core.clock import now_ms
 from core.types import (
     CameraState,
     CameraStatus,
@@ -34,7 +35,6 @@ from core.types import (
     TrafficUpdate,
     WardenAlert,
 )
-from dashboard.data import now_ms
 from dashboard.process import DashboardProcess, cookie_header, login
 
 CFG = load_config()

@@ -20,8 +20,9 @@ import pytest
 import redis
 import yaml
 
-from bus.leases import INFO_KEY, LEASE_PREFIX
+from bus.keys import WORKERS_INFO_KEY, lease_key
 from bus.store import LiveStore
+from core.clock import now_ms
 from core.types import CameraState
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,7 +102,7 @@ def workers(tmp_path: Path, redis_server: str, redis_client: redis.Redis) -> Ite
 
 
 def owners(client: redis.Redis) -> dict[str, str | None]:
-    return {c: (v.decode() if (v := client.get(LEASE_PREFIX + c)) else None) for c in CAMS}
+    return {c: (v.decode() if (v := client.get(lease_key(c))) else None) for c in CAMS}
 
 
 @pytest.mark.slow
@@ -124,7 +125,7 @@ def test_a_killed_workers_cameras_are_reowned_and_sigterm_drains(workers: Worker
 
     orphans = [c for c, w in owners(redis_client).items() if w == "wa"]
     workers.procs["wa"].send_signal(signal.SIGKILL)
-    killed_at_ms = int(time.time() * 1000)
+    killed_at_ms = now_ms()
     t0 = time.monotonic()
 
     def reowned() -> bool:
@@ -146,7 +147,7 @@ def test_a_killed_workers_cameras_are_reowned_and_sigterm_drains(workers: Worker
     wb.send_signal(signal.SIGTERM)
     assert wb.wait(20) == 0, workers.log("wb")
     assert owners(redis_client) == dict.fromkeys(CAMS), "leases released on SIGTERM"
-    assert redis_client.hget(INFO_KEY, "wb") is None, "left the worker registry"
+    assert redis_client.hget(WORKERS_INFO_KEY, "wb") is None, "left the worker registry"
     st = store.camera_statuses()
     assert all(st[c].state is CameraState.OFFLINE and st[c].error == "worker stopped" for c in CAMS)
     log = workers.log("wb")

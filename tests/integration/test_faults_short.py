@@ -23,6 +23,7 @@ from bus.spool import Spool
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import CameraConfig, StreamSource, SyntheticSource, WorkerConfig
+from core.clock import now_ms
 from core.types import CameraState
 from ingest.mjpeg_server import MjpegServer, SyntheticFeed
 from ingest.worker import CameraRunner
@@ -85,7 +86,7 @@ def test_camera_cut_stall_and_redis_restart(rig: tuple[MjpegServer, EmbeddedRedi
     assert wait_for(lambda: status().state is CameraState.OFFLINE, 5), "cut seen"
     time.sleep(1.5)
     server.come_back()
-    back_ms = int(time.time() * 1000)
+    back_ms = now_ms()
     took = wait_for(lambda: status().state is CameraState.ONLINE and status().last_frame_ts_ms > back_ms, 5)
     assert took is not None, "camera not back within 5 s of its stream"
     assert status().reconnects_1h >= 1

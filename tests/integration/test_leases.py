@@ -14,7 +14,8 @@ from collections import Counter
 import pytest
 import redis
 
-from bus.leases import ALIVE_PREFIX, LEASE_PREFIX, LeaseBoard, LeaseKeeper, preference, set_drain, shares
+from bus.keys import WORKERS_INFO_KEY, lease_key, worker_alive_key
+from bus.leases import LeaseBoard, LeaseKeeper, preference, set_drain, shares
 
 CAMS = [f"cam-{i}" for i in range(7)]
 TTL_S = 1.0
@@ -85,7 +86,7 @@ def test_cameras_are_spread_evenly_and_rebalanced_when_a_worker_joins(redis_clie
     fleet.settle()
     assert sorted(fleet.held().values()) == [3, 4]
     for cam, w in fleet.running.items():
-        assert redis_client.get(LEASE_PREFIX + cam) == w.encode(), "the lease names the worker running the camera"
+        assert redis_client.get(lease_key(cam)) == w.encode(), "the lease names the worker running the camera"
     fleet.add("w3")
     fleet.settle()
     assert sorted(fleet.held().values()) == [2, 2, 3]
@@ -126,7 +127,7 @@ def test_a_drained_worker_hands_its_cameras_over_and_takes_them_back_when_undrai
     fleet.settle()
     assert sorted(fleet.held().values()) == [3, 4]
     fleet.keepers["w1"].stop()  # clean stop: released and deregistered
-    assert redis_client.hget("workers:info", "w1") is None and not redis_client.exists(ALIVE_PREFIX + "w1")
+    assert redis_client.hget(WORKERS_INFO_KEY, "w1") is None and not redis_client.exists(worker_alive_key("w1"))
 
 
 def test_after_a_redis_restart_each_camera_stays_with_its_owner(redis_client: redis.Redis) -> None:
@@ -137,14 +138,14 @@ def test_after_a_redis_restart_each_camera_stays_with_its_owner(redis_client: re
     before = dict(fleet.running)
     starts = sum(fleet.starts.values())
     # A restart longer than the ttl: every lease and heartbeat has expired when Redis is back.
-    redis_client.delete(*[LEASE_PREFIX + c for c in CAMS], *[ALIVE_PREFIX + w for w in fleet.keepers])
+    redis_client.delete(*[lease_key(c) for c in CAMS], *[worker_alive_key(w) for w in fleet.keepers])
     for order in (["w3", "w2", "w1"], ["w1", "w3", "w2"]):
         for w in order:
             fleet.keepers[w].tick()
     assert fleet.running == before, "no camera changed hands"
     assert sum(fleet.starts.values()) == starts, "no camera was restarted"
     for cam, w in before.items():
-        assert redis_client.get(LEASE_PREFIX + cam) == w.encode()
+        assert redis_client.get(lease_key(cam)) == w.encode()
 
 
 def test_a_worker_restarted_under_the_same_id_resumes_its_cameras_at_once(redis_client: redis.Redis) -> None:

@@ -9,8 +9,9 @@ import pytest
 import redis
 
 from archive import Archive
-from bus.alerts import WARDEN_CHANNEL, AlertStore
+from bus.alerts import AlertStore
 from bus.evidence import EvidenceStore
+from bus.keys import WARDEN_CHANNEL_PREFIX
 from bus.streams import EventBus, subscribe
 from config.settings import DEFAULT_CONFIG, load_config
 from core.types import Incident, IncidentKind, Priority, TicketState, Violation
@@ -119,7 +120,7 @@ def test_incidents_alert_wardens_and_escalate(redis_client: redis.Redis, tmp_pat
         _drain(bus, "incidents", svc.handle)
         got = [sub.get(timeout=1.0) for _ in range(4)]
     channels = sorted(n.channel for n in got if n is not None)
-    assert any(c.startswith(WARDEN_CHANNEL) for c in channels) and "alerts:control-room" in channels
+    assert any(c.startswith(WARDEN_CHANNEL_PREFIX) for c in channels) and "alerts:control-room" in channels
     assert arc.count_incidents() == 3 and svc.alerted == 3
     alerts = store.all()
     a_jam = next(a for a in alerts.values() if a.incident_id == "jam-1")

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from config.settings import CameraConfig
+from core.clock import now_ms
 from core.types import CameraState, Frame
 from ingest.mjpeg_server import MjpegServer, VideoFileFeed
 from ingest.source import (
@@ -158,7 +159,7 @@ def test_realtime_file_is_paced_like_a_live_camera() -> None:
     frames = [src.read() for _ in range(10)]
     elapsed = time.monotonic() - t0
     assert elapsed >= 9 / 30 - 0.02  # 30 fps
-    now = int(time.time() * 1000)
+    now = now_ms()
     assert abs(frames[-1].ts_ms - now) < 1000  # wall-clock capture times
     src.close()
 

@@ -24,7 +24,8 @@ import pytest
 import redis
 
 from bus.embedded import EmbeddedRedis, free_port, start_embedded_redis
-from bus.publisher import SpoolPublisher, adopt, dedup_key
+from bus.keys import dedup_key
+from bus.publisher import SpoolPublisher, adopt
 from bus.schema import event_id
 from bus.spool import Spool, SpoolLocked, orphaned_spools, spool_path
 from core.types import Direction, LineCrossing

@@ -7,14 +7,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from bus.watchlist import (
-    CHANNEL,
-    PLATES_KEY,
-    VERSION_KEY,
-    RedisWatchlist,
-    WatchlistCache,
-    load_watchlist_file,
-)
+from bus.keys import WATCHLIST_CHANNEL, WATCHLIST_PLATES_KEY, WATCHLIST_VERSION_KEY
+from bus.watchlist import RedisWatchlist, WatchlistCache, load_watchlist_file
 from core.anpr import WatchlistEntry
 from core.types import Priority
 
@@ -32,7 +26,7 @@ class FakeClock:
 
 
 def test_add_remove_and_versions(redis_client: redis.Redis) -> None:
-    wl = RedisWatchlist(redis_client, clock=lambda: 1_700_000_000.0)
+    wl = RedisWatchlist(redis_client, clock=lambda: 1_700_000_000_000)
     assert wl.version() == 0 and wl.entries() == []
     v1 = wl.add_plate("lea-1234", "stolen", "critical", note="from test")
     v2 = wl.add(WatchlistEntry.create("PRA 777", "wanted"))
@@ -84,7 +78,7 @@ def test_load_yaml_and_csv_files(redis_client: redis.Redis, tmp_path: Path) -> N
 
 def test_changes_are_announced(redis_client: redis.Redis) -> None:
     pubsub = redis_client.pubsub()
-    pubsub.subscribe(CHANNEL)
+    pubsub.subscribe(WATCHLIST_CHANNEL)
     assert pubsub.get_message(timeout=2)["type"] == "subscribe"
     version = RedisWatchlist(redis_client).add_plate("BKA321", "unpaid fines", "medium")
     msg = pubsub.get_message(timeout=2)
@@ -112,8 +106,8 @@ def test_cache_reloads_only_when_the_version_moves(redis_client: redis.Redis) ->
 def test_malformed_entries_are_skipped(redis_client: redis.Redis) -> None:
     store = RedisWatchlist(redis_client)
     store.add_plate("LEA1234", "stolen")
-    redis_client.hset(PLATES_KEY, "XYZ999", "{not json")
-    redis_client.incr(VERSION_KEY)
+    redis_client.hset(WATCHLIST_PLATES_KEY, "XYZ999", "{not json")
+    redis_client.incr(WATCHLIST_VERSION_KEY)
     version, wl = store.snapshot()
     assert [e.plate for e in wl.entries()] == ["LEA1234"]
     assert store.malformed == 1 and version == 2

@@ -51,16 +51,34 @@ def line(text: str, alts: dict[int, dict[str, float]] | None = None, conf: float
 @pytest.mark.parametrize(
     ("raw", "norm"),
     [
-        ("lea-1234", "LEA1234"),
-        ("PRA 1234", "PRA1234"),
-        ("ＬＥＡ・１２", "LEA12"),
-        ("BKA·123\n", "BKA123"),
-        ("ابc1", "C1"),
-        ("", ""),
+        pytest.param("LEA1234", "LEA1234", id="already-normal"),
+        pytest.param("lea-1234", "LEA1234", id="lower-case-and-hyphen"),
+        pytest.param("Lea 1234", "LEA1234", id="mixed-case-and-space"),
+        pytest.param("PRA 1234", "PRA1234", id="space"),
+        pytest.param(" lea\t12 34 \n", "LEA1234", id="tabs-newlines-padding"),
+        pytest.param("L.E.A. 1234", "LEA1234", id="dots"),
+        pytest.param("BKA·123\n", "BKA123", id="middle-dot"),
+        pytest.param("lea‐1234", "LEA1234", id="unicode-hyphen"),
+        pytest.param("LEA–1234", "LEA1234", id="en-dash"),
+        pytest.param("Lea_12/34", "LEA1234", id="underscore-slash"),
+        pytest.param("ＬＥＡ・１２", "LEA12", id="full-width-letters-and-digits"),
+        pytest.param("ＰＲＡ－７７７", "PRA777", id="full-width-hyphen"),
+        pytest.param("ｌｅａ１２３４", "LEA1234", id="full-width-lower-case"),
+        pytest.param("LEA ①②", "LEA12", id="circled-digits-fold"),
+        pytest.param("ﬁ 1", "FI1", id="ligature-folds"),
+        # Urdu (Extended Arabic-Indic) and Arabic-Indic digits have no NFKC
+        # compatibility mapping to ASCII: they are dropped, like other scripts.
+        pytest.param("LEA-۱۲۳۴", "LEA", id="urdu-digits-dropped"),
+        pytest.param("LEA-١٢٣", "LEA", id="arabic-indic-digits-dropped"),
+        pytest.param("ابc1", "C1", id="arabic-letters-dropped"),
+        pytest.param("é1", "1", id="accented-letter-dropped"),
+        pytest.param("", "", id="empty"),
+        pytest.param(" -.", "", id="separators-only"),
     ],
 )
 def test_normalize(raw: str, norm: str) -> None:
     assert normalize_plate_text(raw) == norm
+    assert normalize_plate_text(norm) == norm  # idempotent
 
 
 # --------------------------------------------------------------------------- layouts

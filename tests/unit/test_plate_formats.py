@@ -15,7 +15,6 @@ from core.plate_formats import (
     fix_ocr_confusions,
     format_plate,
     is_valid_plate,
-    normalize_plate,
     parse_plate,
     plate_format,
     random_plate,
@@ -75,6 +74,7 @@ def test_each_format_prints_its_layout(name: str, pattern: str) -> None:
         ("PRA1234", ("PRA", "1234")),
         ("QA-5", ("QA", "5")),
         (" lea - 12 ", ("LEA", "12")),
+        ("ＬＥＡ－１２３４", ("LEA", "1234")),  # full-width folds (NFKC) before parsing
         ("1234", None),
         ("LEA-12345", None),
         ("L-1", None),
@@ -88,9 +88,7 @@ def test_parse_plate(text: str, parts: tuple[str, str] | None) -> None:
     assert is_valid_plate(text) == (parts is not None)
 
 
-def test_normalize_and_format() -> None:
-    assert normalize_plate("lea-1234") == "LEA1234"
-    assert normalize_plate("PRA 12·3") == "PRA123"
+def test_format_plate() -> None:
     assert format_plate("lea", "1234") == "LEA-1234"
     assert format_plate("PRA", "77", " ") == "PRA 77"
     with pytest.raises(ValueError, match="not a valid plate"):
