@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dash
 
-from bus.embedded import EmbeddedRedis, connect
+from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, resolve_path
@@ -26,15 +25,12 @@ from dashboard.db import DashboardDB, database_url
 from dashboard.frames import FrameHub
 from dashboard.users import UserDirectory
 
-if TYPE_CHECKING:  # only bus/ uses redis at run time
-    from redis import Redis
-
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Seconds before a Redis call gives up, so a dead server degrades the page instead of hanging it.
 REDIS_TIMEOUT_S = 2.0
 
 
-def connect_redis(cfg: AppConfig, allow_embedded: bool = True) -> tuple[Redis, EmbeddedRedis | None]:
+def connect_redis(cfg: AppConfig, allow_embedded: bool = True) -> tuple[RedisClient, EmbeddedRedis | None]:
     """Connect the dashboard to Redis.
 
     ``redis.url`` from the config, else ``$REDIS_URL`` (set by the system launcher), else -
@@ -61,7 +57,7 @@ def connect_redis(cfg: AppConfig, allow_embedded: bool = True) -> tuple[Redis, E
     return client, server
 
 
-def create_app(cfg: AppConfig, client: Redis, db_url: str | None = None) -> dash.Dash:
+def create_app(cfg: AppConfig, client: RedisClient, db_url: str | None = None) -> dash.Dash:
     """Create the Dash app.
 
     Only one app per process: Dash pages register their callbacks globally.

@@ -45,14 +45,14 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from bus.embedded import EmbeddedRedis, connect
+from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.schema import SchemaError, decode
 from config.cli import start_cli
 from config.settings import AppConfig, resolve_path
@@ -62,9 +62,6 @@ from dashboard.auth import SESSION_COOKIE
 from dashboard.data import SEGMENT_STALE_S
 from dashboard.db import DashboardDB, database_url
 from dashboard.users import UserDirectory
-
-if TYPE_CHECKING:  # only bus/ imports redis at run time
-    from redis import Redis
 
 log = logging.getLogger("dashboard.live")
 
@@ -271,7 +268,7 @@ class StreamTail(threading.Thread):
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         on_entry: Callable[[str, str, object], None],
         on_skip: Callable[[], None],
         streams: Sequence[str] = STREAMS,
@@ -367,7 +364,7 @@ class LiveServer:
     def __init__(
         self,
         cfg: AppConfig,
-        client: Redis,
+        client: RedisClient,
         users: UserDirectory,
         host: str,
         port: int,

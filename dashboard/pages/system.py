@@ -5,7 +5,6 @@ stream sizes and dead letters, the SQL archive.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import dash
@@ -163,9 +162,8 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
     services: list[list[Any]] = []
     stream_rows: list[list[Any]] = []
     if ok:
-        client = ctx.store.client
         try:
-            info: Any = client.info()
+            info = ctx.store.server_info()
             services.append(
                 [
                     "Redis",
@@ -173,11 +171,7 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
                     f"{info.get('connected_clients', '?')} clients",
                 ]
             )
-            live_servers = []
-            for key in client.scan_iter(match=STATS_KEY_PREFIX + "*", count=100):
-                raw = client.get(key)
-                if raw:
-                    live_servers.append(json.loads(raw))
+            live_servers = ctx.store.json_values(STATS_KEY_PREFIX)
             for st in live_servers:
                 cl = st.get("clients", {})
                 lat = st.get("latency", {})
@@ -194,12 +188,8 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
                 services.append(
                     ["Live push", html.Span("not running (pages fall back to polling)", className="text-danger")]
                 )
-            pipe = client.pipeline(transaction=False)
-            for s in EVENT_STREAMS:
-                pipe.xlen(s)
-                pipe.xlen(s + ".dead")
-            lens = pipe.execute()
-            stream_rows = [[s, lens[2 * i], lens[2 * i + 1]] for i, s in enumerate(EVENT_STREAMS)]
+            lens = ctx.bus.lengths(EVENT_STREAMS)
+            stream_rows = [[s, n, dead] for s, (n, dead) in zip(EVENT_STREAMS, lens, strict=True)]
         except Exception as e:  # noqa: BLE001
             services.append(["Redis", html.Span(f"error: {e}", className="text-danger")])
     else:
