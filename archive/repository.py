@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Select, create_engine, event, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.db import DEFAULT_URL, archive_url, make_engine
 from archive.ddl import create_tables
 from archive.models import (
     AlertRecord,
@@ -48,7 +49,6 @@ from core.tickets import InvalidTransition, normalise_ticket_id
 from core.tickets import transition as ticket_transition
 from core.types import ETicket, Incident, IncidentKind, TicketState, TicketTransition, WardenAlert
 
-DEFAULT_URL = "sqlite:///var/archive.db"
 SHA256_HEX = frozenset("0123456789abcdef")
 
 INCIDENT_STATES = ("open", "acknowledged", "assigned", "escalated", "closed")
@@ -97,19 +97,6 @@ CSV_COLUMNS = (
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def archive_url(cfg: AppConfig | None = None) -> str:
-    """The archive's SQLAlchemy URL: ``archive.url``, else ``$ARCHIVE_URL``, else SQLite under ``var/``.
-
-    A relative SQLite path is made absolute against the repository root, so every
-    process opens the same file.
-    """
-    url = (cfg.archive.url if cfg is not None else None) or os.environ.get("ARCHIVE_URL") or DEFAULT_URL
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-        url = prefix + str(REPO_ROOT / url[len(prefix) :])
-    return url
 
 
 class TicketNotFound(KeyError):
@@ -245,9 +232,7 @@ class Archive:
         clock: Any = now_ms,
     ) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = make_engine(url)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self.evidence_dir = evidence_dir or (REPO_ROOT / "var" / "evidence")
         self.clock = clock
@@ -843,14 +828,6 @@ def _norm_plate(text: str) -> str:
 def _csv_safe(text: str) -> str:
     """Neutralise spreadsheet formulas (a cell starting with = + - @)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.close()
 
 
 __all__ = [

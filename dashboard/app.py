@@ -15,13 +15,14 @@ from pathlib import Path
 
 import dash
 
+from archive.db import archive_url
 from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, resolve_path
 from dashboard import auth, context, routes
 from dashboard.archive_link import open_archive
-from dashboard.db import DashboardDB, database_url
+from dashboard.db import DashboardDB
 from dashboard.frames import FrameHub
 from dashboard.users import UserDirectory
 
@@ -66,7 +67,7 @@ def create_app(cfg: AppConfig, client: RedisClient, db_url: str | None = None) -
         cfg: Validated configuration.
         client: Redis client (connections are made lazily; Redis may be down at start).
         db_url: SQL database of users, sessions and traffic updates (default: the
-            archive database, :func:`dashboard.db.database_url`).
+            archive database, :func:`archive.db.archive_url`).
 
     Returns:
         The app; serve ``app.server`` (a Flask WSGI app) or call ``app.run``.
@@ -88,7 +89,7 @@ def create_app(cfg: AppConfig, client: RedisClient, db_url: str | None = None) -
     )
     app.scripts.config.serve_locally = True
     app.css.config.serve_locally = True
-    db = DashboardDB(db_url or database_url(cfg))
+    db = DashboardDB(db_url or archive_url(cfg))
     users = UserDirectory(cfg, db)
     store = LiveStore(client)
     context.install(

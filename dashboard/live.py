@@ -52,6 +52,7 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from archive.db import archive_url
 from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.schema import SchemaError, decode
 from config.cli import start_cli
@@ -60,7 +61,7 @@ from core.types import CameraStatus, SegmentDensity, WardenAlert
 from dashboard import feeds
 from dashboard.auth import SESSION_COOKIE
 from dashboard.data import SEGMENT_STALE_S
-from dashboard.db import DashboardDB, database_url
+from dashboard.db import DashboardDB
 from dashboard.users import UserDirectory
 
 log = logging.getLogger("dashboard.live")
@@ -544,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kwargs = client.connection_pool.connection_kwargs
     kwargs["socket_timeout"] = 10.0  # above the XREAD block time
     kwargs.setdefault("socket_connect_timeout", 2.0)
-    db = DashboardDB(database_url(cfg))
+    db = DashboardDB(archive_url(cfg))
     server = LiveServer(cfg, client, UserDirectory(cfg, db), host, port, max(0.1, args.session_recheck_s))
     return asyncio.run(_serve(server, embedded))
 
