@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dash
 
+from archive.dashboard_db import DashboardDB
 from archive.db import archive_url
 from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.store import LiveStore
@@ -22,7 +23,6 @@ from bus.streams import EventBus
 from config.settings import AppConfig, resolve_path
 from dashboard import auth, context, routes
 from dashboard.archive_link import open_archive
-from dashboard.db import DashboardDB
 from dashboard.frames import FrameHub
 from dashboard.users import UserDirectory
 

@@ -18,7 +18,7 @@ from bus.streams import EventBus
 from config.settings import AppConfig
 
 if TYPE_CHECKING:
-    from dashboard.db import DashboardDB
+    from archive.dashboard_db import DashboardDB
     from dashboard.frames import FrameHub
     from dashboard.users import UserDirectory
 

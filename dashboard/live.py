@@ -52,6 +52,7 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from archive.dashboard_db import DashboardDB
 from archive.db import archive_url
 from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.schema import SchemaError, decode
@@ -61,7 +62,6 @@ from core.types import CameraStatus, SegmentDensity, WardenAlert
 from dashboard import feeds
 from dashboard.auth import SESSION_COOKIE
 from dashboard.data import SEGMENT_STALE_S
-from dashboard.db import DashboardDB
 from dashboard.users import UserDirectory
 
 log = logging.getLogger("dashboard.live")

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from archive.dashboard_db import DashboardDB, TrafficUpdateRow
 from bus.streams import EventBus
 from config.settings import AppConfig
 from core.types import TrafficUpdate
-from dashboard.db import DashboardDB, TrafficUpdateRow
 from dashboard.users import now_ms
 
 MAX_TITLE = 120

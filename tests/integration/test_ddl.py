@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import inspect, text
 
 from archive import Archive
+from archive.dashboard_db import Base as DashboardBase
+from archive.dashboard_db import DashboardDB
 from archive.db import SQLITE_BUSY_TIMEOUT_S, make_engine
 from archive.ddl import create_tables
 from archive.models import Base as ArchiveBase
-from dashboard.db import Base as DashboardBase
-from dashboard.db import DashboardDB
 
 
 @pytest.mark.parametrize("metadata", [DashboardBase.metadata, ArchiveBase.metadata], ids=["dashboard", "archive"])

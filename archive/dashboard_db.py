@@ -1,6 +1,7 @@
 """The dashboard's own SQL tables: users, login sessions, failed logins, traffic updates.
 
-They live in the archive database (``archive.url``, else ``$ARCHIVE_URL``, else
+They are storage, so they live here (the incidents service reads the users table for the
+wardens' run-time zones, see :mod:`archive.users`), in the archive database (``archive.url``, else ``$ARCHIVE_URL``, else
 ``sqlite:///var/archive.db`` under the repository root), next to the incidents and
 tickets tables, with a ``dash_`` prefix and their own metadata, so SQLite and PostgreSQL
 both work and the two schemas never collide. Tables are created on first use.
