@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 
+from bus.alerts import AlertStore
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig
@@ -49,6 +50,11 @@ class DashboardContext:
     users: UserDirectory
     frames: FrameHub
     archive: Any = None
+
+    @property
+    def alerts(self) -> AlertStore:
+        """The open warden alerts (Redis) and their push channels."""
+        return AlertStore(self.store.client, self.cfg.alerts.control_room)
 
 
 def install(server: flask.Flask, ctx: DashboardContext) -> None:
