@@ -23,15 +23,16 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Select, create_engine, event, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.db import DEFAULT_URL, archive_url, make_engine
 from archive.ddl import create_tables
 from archive.models import (
     AlertRecord,
@@ -46,29 +47,22 @@ from archive.models import (
 from config.settings import REPO_ROOT, AppConfig, resolve_path
 from core.anpr import normalize_plate_text
 from core.clock import now_ms
+from core.incidents import STATE_AFTER, IncidentView, InvalidAction, next_state, validate_action
 from core.tickets import InvalidTransition, normalise_ticket_id
 from core.tickets import transition as ticket_transition
-from core.types import ETicket, Incident, IncidentKind, TicketState, TicketTransition, WardenAlert
+from core.types import (
+    ETicket,
+    Incident,
+    IncidentKind,
+    IncidentUpdate,
+    Priority,
+    TicketState,
+    TicketTransition,
+    WardenAlert,
+)
 
-DEFAULT_URL = "sqlite:///var/archive.db"
 SHA256_HEX = frozenset("0123456789abcdef")
 
-INCIDENT_STATES = ("open", "acknowledged", "assigned", "escalated", "closed")
-IncidentAction = Literal["ack", "assign", "close", "escalate", "reopen"]
-_ACTION_STATE = {
-    "ack": "acknowledged",
-    "assign": "assigned",
-    "close": "closed",
-    "escalate": "escalated",
-    "reopen": "open",
-}
-_ALLOWED_FROM: dict[str, tuple[str, ...]] = {
-    "ack": ("open", "escalated", "assigned"),
-    "assign": ("open", "acknowledged", "escalated", "assigned"),
-    "close": ("open", "acknowledged", "assigned", "escalated"),
-    "escalate": ("open",),
-    "reopen": ("closed",),
-}
 TICKET_SORTS = {
     "ts": TicketRecord.ts_ms,
     "-ts": TicketRecord.ts_ms.desc(),
@@ -97,29 +91,12 @@ CSV_COLUMNS = (
 )
 
 
-def archive_url(cfg: AppConfig | None = None) -> str:
-    """The archive's SQLAlchemy URL: ``archive.url``, else ``$ARCHIVE_URL``, else SQLite under ``var/``.
-
-    A relative SQLite path is made absolute against the repository root, so every
-    process opens the same file.
-    """
-    url = (cfg.archive.url if cfg is not None else None) or os.environ.get("ARCHIVE_URL") or DEFAULT_URL
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-        url = prefix + str(REPO_ROOT / url[len(prefix) :])
-    return url
-
-
 class TicketNotFound(KeyError):
     """No ticket with that number."""
 
 
 class IncidentNotFound(KeyError):
     """No incident with that id."""
-
-
-class InvalidAction(ValueError):
-    """An incident action that is not allowed (the message says why)."""
 
 
 class EvidenceError(ValueError):
@@ -200,28 +177,6 @@ class CitizenTicketView:
     evidence_sha256: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentView:
-    """An incident with its current state and history."""
-
-    incident_id: str
-    kind: str
-    priority: str
-    state: str
-    ts_ms: int
-    updated_ts_ms: int
-    camera_id: str | None
-    segment_id: str | None
-    location: tuple[float, float] | None
-    track_id: int | None
-    plate: str | None
-    summary: str
-    details: tuple[tuple[str, str], ...]
-    evidence: tuple[str, ...]
-    assignee: str | None
-    actions: tuple[dict[str, Any], ...] = field(default=())
-
-
 # --------------------------------------------------------------------------- archive
 
 
@@ -243,9 +198,7 @@ class Archive:
         clock: Any = now_ms,
     ) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = make_engine(url)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self.evidence_dir = evidence_dir or (REPO_ROOT / "var" / "evidence")
         self.clock = clock
@@ -663,34 +616,31 @@ class Archive:
         return True
 
     def _incident_view(self, s: Session, r: IncidentRecord, with_actions: bool = False) -> IncidentView:
-        actions: tuple[dict[str, Any], ...] = ()
+        history: tuple[IncidentUpdate, ...] = ()
         if with_actions:
-            actions = tuple(
-                {"action": a.action, "actor": a.actor, "ts_ms": a.ts_ms, "note": a.note, "assignee": a.assignee}
+            history = tuple(
+                IncidentUpdate(r.incident_id, a.action, a.actor, a.ts_ms, a.note, a.assignee, STATE_AFTER[a.action])
                 for a in s.scalars(
                     select(IncidentActionRecord)
                     .where(IncidentActionRecord.incident_id == r.incident_id)
                     .order_by(IncidentActionRecord.id)
                 )
             )
-        return IncidentView(
+        incident = Incident(
             incident_id=r.incident_id,
-            kind=r.kind,
-            priority=r.priority,
-            state=r.state,
+            kind=IncidentKind(r.kind),
+            priority=Priority(r.priority),
             ts_ms=r.ts_ms,
-            updated_ts_ms=r.updated_ts_ms,
             camera_id=r.camera_id,
             segment_id=r.segment_id,
             location=(r.lat, r.lon) if r.lat is not None and r.lon is not None else None,
             track_id=r.track_id,
             plate=r.plate,
             summary=r.summary,
-            details=tuple((str(k), str(v)) for k, v in json.loads(r.details_json or "[]")),
             evidence=tuple(json.loads(r.evidence_json or "[]")),
-            assignee=r.assignee,
-            actions=actions,
+            details=tuple((str(k), str(v)) for k, v in json.loads(r.details_json or "[]")),
         )
+        return IncidentView(incident, r.state, r.assignee, history, r.updated_ts_ms)
 
     def get_incident(self, incident_id: str) -> IncidentView | None:
         with self.session() as s:
@@ -732,26 +682,25 @@ class Archive:
     ) -> IncidentView:
         """Acknowledge, assign, close, escalate or reopen an incident, recording who and when.
 
+        The rules are :mod:`core.incidents` (:func:`~core.incidents.validate_action`,
+        :func:`~core.incidents.next_state`).
+
         Raises:
             IncidentNotFound: no such incident.
-            InvalidAction: unknown action, missing assignee/actor, or not allowed in the current state.
+            InvalidAction: unknown action, missing assignee/actor, a note or assignee too long;
+                ``core.incidents.ActionNotAllowed`` (a subclass) when the current state does not allow it.
         """
-        if action not in _ACTION_STATE:
-            raise InvalidAction(f"unknown action {action!r}; use one of {', '.join(_ACTION_STATE)}")
-        if not actor or not actor.strip():
-            raise InvalidAction("an action needs an actor")
-        if action == "assign" and not (assignee and assignee.strip()):
-            raise InvalidAction("assign needs an assignee")
+        validate_action(action, actor, note, assignee)
+        assignee = assignee.strip() if assignee else None
         with self.session() as s:
             r = s.scalars(
                 select(IncidentRecord).where(IncidentRecord.incident_id == incident_id).with_for_update()
             ).first()
             if r is None:
                 raise IncidentNotFound(incident_id)
-            if r.state not in _ALLOWED_FROM[action]:
-                raise InvalidAction(f"incident is {r.state}; cannot {action} it")
+            state = next_state(r.state, action)
             now = self.clock()
-            r.state, r.updated_ts_ms = _ACTION_STATE[action], now
+            r.state, r.updated_ts_ms = state, now
             if action == "assign":
                 r.assignee = assignee
             s.add(
@@ -837,14 +786,6 @@ def _row_view(r: TicketRecord) -> TicketRow:
 def _csv_safe(text: str) -> str:
     """Neutralise spreadsheet formulas (a cell starting with = + - @)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.close()
 
 
 __all__ = [

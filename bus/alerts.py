@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from bus.keys import ALERTS_OPEN_KEY, control_channel, warden_channel
-from core.alerts import AlertDesk, AlertError, acknowledge
+from core.alerts import AlertDesk, UnknownAlert, acknowledge
 from core.types import WardenAlert
 
 
@@ -59,7 +59,8 @@ class AlertStore:
         """Acknowledge atomically (optimistic lock on the hash).
 
         Raises:
-            core.alerts.AlertError: unknown alert or not the user's alert.
+            core.alerts.UnknownAlert: unknown alert.
+            core.alerts.AlertError: not the user's alert.
         """
         while True:
             with self.client.pipeline() as pipe:
@@ -67,7 +68,7 @@ class AlertStore:
                     pipe.watch(ALERTS_OPEN_KEY)
                     alert = self.get(alert_id)
                     if alert is None:
-                        raise AlertError(f"unknown alert {alert_id!r}")
+                        raise UnknownAlert(f"unknown alert {alert_id!r}")
                     acked = acknowledge(alert, username, now_ms, allow_any)
                     pipe.multi()
                     pipe.hset(ALERTS_OPEN_KEY, alert_id, json.dumps(AlertDesk.to_dict(acked), separators=(",", ":")))

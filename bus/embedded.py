@@ -55,6 +55,9 @@ import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
+RedisClient = redis.Redis
+"""The client type the bus hands out (for annotations outside bus/, which never import redis)."""
+
 #: Oldest server with everything the bus uses (XAUTOCLAIM arrived in 6.2).
 MIN_VERSION: tuple[int, int] = (6, 2)
 LOCK_FILE = "redis.lock"
@@ -512,6 +515,7 @@ def connect(
 
 REDIS_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 """What a Redis call raises when the server is unreachable or misbehaves (for callers outside bus/)."""
+
 
 def is_cluster(client: object) -> bool:
     """True for a Redis Cluster client (multi-key transactions and pipelined PUBLISH are not allowed there)."""

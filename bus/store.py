@@ -18,6 +18,7 @@ can refresh on change instead of polling (disable with ``notify=False``).
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 import redis
@@ -66,6 +67,42 @@ class LiveStore:
             return bool(self.client.ping())
         except (redis.RedisError, OSError):
             return False
+
+    def server_info(self) -> dict[str, Any]:
+        """The server's ``INFO`` (``redis_version``, ``used_memory_human``, ``connected_clients`` ...).
+
+        Raises:
+            One of :data:`bus.embedded.REDIS_ERRORS` when Redis is unreachable.
+        """
+        info: Any = self.client.info()
+        return dict(info)
+
+    def json_values(self, key_prefix: str) -> list[dict[str, Any]]:
+        """The JSON objects stored under every key starting with ``key_prefix`` (e.g. the live servers' stats).
+
+        Keys that vanish meanwhile and values that are not JSON objects are skipped. One
+        pipelined GET per key, so the keys may live in different Cluster slots.
+
+        Raises:
+            One of :data:`bus.embedded.REDIS_ERRORS` when Redis is unreachable.
+        """
+        keys = list(self.client.scan_iter(match=key_prefix + "*", count=100))
+        if not keys:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for k in keys:
+            pipe.get(k)
+        out = []
+        for raw in pipe.execute():
+            if raw is None:
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                out.append(value)
+        return out
 
     # ------------------------------------------------------------------ frames
 

@@ -459,6 +459,15 @@ class EventBus:
         """Number of entries in a stream (0 when missing)."""
         return int(self.client.xlen(stream))
 
+    def lengths(self, streams: Sequence[str]) -> list[tuple[int, int]]:
+        """``(entries, dead letters)`` of each stream, in order (0 when missing); one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for s in streams:
+            pipe.xlen(s)
+            pipe.xlen(dead_stream(s))
+        lens = pipe.execute()
+        return [(int(lens[2 * i]), int(lens[2 * i + 1])) for i in range(len(streams))]
+
     # ------------------------------------------------------------------ notifications
 
     def notify(self, channel: str, payload: Mapping[str, Any] | str) -> int:

@@ -30,6 +30,10 @@ class AlertError(ValueError):
     """An acknowledgement that cannot be accepted (unknown alert, not your alert, ...)."""
 
 
+class UnknownAlert(AlertError):
+    """No open alert with that id."""
+
+
 @dataclass(frozen=True, slots=True)
 class Roster:
     """Who answers for which segment.
@@ -124,7 +128,7 @@ class AlertDesk:
         """
         alert = self.open.get(alert_id)
         if alert is None:
-            raise AlertError(f"unknown alert {alert_id!r}")
+            raise UnknownAlert(f"unknown alert {alert_id!r}")
         alert = acknowledge(alert, username, now_ms, allow_any)
         self.open[alert_id] = alert
         return alert
@@ -177,4 +181,4 @@ class AlertDesk:
         )
 
 
-__all__ = ["AlertDesk", "AlertError", "Roster", "acknowledge", "alert_id_for"]
+__all__ = ["AlertDesk", "AlertError", "Roster", "UnknownAlert", "acknowledge", "alert_id_for"]

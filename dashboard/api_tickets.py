@@ -11,7 +11,10 @@ Operators (login and CSRF by :mod:`dashboard.auth`):
 * ``POST /api/v1/incidents/<incident_id>/action`` ``{"action": ack|assign|close|reopen, "note"?, "assignee"?}``
 
 Wardens: ``GET /api/v1/warden/alerts`` (their open alerts), ``POST /api/v1/warden/alerts/<alert_id>/ack``.
-An operator's ``ack``/``assign``/``close`` of an incident also acknowledges its warden alert
+Incident actions and alert acknowledgements are :func:`dashboard.incidents.act` and
+:func:`dashboard.incidents.ack_alert`, the functions the incidents and warden pages call, so
+both paths apply the same rules (one note limit, ``core.incidents.NOTE_MAX_CHARS``). An
+operator's ``ack``/``assign``/``close`` of an incident also acknowledges its warden alert
 (the control room has taken it, so it does not escalate).
 
 Citizens (public): ``POST /api/v1/tickets/lookup`` ``{"ticket": "ET-....", "plate": "LEA1234"}``
@@ -32,17 +35,17 @@ from typing import Any
 
 import flask
 
-from archive import Archive, IncidentNotFound, InvalidAction, InvalidTransition, TicketFilter, TicketNotFound
+from archive import Archive, InvalidTransition, TicketFilter, TicketNotFound
 from archive.repository import TICKET_SORTS
-from bus.alerts import AlertStore
 from bus.ratelimit import RateLimiter
-from core.alerts import AlertError, alert_id_for
 from core.anpr import normalize_plate_text
-from core.clock import now_ms
+from core.incidents import STATES, IncidentView
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
-from core.types import IncidentKind, IncidentUpdate, TicketState, TicketUpdate
+from core.types import IncidentKind, TicketState, TicketUpdate
+from dashboard import incidents
 from dashboard.context import current
 from dashboard.http import json_error as _err
+from dashboard.incidents import ActionError, Forbidden, NotAllowed, NotFound, act
 
 log = logging.getLogger("dashboard.tickets")
 
@@ -65,7 +68,6 @@ MAX_LIMIT = 500
 LOOKUP_LIMIT = 20
 LOOKUP_WINDOW_S = 600
 PLATE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
-INCIDENT_ACTIONS = ("ack", "assign", "close", "reopen")
 
 
 class BadRequest(ValueError):
@@ -353,7 +355,7 @@ def list_incidents() -> flask.Response:
     unknown = sorted(set(flask.request.args) - {"state", "kind", "segment", "since", "offset", "limit"})
     if unknown:
         raise BadRequest(400, f"unknown query parameter(s): {', '.join(unknown)}")
-    states = _enum_list("state", str, ("open", "acknowledged", "assigned", "escalated", "closed"))
+    states = _enum_list("state", str, STATES)
     kinds = _enum_list("kind", str, [k.value for k in IncidentKind])
     since = _int_arg("since", -1, 0, 10**14)
     rows, total = _archive().list_incidents(
@@ -367,23 +369,27 @@ def list_incidents() -> flask.Response:
     return _ok({"total": total, "incidents": [_incident(r) for r in rows]})
 
 
-def _incident(r: Any) -> dict[str, Any]:
+def _incident(v: IncidentView) -> dict[str, Any]:
+    inc = v.incident
     return {
-        "incident_id": r.incident_id,
-        "kind": r.kind,
-        "priority": r.priority,
-        "state": r.state,
-        "ts_ms": r.ts_ms,
-        "updated_ts_ms": r.updated_ts_ms,
-        "camera_id": r.camera_id,
-        "segment_id": r.segment_id,
-        "location": list(r.location) if r.location else None,
-        "plate": r.plate,
-        "summary": r.summary,
-        "details": dict(r.details),
-        "evidence": list(r.evidence),
-        "assignee": r.assignee,
-        "actions": list(r.actions),
+        "incident_id": v.id,
+        "kind": v.kind,
+        "priority": v.priority,
+        "state": v.state,
+        "ts_ms": inc.ts_ms,
+        "updated_ts_ms": v.updated_ts_ms,
+        "camera_id": inc.camera_id,
+        "segment_id": inc.segment_id,
+        "location": list(inc.location) if inc.location else None,
+        "plate": inc.plate,
+        "summary": inc.summary,
+        "details": dict(inc.details),
+        "evidence": list(inc.evidence),
+        "assignee": v.assignee,
+        "actions": [
+            {"action": h.action, "actor": h.actor, "ts_ms": h.ts_ms, "note": h.note, "assignee": h.assignee}
+            for h in v.history
+        ],
     }
 
 
@@ -394,34 +400,26 @@ def incident_action(incident_id: str) -> flask.Response:
     if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", incident_id):
         raise BadRequest(400, "malformed incident id")
     body = _json_body({"action", "note", "assignee"}, required=("action",))
-    action = body["action"]
-    if action not in INCIDENT_ACTIONS:
-        raise BadRequest(422, f"unknown action {action!r}; use one of {', '.join(INCIDENT_ACTIONS)}")
-    note = (body.get("note") or "").strip()
-    if len(note) > 1000:
-        raise BadRequest(422, "note is too long (at most 1000 characters)")
-    try:
-        v = _archive().incident_action(incident_id, action, user, note, body.get("assignee"))
-    except IncidentNotFound:
-        raise BadRequest(404, f"no incident {incident_id}") from None
-    except InvalidAction as e:
-        raise BadRequest(409 if "cannot" in str(e) else 422, str(e)) from None
-    now = now_ms()
+    arc = _archive()
     ctx = current()
-    if action in ("ack", "assign", "close"):  # the control room took it: stop the warden alert's escalation timer
-        try:
-            AlertStore(ctx.store.client, ctx.cfg.alerts.control_room).ack(
-                alert_id_for(incident_id), user, now, allow_any=True
-            )
-        except AlertError:
-            pass  # no alert for this incident (yet)
-        except Exception as e:  # noqa: BLE001
-            log.warning("incident %s: alert not acknowledged in Redis: %s", incident_id, e)
     try:
-        ctx.bus.publish(IncidentUpdate(incident_id, action, user, now, note, body.get("assignee"), v.state))
-    except Exception as e:  # noqa: BLE001
-        log.warning("incident %s: update not announced: %s", incident_id, e)
-    return _ok(_incident(v))
+        res = act(
+            ctx.bus, arc, ctx.alerts, incident_id, body["action"], user, body.get("note") or "", body.get("assignee")
+        )
+    except ActionError as e:
+        raise BadRequest(_status(e), str(e)) from None
+    return _ok(_incident(res.view))
+
+
+def _status(e: ActionError) -> int:
+    """HTTP status of an action that was refused."""
+    if isinstance(e, NotFound):
+        return 404
+    if isinstance(e, NotAllowed):
+        return 409
+    if isinstance(e, Forbidden):
+        return 403
+    return 422
 
 
 # --------------------------------------------------------------------------- wardens
@@ -433,7 +431,7 @@ def warden_alerts() -> flask.Response:
     user, role = _actor(("warden", "operator", "admin"))
     ctx = current()
     try:
-        alerts = AlertStore(ctx.store.client, ctx.cfg.alerts.control_room).all()
+        alerts = ctx.alerts.all()
     except Exception as e:  # noqa: BLE001
         log.error("alerts: Redis unavailable: %s", e)
         raise BadRequest(503, "alerts unavailable: Redis unreachable") from None
@@ -461,33 +459,20 @@ def _alert(a: Any) -> dict[str, Any]:
 
 @bp.post("/api/v1/warden/alerts/<alert_id>/ack")
 @_handle
-def ack_alert(alert_id: str) -> flask.Response:
+def warden_ack(alert_id: str) -> flask.Response:
     user, role = _actor(("warden", "operator", "admin"))
     if not re.fullmatch(r"[0-9a-f]{20}", alert_id):
         raise BadRequest(400, "malformed alert id")
     ctx = current()
-    store = AlertStore(ctx.store.client, ctx.cfg.alerts.control_room)
-    now = now_ms()
     try:
-        alert = store.ack(alert_id, user, now, allow_any=role in ("operator", "admin"))
-    except AlertError as e:
-        raise BadRequest(404 if "unknown" in str(e) else 403, str(e)) from None
+        alert = incidents.ack_alert(
+            ctx.alerts, ctx.bus, ctx.archive, alert_id, user, any_alert=role in ("operator", "admin")
+        )
+    except ActionError as e:
+        raise BadRequest(_status(e), str(e)) from None
     except Exception as e:  # noqa: BLE001
         log.error("ack: Redis unavailable: %s", e)
         raise BadRequest(503, "alerts unavailable: Redis unreachable") from None
-    arc = ctx.archive
-    if arc is not None:
-        try:
-            arc.save_alert(alert)
-            arc.incident_action(alert.incident_id, "ack", user, "alert acknowledged")
-        except (InvalidAction, IncidentNotFound):
-            pass  # already acknowledged/closed, or not archived yet (the service archives it)
-        except Exception as e:  # noqa: BLE001
-            log.warning("ack %s not archived: %s", alert_id, e)
-    try:
-        ctx.bus.publish(IncidentUpdate(alert.incident_id, "ack", user, now, "alert acknowledged", None, "acknowledged"))
-    except Exception as e:  # noqa: BLE001
-        log.warning("ack %s not announced: %s", alert_id, e)
     return _ok(_alert(alert))
 
 

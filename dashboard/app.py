@@ -12,29 +12,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dash
 
-from bus.embedded import EmbeddedRedis, connect
+from archive.dashboard_db import DashboardDB
+from archive.db import archive_url
+from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, resolve_path
 from dashboard import auth, context, routes
 from dashboard.archive_link import open_archive
-from dashboard.db import DashboardDB, database_url
 from dashboard.frames import FrameHub
 from dashboard.users import UserDirectory
-
-if TYPE_CHECKING:  # only bus/ uses redis at run time
-    from redis import Redis
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Seconds before a Redis call gives up, so a dead server degrades the page instead of hanging it.
 REDIS_TIMEOUT_S = 2.0
 
 
-def connect_redis(cfg: AppConfig, allow_embedded: bool = True) -> tuple[Redis, EmbeddedRedis | None]:
+def connect_redis(cfg: AppConfig, allow_embedded: bool = True) -> tuple[RedisClient, EmbeddedRedis | None]:
     """Connect the dashboard to Redis.
 
     ``redis.url`` from the config, else ``$REDIS_URL`` (set by the system launcher), else -
@@ -61,7 +58,7 @@ def connect_redis(cfg: AppConfig, allow_embedded: bool = True) -> tuple[Redis, E
     return client, server
 
 
-def create_app(cfg: AppConfig, client: Redis, db_url: str | None = None) -> dash.Dash:
+def create_app(cfg: AppConfig, client: RedisClient, db_url: str | None = None) -> dash.Dash:
     """Create the Dash app.
 
     Only one app per process: Dash pages register their callbacks globally.
@@ -70,7 +67,7 @@ def create_app(cfg: AppConfig, client: Redis, db_url: str | None = None) -> dash
         cfg: Validated configuration.
         client: Redis client (connections are made lazily; Redis may be down at start).
         db_url: SQL database of users, sessions and traffic updates (default: the
-            archive database, :func:`dashboard.db.database_url`).
+            archive database, :func:`archive.db.archive_url`).
 
     Returns:
         The app; serve ``app.server`` (a Flask WSGI app) or call ``app.run``.
@@ -92,7 +89,7 @@ def create_app(cfg: AppConfig, client: Redis, db_url: str | None = None) -> dash
     )
     app.scripts.config.serve_locally = True
     app.css.config.serve_locally = True
-    db = DashboardDB(db_url or database_url(cfg))
+    db = DashboardDB(db_url or archive_url(cfg))
     users = UserDirectory(cfg, db)
     store = LiveStore(client)
     context.install(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from archive.db import archive_url
 from config.settings import AppConfig, resolve_path
-from dashboard.db import database_url
 
 log = logging.getLogger("dashboard.archive")
 
@@ -24,7 +24,7 @@ def open_archive(cfg: AppConfig, db_url: str | None = None) -> Any:
     except ImportError:
         log.info("archive package not installed: ticket review and incident history are unavailable")
         return None
-    url = db_url or database_url(cfg)
+    url = db_url or archive_url(cfg)
     try:
         return Archive(url, resolve_path(cfg.archive.evidence_dir))
     except Exception as e:  # noqa: BLE001 - a broken database must not stop the live pages

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 
+from bus.alerts import AlertStore
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig
 
 if TYPE_CHECKING:
-    from dashboard.db import DashboardDB
+    from archive.dashboard_db import DashboardDB
     from dashboard.frames import FrameHub
     from dashboard.users import UserDirectory
 
@@ -49,6 +50,11 @@ class DashboardContext:
     users: UserDirectory
     frames: FrameHub
     archive: Any = None
+
+    @property
+    def alerts(self) -> AlertStore:
+        """The open warden alerts (Redis) and their push channels."""
+        return AlertStore(self.store.client, self.cfg.alerts.control_room)
 
 
 def install(server: flask.Flask, ctx: DashboardContext) -> None:

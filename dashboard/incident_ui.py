@@ -14,8 +14,9 @@ import dash_leaflet as dl
 from dash import html
 
 from config.settings import AppConfig
+from core.incidents import IncidentView
 from dashboard.data import clock_utc
-from dashboard.incidents import AlertView, IncidentView, kind_label
+from dashboard.incidents import AlertView, kind_label
 
 INC_MARKER = "op-inc-marker"
 PRIORITY_COLOURS = {"critical": "#b71c1c", "high": "#e53935", "medium": "#fb8c00", "low": "#fdd835"}

@@ -3,22 +3,36 @@
 Incidents (SOS reports included) are raised on ``incident.raised``; every action
 (acknowledge, assign, close, escalate) is an :class:`core.types.IncidentUpdate` on
 ``incident.updated``; warden alerts are on ``alert.warden``. The current state of each
-incident is the fold of its updates over the raised event (:func:`fold_incidents`), so
-every server process computes the same view from Redis. When the archive is installed,
-actions go through its ``incident_action`` (durable, SQL) and the update is announced on
-``incident.updated`` as well, so live views and the alert escalation see it at once.
+incident is the fold of its updates over the raised event (:func:`core.incidents.fold_incidents`),
+so every server process computes the same view from Redis. Operator actions and alert
+acknowledgements go through :func:`act` and :func:`ack_alert`, whether they come from a
+page or the REST API: when the archive is installed they are recorded there (durable,
+SQL), and the update is announced on ``incident.updated`` as well, so live views and the
+alert escalation see it at once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from bus.alerts import AlertStore
 from bus.schema import stream_of
 from bus.streams import EventBus
+from core.alerts import AlertError, UnknownAlert, alert_id_for
 from core.clock import now_ms
+from core.incidents import (
+    OPERATOR_ACTIONS,
+    TAKES_INCIDENT,
+    ActionNotAllowed,
+    IncidentView,
+    InvalidAction,
+    fold_incidents,
+    next_state,
+    validate_action,
+)
 from core.types import Incident, IncidentKind, IncidentUpdate, WardenAlert
 
 log = logging.getLogger("dashboard.incidents")
@@ -26,49 +40,36 @@ log = logging.getLogger("dashboard.incidents")
 RAISED = stream_of(Incident)
 UPDATED = stream_of(IncidentUpdate)
 ALERTS = stream_of(WardenAlert)
-ACTIONS = ("ack", "assign", "close")
-STATE_AFTER = {
-    "ack": "acknowledged",
-    "assign": "assigned",
-    "close": "closed",
-    "escalate": "escalated",
-    "reopen": "open",
-}
-STATES = ("open", "acknowledged", "assigned", "escalated", "closed")
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 class ActionError(ValueError):
-    """An action that cannot be applied (unknown incident, closed already, no assignee ...)."""
+    """An action that cannot be applied: a bad value (the message says which); subclasses say more."""
+
+
+class NotFound(ActionError):
+    """Unknown incident or alert."""
+
+
+class NotAllowed(ActionError):
+    """Not allowed in the incident's current state (e.g. it is closed)."""
+
+
+class Forbidden(ActionError):
+    """Not this user's alert."""
 
 
 @dataclass(frozen=True, slots=True)
-class IncidentView:
-    """One incident with its current state.
+class ActionResult:
+    """What an operator action did.
 
     Attributes:
-        incident: The raised event.
-        state: ``open``, ``acknowledged``, ``assigned``, ``escalated`` or ``closed``.
-        assignee: Who it is assigned to.
-        history: Its updates, oldest first.
+        update: The update announced on ``incident.updated``.
+        view: The incident after it (from the archive when installed, else folded from the streams).
     """
 
-    incident: Incident
-    state: str = "open"
-    assignee: str | None = None
-    history: tuple[IncidentUpdate, ...] = ()
-
-    @property
-    def id(self) -> str:
-        return self.incident.incident_id
-
-    @property
-    def kind(self) -> str:
-        return self.incident.kind.value
-
-    @property
-    def priority(self) -> str:
-        return self.incident.priority.value
+    update: IncidentUpdate
+    view: IncidentView
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,21 +80,6 @@ class AlertView:
     acked_by: str = ""
     acked_ts_ms: int = 0
     closed: bool = False
-
-
-def fold_incidents(raised: Iterable[Incident], updates: Iterable[IncidentUpdate]) -> dict[str, IncidentView]:
-    """Current state of each incident: its updates applied in time order."""
-    views: dict[str, IncidentView] = {}
-    for inc in raised:
-        views.setdefault(inc.incident_id, IncidentView(inc))
-    for up in sorted(updates, key=lambda u: u.ts_ms):
-        v = views.get(up.incident_id)
-        if v is None:
-            continue
-        state = up.state if up.state in STATES and up.state != "open" else STATE_AFTER.get(up.action, v.state)
-        assignee = up.assignee if up.action == "assign" else v.assignee
-        views[up.incident_id] = replace(v, state=state, assignee=assignee, history=(*v.history, up))
-    return views
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,77 +131,109 @@ def get_incident(bus: EventBus, incident_id: str, depth: int = 2000) -> Incident
 def act(
     bus: EventBus,
     archive: Any,
+    alerts: AlertStore,
     incident_id: str,
     action: str,
     actor: str,
     note: str = "",
     assignee: str | None = None,
-) -> IncidentUpdate:
-    """Acknowledge, assign or close an incident.
+) -> ActionResult:
+    """Apply an operator's action to an incident: what the incidents page and ``POST /api/v1/incidents/<id>/action`` do.
+
+    1. Validate (:func:`core.incidents.validate_action`: a known operator action, an actor,
+       an assignee for ``assign``, a note of at most ``NOTE_MAX_CHARS`` characters).
+    2. Change the state: in the archive when installed (durable; an incident it does not
+       have yet is refused, so SQL and the streams never disagree), else checked against
+       the state folded from the streams (:func:`core.incidents.next_state`).
+    3. ``ack``/``assign``/``close``: acknowledge the incident's warden alert (the control
+       room has taken it, so it does not escalate).
+    4. Announce the update on ``incident.updated``.
 
     Raises:
-        ActionError: unknown action or incident, assign without an assignee, or the
-            incident already closed.
+        NotFound: unknown incident.
+        NotAllowed: its current state does not allow the action.
+        ActionError: a bad value (unknown action, no assignee, note too long ...).
     """
-    if action not in ACTIONS:
-        raise ActionError(f"action must be one of {', '.join(ACTIONS)}")
-    if action == "assign" and not (assignee or "").strip():
-        raise ActionError("assign needs an assignee")
-    current = get_incident(bus, incident_id)
-    if current is None and archive is None:
-        raise ActionError(f"unknown incident {incident_id!r}")
-    if current is not None and current.state == "closed":
-        raise ActionError(f"incident {incident_id} is closed")
-    note = (note or "").strip()[:500]
+    note = (note or "").strip()
+    assignee = assignee.strip() if assignee else None
+    if action not in OPERATOR_ACTIONS:
+        raise ActionError(f"unknown action {action!r}; use one of {', '.join(OPERATOR_ACTIONS)}")
+    try:
+        validate_action(action, actor, note, assignee)
+    except InvalidAction as e:
+        raise ActionError(str(e)) from None
+    now = now_ms()
     if archive is not None:
         try:
-            archive.incident_action(incident_id, action, actor, note, assignee=assignee)
-        except KeyError:  # IncidentNotFound: not archived yet (the incidents service is behind or down)
-            if current is None:
-                raise ActionError(f"unknown incident {incident_id!r}") from None
-            log.warning("incident %s not archived yet: %s recorded on the stream only", incident_id, action)
-        except ValueError as e:  # InvalidAction: not allowed in its current state
-            raise ActionError(str(e)) from e
-    up = IncidentUpdate(
-        incident_id=incident_id,
-        action=action,
-        actor=actor,
-        ts_ms=now_ms(),
-        note=note,
-        assignee=assignee.strip() if assignee else None,
-        state=STATE_AFTER[action],
-    )
-    bus.publish(up)
-    return up
+            view: IncidentView = archive.incident_action(incident_id, action, actor, note, assignee=assignee)
+        except ActionNotAllowed as e:
+            raise NotAllowed(str(e)) from None
+        except InvalidAction as e:
+            raise ActionError(str(e)) from None
+        except KeyError:  # archive.IncidentNotFound (the incidents service may be behind: try again)
+            raise NotFound(f"unknown incident {incident_id!r} (not in the archive)") from None
+        up = IncidentUpdate(incident_id, action, actor, now, note, assignee, view.state)
+    else:
+        current = get_incident(bus, incident_id)
+        if current is None:
+            raise NotFound(f"unknown incident {incident_id!r}")
+        try:
+            up = IncidentUpdate(incident_id, action, actor, now, note, assignee, next_state(current.state, action))
+        except ActionNotAllowed as e:
+            raise NotAllowed(str(e)) from None
+        view = current.after(up)
+    if action in TAKES_INCIDENT:
+        try:
+            alerts.ack(alert_id_for(incident_id), actor, now, allow_any=True)
+        except AlertError:
+            pass  # no alert for this incident (yet)
+        except Exception as e:  # noqa: BLE001 - Redis down: the action itself stands
+            log.warning("incident %s: alert not acknowledged in Redis: %s", incident_id, e)
+    if archive is None:
+        bus.publish(up)  # the stream is the only record: a failure is the caller's
+    else:
+        try:
+            bus.publish(up)
+        except Exception as e:  # noqa: BLE001 - SQL has it; the live feed is best effort
+            log.warning("incident %s: update not announced: %s", incident_id, e)
+    return ActionResult(up, view)
 
 
 def ack_alert(
-    client: Any, bus: EventBus, archive: Any, control_room: str, alert_id: str, username: str, any_alert: bool
+    alerts: AlertStore, bus: EventBus, archive: Any, alert_id: str, username: str, any_alert: bool
 ) -> WardenAlert:
-    """Acknowledge a warden alert: the open-alert store (stops its escalation), the archive, the stream.
+    """Acknowledge a warden alert: what the warden page and ``POST /api/v1/warden/alerts/<id>/ack`` do.
 
-    The same steps as ``POST /api/v1/warden/alerts/<id>/ack``.
+    The open-alert store first (stops its escalation), then the archive (the alert and an
+    ``ack`` of its incident, when that is still allowed) and ``incident.updated``; those two
+    are best effort once Redis has the acknowledgement.
+
+    Args:
+        any_alert: Control-room staff may acknowledge any alert; wardens only their own.
 
     Raises:
-        ActionError: unknown alert, or not this warden's alert.
+        NotFound: unknown alert.
+        Forbidden: not this warden's alert.
     """
-    from bus.alerts import AlertStore
-    from core.alerts import AlertError
-
     now = now_ms()
     try:
-        alert = AlertStore(client, control_room).ack(alert_id, username, now, allow_any=any_alert)
+        alert = alerts.ack(alert_id, username, now, allow_any=any_alert)
+    except UnknownAlert as e:
+        raise NotFound(str(e)) from None
     except AlertError as e:
-        raise ActionError(str(e)) from None
+        raise Forbidden(str(e)) from None
     if archive is not None:
         try:
             archive.save_alert(alert)
             archive.incident_action(alert.incident_id, "ack", username, "alert acknowledged")
         except (KeyError, ValueError):
-            pass  # already acknowledged/closed, or not archived yet
-        except Exception as e:  # noqa: BLE001 - SQL down: Redis has it; the service archives acks too
+            pass  # already acknowledged/closed, or not archived yet (the incidents service archives acks too)
+        except Exception as e:  # noqa: BLE001 - SQL down: Redis has it
             log.warning("ack %s not archived: %s", alert_id, e)
-    bus.publish(IncidentUpdate(alert.incident_id, "ack", username, now, "alert acknowledged", None, "acknowledged"))
+    try:
+        bus.publish(IncidentUpdate(alert.incident_id, "ack", username, now, "alert acknowledged", None, "acknowledged"))
+    except Exception as e:  # noqa: BLE001 - Redis has the acknowledgement; the live feed is best effort
+        log.warning("ack %s not announced: %s", alert_id, e)
     return alert
 
 

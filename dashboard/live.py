@@ -44,14 +44,16 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from bus.embedded import EmbeddedRedis, connect
+from archive.dashboard_db import DashboardDB
+from archive.db import archive_url
+from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.keys import live_stats_key
 from bus.schema import SchemaError, decode, stream_of
 from config.cli import start_cli
@@ -70,11 +72,7 @@ from core.types import (
 from dashboard import feeds
 from dashboard.auth import SESSION_COOKIE
 from dashboard.data import SEGMENT_STALE_S
-from dashboard.db import DashboardDB, database_url
 from dashboard.users import UserDirectory
-
-if TYPE_CHECKING:  # only bus/ imports redis at run time
-    from redis import Redis
 
 log = logging.getLogger("dashboard.live")
 
@@ -278,7 +276,7 @@ class StreamTail(threading.Thread):
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         on_entry: Callable[[str, str, object], None],
         on_skip: Callable[[], None],
         streams: Sequence[str] = STREAMS,
@@ -374,7 +372,7 @@ class LiveServer:
     def __init__(
         self,
         cfg: AppConfig,
-        client: Redis,
+        client: RedisClient,
         users: UserDirectory,
         host: str,
         port: int,
@@ -554,7 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kwargs = client.connection_pool.connection_kwargs
     kwargs["socket_timeout"] = 10.0  # above the XREAD block time
     kwargs.setdefault("socket_connect_timeout", 2.0)
-    db = DashboardDB(database_url(cfg))
+    db = DashboardDB(archive_url(cfg))
     server = LiveServer(cfg, client, UserDirectory(cfg, db), host, port, max(0.1, args.session_recheck_s))
     return asyncio.run(_serve(server, embedded))
 

@@ -15,10 +15,9 @@ Every dashboard worker answers the same numbers, so any of them can be scraped:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -201,25 +200,9 @@ class SafeCityCollector:
         yield from _live_metrics(ctx)
 
 
-def _live_stats(ctx: DashboardContext) -> list[dict[str, Any]]:
-    client = ctx.store.client
-    keys = list(client.scan_iter(match=LIVE_STATS_PREFIX + "*", count=100))
-    if not keys:
-        return []
-    out = []
-    for raw in client.mget(keys):
-        if raw is None:
-            continue
-        try:
-            out.append(json.loads(raw))
-        except ValueError:
-            continue
-    return out
-
-
 def _live_metrics(ctx: DashboardContext) -> Iterator[Metric]:
     try:
-        stats = _live_stats(ctx)
+        stats = ctx.store.json_values(LIVE_STATS_PREFIX)
     except Exception as e:  # noqa: BLE001
         log.warning("metrics: live stats: %s", e)
         stats = []

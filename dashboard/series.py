@@ -22,7 +22,7 @@ from config.settings import AppConfig
 from core.types import DensityReport, SegmentDensity
 
 if TYPE_CHECKING:
-    from redis import Redis
+    from bus.embedded import RedisClient
 
 SEGMENT_STREAM = stream_of(SegmentDensity)
 DENSITY_STREAM = stream_of(DensityReport)
@@ -56,7 +56,7 @@ def buckets(start_ms: int, end_ms: int, bucket_s: int) -> list[int]:
     return list(range(first, end_ms + 1, step))
 
 
-def _first_entries(client: Redis, stream: str, starts: Sequence[int], count: int) -> list[list[object]]:
+def _first_entries(client: RedisClient, stream: str, starts: Sequence[int], count: int) -> list[list[object]]:
     pipe = client.pipeline(transaction=False)
     for t in starts:
         pipe.xrange(stream, f"{t}-0", "+", count=count)
@@ -90,7 +90,7 @@ def counts_delta(prev: Mapping[str, int] | None, cur: Mapping[str, int]) -> int:
     return total
 
 
-def read_series(cfg: AppConfig, client: Redis, start_ms: int, end_ms: int, bucket_s: int) -> Series:
+def read_series(cfg: AppConfig, client: RedisClient, start_ms: int, end_ms: int, bucket_s: int) -> Series:
     """Occupancy, vehicles in view and vehicles counted per segment per bucket.
 
     Args:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from archive.dashboard_db import DashboardDB, TrafficUpdateRow
 from bus.streams import EventBus
 from config.settings import AppConfig
 from core.clock import now_ms
 from core.types import TrafficUpdate
-from dashboard.db import DashboardDB, TrafficUpdateRow
 
 MAX_TITLE = 120
 MAX_BODY = 1000

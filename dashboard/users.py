@@ -3,7 +3,7 @@
 Users come from the config (``users:``: username, role, password_hash, zones) and from
 SQL (``dash_users``), where admin edits are kept; a SQL row overrides the config entry of
 the same name, so an admin can change a demo user's password, role or zones, or disable
-it. Passwords are hashed with argon2id (``argon2-cffi``); bcrypt hashes in the config are
+it (the merge is :class:`archive.users.UserStore`, which the incidents service reads too). Passwords are hashed with argon2id (``argon2-cffi``); bcrypt hashes in the config are
 accepted too. A warden's zones are road segment ids: ``zones`` of the user, else the
 ``segments`` of the matching ``wardens:`` entry (the alert routing's list).
 
@@ -25,19 +25,17 @@ import re
 import secrets
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, select
 
+from archive.dashboard_db import DashboardDB, LoginFailureRow, SessionRow, UserRow
+from archive.users import ROLES, Role, User, UserStore
 from config.settings import AppConfig
 from core.clock import now_ms
-from dashboard.db import DashboardDB, LoginFailureRow, SessionRow, UserRow
 
-Role = Literal["operator", "warden", "admin"]
-ROLES: tuple[Role, ...] = ("operator", "warden", "admin")
 MIN_PASSWORD_CHARS = 10
 #: Failed logins are counted over this window.
 FAILURE_WINDOW_MS = 15 * 60 * 1000
@@ -94,32 +92,6 @@ def token_hash(token: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class User:
-    """A dashboard user.
-
-    Attributes:
-        username: Login name.
-        role: ``operator``, ``warden`` or ``admin``.
-        name: Display name.
-        zones: Road segment ids a warden answers for.
-        disabled: Cannot log in.
-        source: ``config`` (as in the YAML) or ``sql`` (edited by an admin).
-    """
-
-    username: str
-    role: Role
-    name: str = ""
-    zones: tuple[str, ...] = ()
-    disabled: bool = False
-    source: str = "config"
-    password_hash: str = field(default="", repr=False, compare=False)
-
-    @property
-    def display(self) -> str:
-        return self.name or self.username
-
-
-@dataclass(frozen=True, slots=True)
 class LoginSession:
     """A valid login session, as looked up from its token.
 
@@ -143,8 +115,8 @@ class LoginSession:
         return self.role in roles
 
 
-class UserDirectory:
-    """Users from the config and SQL, and their sessions.
+class UserDirectory(UserStore):
+    """Users from the config and SQL (see :class:`archive.users.UserStore`), their edits and sessions.
 
     Args:
         cfg: Configuration (``users``, ``wardens``, ``segments``, ``dashboard.session_ttl_s``).
@@ -160,54 +132,12 @@ class UserDirectory:
         clock: Callable[[], int] = now_ms,
         hasher: PasswordHasher = DEFAULT_HASHER,
     ) -> None:
-        self.cfg = cfg
-        self.db = db
+        super().__init__(cfg, db)
         self.clock = clock
         self.hasher = hasher
         self._segments = {s.id for s in cfg.segments}
 
     # ------------------------------------------------------------------ users
-
-    def _warden_zones(self, username: str) -> tuple[str, ...]:
-        for w in self.cfg.wardens:
-            if w.username == username:
-                return tuple(w.segments)
-        return ()
-
-    def _from_config(self, username: str) -> User | None:
-        for u in self.cfg.users:
-            if u.username == username:
-                zones = tuple(u.zones) or (self._warden_zones(u.username) if u.role == "warden" else ())
-                return User(u.username, u.role, u.name, zones, False, "config", u.password_hash)
-        return None
-
-    def _from_row(self, row: UserRow) -> User:
-        role: Role = row.role if row.role in ROLES else "operator"  # type: ignore[assignment]
-        zones = row.zones if role == "warden" else ()  # an admin's edit is the whole truth, empty included
-        return User(row.username, role, row.name, zones, bool(row.disabled), "sql", row.password_hash)
-
-    def get(self, username: str) -> User | None:
-        """A user by name (the SQL row when there is one, else the config entry), or None."""
-        with self.db.session() as s:
-            row = s.get(UserRow, username)
-            if row is not None:
-                return self._from_row(row)
-        return self._from_config(username)
-
-    def all(self) -> list[User]:
-        """Every user, sorted by role then name."""
-        with self.db.session() as s:
-            rows = {r.username: self._from_row(r) for r in s.scalars(select(UserRow))}
-        for u in self.cfg.users:
-            if u.username not in rows:
-                cu = self._from_config(u.username)
-                assert cu is not None
-                rows[u.username] = cu
-        return sorted(rows.values(), key=lambda u: (ROLES.index(u.role), u.username))
-
-    def wardens_for(self, segment_id: str) -> list[str]:
-        """Usernames of the enabled wardens whose zones include ``segment_id``."""
-        return [u.username for u in self.all() if u.role == "warden" and not u.disabled and segment_id in u.zones]
 
     def save(
         self,

@@ -37,8 +37,8 @@ from typing import Any
 
 import cv2
 import numpy as np
-import redis
 
+from bus.embedded import RedisClient
 from bus.evidence import EvidenceStore
 from bus.rulestate import RuleStateStore
 from bus.schema import stream_of
@@ -279,7 +279,7 @@ class CameraEnforcer:
         self,
         cfg: AppConfig,
         camera: CameraConfig,
-        client: redis.Redis | None,
+        client: RedisClient | None,
         plates: PlateWorker | None = None,
         restore: bool = True,
         watchlist: WatchlistSource | None = None,
@@ -587,7 +587,7 @@ class CameraEnforcer:
             log.warning("camera %s: checkpoint not saved: %s", self.camera.id, e)
 
 
-def watchlist_cache(cfg: AppConfig, client: redis.Redis, poll_s: float = 2.0) -> WatchlistCache:
+def watchlist_cache(cfg: AppConfig, client: RedisClient, poll_s: float = 2.0) -> WatchlistCache:
     """The process's view of the Redis watchlist (see :mod:`bus.watchlist`).
 
     Redis is the one source at run time (seeded from ``cfg.watchlist_file`` at launch);
@@ -603,7 +603,7 @@ def watchlist_cache(cfg: AppConfig, client: redis.Redis, poll_s: float = 2.0) ->
 
 
 def enforcer_factory(
-    cfg: AppConfig, client: redis.Redis, watchlist: WatchlistSource | None = None
+    cfg: AppConfig, client: RedisClient, watchlist: WatchlistSource | None = None
 ) -> Callable[[CameraConfig], CameraEnforcer]:
     """Makes one :class:`CameraEnforcer` per camera, sharing one plate reader and one watchlist per process.
 

@@ -19,9 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import redis
-
-from bus.embedded import EmbeddedRedis, client_for_url, start_embedded_redis
+from bus.embedded import REDIS_ERRORS, EmbeddedRedis, client_for_url, start_embedded_redis
 from bus.watchlist import RedisWatchlist
 from config.cli import start_cli
 from config.settings import resolve_path
@@ -102,7 +100,7 @@ def seed_watchlist(url: str, path: Path) -> bool:
     except ValueError as e:
         print(f"watchlist: {e}", file=sys.stderr)
         return False
-    except redis.RedisError as e:
+    except REDIS_ERRORS as e:
         log.warning("watchlist not seeded (Redis unreachable: %s)", e)
     finally:
         client.close()

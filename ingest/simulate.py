@@ -564,16 +564,16 @@ class Runner:
             incs, _ = arc.list_incidents(limit=100_000)
             incidents = [
                 {
-                    "incident_id": i.incident_id,
-                    "kind": i.kind,
-                    "camera_id": i.camera_id,
-                    "segment_id": i.segment_id,
-                    "ts_ms": i.ts_ms,
-                    "track_id": i.track_id,
-                    "summary": i.summary,
-                    "box": dict(i.details).get("box"),
+                    "incident_id": v.id,
+                    "kind": v.kind,
+                    "camera_id": v.incident.camera_id,
+                    "segment_id": v.incident.segment_id,
+                    "ts_ms": v.incident.ts_ms,
+                    "track_id": v.incident.track_id,
+                    "summary": v.incident.summary,
+                    "box": dict(v.incident.details).get("box"),
                 }
-                for i in incs
+                for v in incs
             ]
         finally:
             arc.close()

@@ -27,6 +27,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 
 from archive import Archive, InvalidAction, archive_url
+from archive.dashboard_db import DashboardDB
+from archive.users import UserStore
 from bus.alerts import AlertStore
 from bus.schema import stream_of
 from bus.streams import EventBus, Message
@@ -52,20 +54,22 @@ def configured_roster(cfg: AppConfig) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def dashboard_roster(cfg: AppConfig, url: str) -> Callable[[], Mapping[str, Sequence[str]]]:
-    """Run-time assignments made by an admin in the dashboard (empty when unavailable)."""
+    """Run-time assignments made by an admin in the dashboard (empty when unavailable).
+
+    Every known user is in it (:meth:`archive.users.UserStore.warden_roster`): a disabled or
+    re-roled warden maps to no segments, so the config's ``wardens:`` entry no longer routes
+    alerts to them.
+    """
+    db: list[DashboardDB] = []
 
     def load() -> Mapping[str, Sequence[str]]:
         try:
-            from dashboard.db import DashboardDB
-            from dashboard.users import UserDirectory
-        except ImportError:
-            return {}
-        try:
-            users = UserDirectory(cfg, DashboardDB(url)).all()
+            if not db:
+                db.append(DashboardDB(url))
+            return UserStore(cfg, db[0]).warden_roster()
         except Exception as e:  # noqa: BLE001 - fall back to the config's roster
             log.warning("warden roster from the dashboard unavailable: %s", e)
             return {}
-        return {u.username: tuple(u.zones) for u in users if u.role == "warden" and not u.disabled}
 
     return load
 

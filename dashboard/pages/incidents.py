@@ -1,8 +1,9 @@
 """Incident feed: every incident (SOS included) pushed live, with filters and actions.
 
 Operators acknowledge, assign (to a warden or operator) and close incidents; each action
-is recorded (archive, when installed) and announced on ``incident.updated``, so every
-open control room and the warden's phone update at once. Filters (kind, state, road,
+goes through :func:`dashboard.incidents.act`, as the REST API's: recorded (archive, when
+installed), the incident's warden alert acknowledged, and announced on ``incident.updated``,
+so every open control room and the warden's phone update at once. Filters (kind, state, road,
 time window) live in the browser.
 """
 
@@ -15,11 +16,12 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from core.clock import now_ms
+from core.incidents import NOTE_MAX_CHARS, STATES, IncidentView
 from core.types import IncidentKind
 from dashboard import auth
 from dashboard import incident_ui as IU
 from dashboard.context import current
-from dashboard.incidents import STATES, ActionError, IncidentFilter, IncidentView, act, kind_label, read_incidents
+from dashboard.incidents import ActionError, IncidentFilter, act, kind_label, read_incidents
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
 
 dash.register_page(__name__, path="/incidents", name="Incidents", title="Safe City - incidents")
@@ -64,7 +66,7 @@ def _card(v: IncidentView, assignees: list[dict[str, str]], focus: str | None) -
                     dcc.Input(
                         id={"type": "if-note", "id": iid},
                         placeholder="note (optional)",
-                        maxLength=500,
+                        maxLength=NOTE_MAX_CHARS,
                         persistence=True,
                         persistence_type="memory",
                         className="form-control form-control-sm d-inline-block me-1",
@@ -246,7 +248,7 @@ def do_action(
     note = dict(zip([i["id"] for i in note_ids], note_values, strict=False)).get(iid) or ""
     ctx = current()
     try:
-        act(ctx.bus, ctx.archive, iid, action, login.username, note, assignee)
+        act(ctx.bus, ctx.archive, ctx.alerts, iid, action, login.username, note, assignee)
     except ActionError as e:
         return f"Not done: {e}"
     except Exception as e:  # noqa: BLE001 - Redis/SQL down

@@ -5,14 +5,13 @@ stream sizes and dead letters, the SQL archive.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import dash
 from dash import Input, Output, callback, html
 from dash.exceptions import PreventUpdate
 
-from bus.keys import LIVE_STATS_PREFIX, dead_stream
+from bus.keys import LIVE_STATS_PREFIX
 from core.clock import now_ms
 from dashboard import auth
 from dashboard.context import current
@@ -164,9 +163,8 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
     services: list[list[Any]] = []
     stream_rows: list[list[Any]] = []
     if ok:
-        client = ctx.store.client
         try:
-            info: Any = client.info()
+            info = ctx.store.server_info()
             services.append(
                 [
                     "Redis",
@@ -174,11 +172,7 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
                     f"{info.get('connected_clients', '?')} clients",
                 ]
             )
-            live_servers = []
-            for key in client.scan_iter(match=LIVE_STATS_PREFIX + "*", count=100):
-                raw = client.get(key)
-                if raw:
-                    live_servers.append(json.loads(raw))
+            live_servers = ctx.store.json_values(LIVE_STATS_PREFIX)
             for st in live_servers:
                 cl = st.get("clients", {})
                 lat = st.get("latency", {})
@@ -195,12 +189,8 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
                 services.append(
                     ["Live push", html.Span("not running (pages fall back to polling)", className="text-danger")]
                 )
-            pipe = client.pipeline(transaction=False)
-            for s in EVENT_STREAMS:
-                pipe.xlen(s)
-                pipe.xlen(dead_stream(s))
-            lens = pipe.execute()
-            stream_rows = [[s, lens[2 * i], lens[2 * i + 1]] for i, s in enumerate(EVENT_STREAMS)]
+            lens = ctx.bus.lengths(EVENT_STREAMS)
+            stream_rows = [[s, n, dead] for s, (n, dead) in zip(EVENT_STREAMS, lens, strict=True)]
         except Exception as e:  # noqa: BLE001
             services.append(["Redis", html.Span(f"error: {e}", className="text-danger")])
     else:

@@ -142,13 +142,7 @@ def acknowledge(clicks: list[int | None], _ids: list[dict[str, str]]) -> str:
         return "Not acknowledged: this alert is not in your zones."
     try:
         ack_alert(
-            ctx.store.client,
-            ctx.bus,
-            ctx.archive,
-            ctx.cfg.alerts.control_room,
-            view.alert.alert_id,
-            login.username,
-            any_alert=login.role == "admin",
+            ctx.alerts, ctx.bus, ctx.archive, view.alert.alert_id, login.username, any_alert=login.role == "admin"
         )
     except ActionError as e:
         return f"Not acknowledged: {e}"

@@ -22,9 +22,11 @@ from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, load_config
 from core.alerts import AlertDesk, Roster
+from core.incidents import NOTE_MAX_CHARS
 from core.tickets import issue
 from core.types import Incident, IncidentKind, Priority, TicketState, Violation
 from dashboard import api_sos, api_tickets, context
+from dashboard.incidents import ActionError, act
 
 CFG = load_config(DEFAULT_CONFIG)
 HERE = (34.0047, 71.5128)  # on University Road
@@ -266,6 +268,70 @@ def test_incident_actions(env: SimpleNamespace) -> None:
     r = env.client.post(url, json={"action": "ack"}, headers=OP)
     assert r.status_code == 409
     assert env.client.get("/api/v1/incidents?state=closed", headers=OP).json["total"] == 1
+
+
+def _alerted(env: SimpleNamespace, incident_id: str) -> str:
+    """Archive an incident on University Road and open its warden alert; returns the alert id."""
+    inc = Incident(incident_id, IncidentKind.STALLED, Priority.MEDIUM, 1, segment_id="university-rd", summary="x")
+    env.arc.add_incident(inc)
+    env.bus.publish(inc)
+    alert = AlertDesk(Roster.build([("warden1", ["university-rd"])]), 60).raise_for(inc, 1000)
+    assert alert is not None
+    AlertStore(env.redis).save(alert)
+    return alert.alert_id
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"action": "ack", "note": "x" * NOTE_MAX_CHARS}, 200),
+        ({"action": "ack", "note": "x" * (NOTE_MAX_CHARS + 1)}, 422),  # the page used to cut it at 500, the API at 1000
+        ({"action": "assign", "note": "go", "assignee": " warden1 "}, 200),
+        ({"action": "assign"}, 422),
+        ({"action": "close", "note": "cleared"}, 200),
+        ({"action": "reopen"}, 409),  # not closed
+        ({"action": "escalate"}, 422),  # the escalation timer's, not an operator's
+        ({"action": "fly"}, 422),
+    ],
+)
+def test_page_and_api_incident_actions_agree(env: SimpleNamespace, body: dict[str, str], status: int) -> None:
+    """The incidents page (dashboard.incidents.act) and the REST API give the same outcome, record the same
+    state and both acknowledge the incident's warden alert (the page used not to, so alerts escalated)."""
+    page_alert, api_alert = _alerted(env, "i-page"), _alerted(env, "i-api")
+    try:
+        res = act(
+            env.bus,
+            env.arc,
+            AlertStore(env.redis),
+            "i-page",
+            body["action"],
+            "op1",
+            body.get("note", ""),
+            body.get("assignee"),
+        )
+        page = (200, res.view.state, None)
+    except ActionError as e:
+        page = (api_tickets._status(e), None, str(e))
+    r = env.client.post("/api/v1/incidents/i-api/action", json=body, headers=OP)
+    api = (r.status_code, r.json.get("state"), r.json.get("error"))
+    assert page == api and page[0] == status, (page, api)
+    page_view, api_view = env.arc.get_incident("i-page"), env.arc.get_incident("i-api")
+    assert page_view.state == api_view.state and page_view.assignee == api_view.assignee
+    assert [(h.action, h.note, h.assignee) for h in page_view.history] == [
+        (h.action, h.note, h.assignee) for h in api_view.history
+    ]
+    acked = status == 200 and body["action"] in ("ack", "assign", "close")
+    for alert_id in (page_alert, api_alert):
+        assert AlertStore(env.redis).get(alert_id).acked_by == ("op1" if acked else "")
+    if status == 200:
+        (page_up,) = [m.obj for m in env.bus.recent("incident.updated") if m.obj.incident_id == "i-page"]
+        (api_up,) = [m.obj for m in env.bus.recent("incident.updated") if m.obj.incident_id == "i-api"]
+        assert (page_up.action, page_up.note, page_up.assignee, page_up.state) == (
+            api_up.action,
+            api_up.note,
+            api_up.assignee,
+            api_up.state,
+        )
 
 
 def test_warden_ack(env: SimpleNamespace) -> None:

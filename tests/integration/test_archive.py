@@ -163,12 +163,12 @@ def test_incidents_and_actions(arc: Archive) -> None:
     )
     assert arc.add_incident(inc) and not arc.add_incident(inc)
     rows, total = arc.list_incidents(states=["open"])
-    assert total == 1 and rows[0].summary == "wrong way"
+    assert total == 1 and rows[0].incident.summary == "wrong way" and rows[0].incident == inc
     arc.incident_action("inc-1", "ack", "warden1")
     v = arc.incident_action("inc-1", "assign", "op1", "go", assignee="warden2")
     assert v.state == "assigned" and v.assignee == "warden2"
     v = arc.incident_action("inc-1", "close", "warden2", "cleared")
-    assert v.state == "closed" and [a["action"] for a in v.actions] == ["ack", "assign", "close"]
+    assert v.state == "closed" and [h.action for h in v.history] == ["ack", "assign", "close"]
     with pytest.raises(InvalidAction):
         arc.incident_action("inc-1", "ack", "op1")
     with pytest.raises(InvalidAction, match="assignee"):

@@ -352,6 +352,21 @@ def test_live_state_round_trips(redis_client: redis.Redis) -> None:
     assert store.malformed[LIVE_STATUS_KEY] == 2
 
 
+def test_health_reads_for_the_system_page(redis_client: redis.Redis) -> None:
+    """Server info, JSON values under a prefix (malformed ones skipped) and stream/dead-letter lengths."""
+    store, bus = LiveStore(redis_client), EventBus(redis_client)
+    assert store.server_info()["redis_version"]
+    assert store.json_values("t:stats:") == []
+    redis_client.set("t:stats:a", json.dumps({"pid": 1, "sent": 3}))
+    redis_client.set("t:stats:b", "{broken")
+    redis_client.set("t:stats:c", "[1, 2]")  # JSON, but not an object
+    redis_client.set("t:other", json.dumps({"pid": 2}))
+    assert store.json_values("t:stats:") == [{"pid": 1, "sent": 3}]
+    bus.publish_many(crossings(3))
+    redis_client.xadd(dead_stream(CROSS), {"x": "1"})
+    assert bus.lengths([CROSS, "no.such.stream"]) == [(3, 1), (0, 0)]
+
+
 def test_live_store_rejects_decoding_client(redis_server: str) -> None:
     with pytest.raises(ValueError, match="decode_responses"):
         LiveStore(redis.Redis.from_url(redis_server, decode_responses=True))

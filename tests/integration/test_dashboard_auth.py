@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from archive.dashboard_db import DashboardDB
 from config.settings import load_config
 from dashboard import updates
-from dashboard.db import DashboardDB
 from dashboard.process import DashboardProcess, cookie_header, login
 from dashboard.users import UserDirectory
 

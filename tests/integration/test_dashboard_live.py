@@ -298,27 +298,29 @@ def test_metrics_report_websocket_clients_and_push_latency(
 def test_incident_actions_are_folded_into_the_feed_and_pushed(
     dash: DashboardProcess, cookies: dict[str, str], bus: EventBus
 ) -> None:
+    from bus.alerts import AlertStore
     from dashboard.incidents import ActionError, IncidentFilter, act, read_incidents
 
+    alerts = AlertStore(bus.client)
     ws = _open(dash, "ops", cookies["operator"])
     try:
         inc = _incident("saddar-rd", IncidentKind.STALLED)
         bus.publish(inc)
-        act(bus, None, inc.incident_id, "ack", "operator", "on it")
+        act(bus, None, alerts, inc.incident_id, "ack", "operator", "on it")
         with pytest.raises(ActionError, match="assignee"):
-            act(bus, None, inc.incident_id, "assign", "operator")
-        act(bus, None, inc.incident_id, "assign", "operator", assignee="warden1")
+            act(bus, None, alerts, inc.incident_id, "assign", "operator")
+        act(bus, None, alerts, inc.incident_id, "assign", "operator", assignee="warden1")
         (view,) = [v for v in read_incidents(bus, IncidentFilter(segment_id="saddar-rd")) if v.id == inc.incident_id]
         assert (
             view.state == "assigned"
             and view.assignee == "warden1"
             and [h.action for h in view.history] == ["ack", "assign"]
         )
-        act(bus, None, inc.incident_id, "close", "operator", "towed away")
+        act(bus, None, alerts, inc.incident_id, "close", "operator", "towed away")
         with pytest.raises(ActionError, match="closed"):
-            act(bus, None, inc.incident_id, "ack", "operator")
+            act(bus, None, alerts, inc.incident_id, "ack", "operator")
         with pytest.raises(ActionError, match="unknown incident"):
-            act(bus, None, "no-such-incident", "ack", "operator")
+            act(bus, None, alerts, "no-such-incident", "ack", "operator")
         got = _collect(ws, 5)
         pushed = [
             m["update"]["action"]
@@ -328,3 +330,109 @@ def test_incident_actions_are_folded_into_the_feed_and_pushed(
         assert pushed == ["ack", "assign", "close"]
     finally:
         ws.close()
+
+
+def _post(dash: DashboardProcess, path: str, cookies: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+    """POST JSON as a logged-in browser (session cookie + CSRF header) -> ``(status, decoded body)``."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        dash.url + path,
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Cookie": cookie_header(cookies),
+            "X-CSRF-Token": cookies["sc_csrf"],
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def _page_action(dash: DashboardProcess, cookies: dict[str, str], iid: str, action: str, note: str) -> str:
+    """Click an action button of the incidents page (its Dash callback) -> the text it shows."""
+
+    def key(component: dict[str, str]) -> str:
+        return json.dumps(component, sort_keys=True, separators=(",", ":"))
+
+    button = {"type": "if-act", "id": iid, "action": action}
+    assignee, note_id = {"type": "if-assignee", "id": iid}, {"type": "if-note", "id": iid}
+    status, body = _post(
+        dash,
+        "/_dash-update-component",
+        cookies,
+        {
+            "output": "if-result.children",
+            "outputs": {"id": "if-result", "property": "children"},
+            "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+            "changedPropIds": [key(button) + ".n_clicks"],
+            "state": [
+                [{"id": assignee, "property": "value", "value": None}],
+                [{"id": assignee, "property": "id", "value": assignee}],
+                [{"id": note_id, "property": "value", "value": note}],
+                [{"id": note_id, "property": "id", "value": note_id}],
+            ],
+        },
+    )
+    assert status == 200, body
+    return str(body["response"]["if-result"]["children"])
+
+
+def test_incidents_page_and_api_share_one_action(
+    dash: DashboardProcess, bus: EventBus, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The page's button and POST /api/v1/incidents/<id>/action: one note limit, one state, both acknowledge
+    the warden alert (the page used to cut long notes and leave the alert to escalate)."""
+    from dataclasses import replace
+
+    from archive import Archive
+    from bus.alerts import AlertStore
+    from core.alerts import AlertDesk, Roster
+    from core.incidents import NOTE_MAX_CHARS
+
+    assert dash.archive_url
+    arc = Archive(dash.archive_url, tmp_path_factory.mktemp("ev"))
+    alerts = AlertStore(bus.client)
+    op = login(dash.url, "operator", DEMO["operator"])
+    too_long = "x" * (NOTE_MAX_CHARS + 1)
+    seen = {}
+    try:
+        for path in ("page", "api"):
+            base = _incident("university-rd", IncidentKind.STALLED)
+            inc = replace(base, incident_id=f"{base.incident_id}-{path}")
+            arc.add_incident(inc)
+            bus.publish(inc)
+            alert = AlertDesk(Roster.build([("warden1", ["university-rd"])]), 60).raise_for(inc, now_ms())
+            assert alert is not None
+            alerts.save(alert)
+            url = f"/api/v1/incidents/{inc.incident_id}/action"
+            if path == "page":
+                refused = _page_action(dash, op, inc.incident_id, "ack", too_long).removeprefix("Not done: ")
+                assert _page_action(dash, op, inc.incident_id, "ack", "on it").endswith("done")
+            else:
+                code, body = _post(dash, url, op, {"action": "ack", "note": too_long})
+                assert code == 422
+                refused = body["error"]
+                assert _post(dash, url, op, {"action": "ack", "note": "on it"})[0] == 200
+            v = arc.get_incident(inc.incident_id)
+            assert v is not None
+            seen[path] = (
+                refused,
+                v.state,
+                [(h.action, h.note) for h in v.history],
+                alerts.get(alert.alert_id).acked_by,
+            )
+    finally:
+        arc.close()
+    assert seen["page"] == seen["api"]
+    assert seen["api"] == (
+        f"note is too long (at most {NOTE_MAX_CHARS} characters)",
+        "acknowledged",
+        [("ack", "on it")],
+        "operator",
+    )

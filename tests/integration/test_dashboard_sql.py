@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from archive.dashboard_db import DashboardDB
 from config.settings import UserConfig, load_config
 from dashboard import updates
-from dashboard.db import DashboardDB
 from dashboard.users import UserDirectory
 from tests.pgdb import throwaway_pg_database
 

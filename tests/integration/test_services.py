@@ -140,6 +140,31 @@ def test_incidents_alert_wardens_and_escalate(redis_client: redis.Redis, tmp_pat
     assert svc.escalated == 1  # once
 
 
+def test_alerts_follow_the_admins_warden_edits(redis_client: redis.Redis, tmp_path: Path) -> None:
+    """A warden disabled by an admin gets no alerts even though the config's `wardens:` names them,
+    and the service routes to exactly the wardens the admin page lists for the segment."""
+    from archive.dashboard_db import DashboardDB
+    from dashboard.users import UserDirectory
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    users = UserDirectory(CFG, DashboardDB(url))
+    users.save("admin", "warden1", "warden", "Warden Saeed", ["university-rd", "saddar-rd"], disabled=True)
+    users.save("admin", "warden2", "warden", "Warden Gul", ["gt-rd", "university-rd"])
+    bus = EventBus(redis_client)
+    arc = Archive(url, tmp_path / "evidence")
+    store = AlertStore(redis_client, CFG.alerts.control_room)
+    svc = incidents_svc.IncidentService(CFG, bus, arc, store, incidents_svc.dashboard_roster(CFG, url), clock=Clock())
+    jam = Incident("jam-2", IncidentKind.CONGESTION, Priority.MEDIUM, 1, segment_id="university-rd", summary="jam")
+    saddar = Incident("jam-3", IncidentKind.CONGESTION, Priority.MEDIUM, 1, segment_id="saddar-rd", summary="jam")
+    bus.publish_many([jam, saddar])
+    _drain(bus, "incidents", svc.handle)
+    by_incident = {a.incident_id: a for a in store.all().values()}
+    assert by_incident["jam-2"].wardens == ("warden2",) == tuple(users.wardens_for("university-rd"))
+    assert by_incident["jam-3"].wardens == () and by_incident["jam-3"].escalated  # only warden1 had it
+    assert users.wardens_for("saddar-rd") == []
+    arc.close()
+
+
 @pytest.mark.parametrize("restart", ["redis"])
 def test_tickets_survive_redis_restart(tmp_path: Path, restart: str) -> None:
     from bus.embedded import start_embedded_redis

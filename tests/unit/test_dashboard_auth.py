@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from archive.dashboard_db import DashboardDB
 from config.settings import AppConfig, ConfigError, UserConfig, load_config
 from dashboard.auth import ADMINS, OPERATORS, WARDENS, callback_roles, required_roles, safe_next, split_output_key
-from dashboard.db import DashboardDB
 from dashboard.users import UserDirectory, UserError, csrf_ok, hash_password, verify_password
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

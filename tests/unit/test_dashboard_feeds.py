@@ -8,6 +8,7 @@ import re
 import pytest
 
 from config.settings import load_config
+from core.incidents import fold_incidents
 from core.types import (
     CameraState,
     CameraStatus,
@@ -23,7 +24,7 @@ from core.types import (
     WardenAlert,
 )
 from dashboard import feeds
-from dashboard.incidents import IncidentFilter, fold_incidents
+from dashboard.incidents import IncidentFilter
 from dashboard.live import LatencyHistogram, _origin_ok, entry_ms
 from dashboard.series import buckets, counts_delta
 from dashboard.updates import UpdateDraft, UpdateError, validate

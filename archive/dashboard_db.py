@@ -1,6 +1,7 @@
 """The dashboard's own SQL tables: users, login sessions, failed logins, traffic updates.
 
-They live in the archive database (``archive.url``, else ``$ARCHIVE_URL``, else
+They are storage, so they live here (the incidents service reads the users table for the
+wardens' run-time zones, see :mod:`archive.users`), in the archive database (``archive.url``, else ``$ARCHIVE_URL``, else
 ``sqlite:///var/archive.db`` under the repository root), next to the incidents and
 tickets tables, with a ``dash_`` prefix and their own metadata, so SQLite and PostgreSQL
 both work and the two schemas never collide. Tables are created on first use.
@@ -13,34 +14,15 @@ sessions.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text, create_engine, event
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from archive.db import make_engine
 from archive.ddl import create_tables
-from config.settings import REPO_ROOT, AppConfig
-
-DEFAULT_URL = "sqlite:///var/archive.db"
-
-
-def database_url(cfg: AppConfig) -> str:
-    """The SQLAlchemy URL of the archive database, with a relative SQLite path made absolute.
-
-    ``archive.url`` from the config, else ``$ARCHIVE_URL``, else :data:`DEFAULT_URL`;
-    ``sqlite:///relative/path`` is taken relative to the repository root so every process
-    opens the same file whatever its working directory.
-    """
-    url = cfg.archive.url or os.environ.get("ARCHIVE_URL") or DEFAULT_URL
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-        url = prefix + str(REPO_ROOT / url[len(prefix) :])
-    return url
 
 
 class Base(DeclarativeBase):
@@ -113,21 +95,13 @@ class DashboardDB:
     """Engine and sessions for the dashboard tables.
 
     Args:
-        url: SQLAlchemy URL (see :func:`database_url`).
+        url: SQLAlchemy URL (see :func:`archive.db.archive_url`).
         create: Create missing tables now.
     """
 
     def __init__(self, url: str, create: bool = True) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
-        if url.startswith("sqlite"):
-            path = url.split("sqlite:///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
-        self.engine: Engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
             create_tables(Base.metadata, self.engine)  # the dashboard and its live server start together
@@ -140,10 +114,3 @@ class DashboardDB:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer (dashboard + live server + services)
-    cur.execute("PRAGMA busy_timeout=15000")
-    cur.close()
