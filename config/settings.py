@@ -14,8 +14,6 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.types import LABELS
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "default.yaml"
 
@@ -778,7 +776,6 @@ def resolve_path(p: Path) -> Path:
 
 
 __all__ = [
-    "LABELS",
     "AlertsConfig",
     "AppConfig",
     "ArchiveConfig",
