@@ -1,0 +1,54 @@
+"""What a violation becomes: the fine schedule and the evidence captured for it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from config.base import ConfigModel
+
+
+class FineTier(ConfigModel):
+    over_kmh: float = Field(gt=0, description="Applies when the speed is this much above the limit or more.")
+    amount_pkr: int = Field(gt=0)
+
+
+class FinesConfig(ConfigModel):
+    """Fine schedule in Pakistani rupees (PKR)."""
+
+    overspeed_pkr: int = Field(1500, gt=0)
+    overspeed_tiers: tuple[FineTier, ...] = (
+        FineTier(over_kmh=20, amount_pkr=2500),
+        FineTier(over_kmh=40, amount_pkr=5000),
+    )
+    wrong_way_pkr: int = Field(2000, gt=0)
+    red_light_pkr: int = Field(1000, gt=0)
+    no_stopping_pkr: int = Field(500, gt=0)
+    due_days: int = Field(30, ge=1, le=365, description="Days to pay after approval.")
+
+
+class EvidenceConfig(ConfigModel):
+    """Evidence captured by the worker for each violation."""
+
+    frames: int = Field(3, ge=2, le=3, description="Frames around the moment (before, at, after).")
+    spacing_s: float = Field(0.6, gt=0, le=5, description="Time between the evidence frames.")
+    hold_s: float = Field(
+        3.0, ge=0, le=30, description="Wait this long (or until the track ends) for a better plate read."
+    )
+    buffer_s: float = Field(3.0, gt=0, le=30, description="Recent frames kept per camera.")
+    redis_ttl_s: int = Field(
+        86_400, ge=60, description="Evidence blobs wait this long in Redis for the ticketing service."
+    )
+    jpeg_quality: int = Field(90, ge=50, le=100)
+    read_plates: Literal["off", "violators", "all"] = Field(
+        "violators",
+        description="Read plates (ANPR, when installed) of violators only, of every vehicle (watch list), or none.",
+    )
+
+
+__all__ = [
+    "EvidenceConfig",
+    "FineTier",
+    "FinesConfig",
+]
