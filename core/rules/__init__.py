@@ -36,15 +36,18 @@ zone keeps counting.
 
 Modules:
 
-* :mod:`core.rules.vehicle`: :class:`VehicleState`.
+* :mod:`core.rules.vehicle`: :class:`VehicleState` and how a frame's track updates it.
 * :mod:`core.rules.base`: :class:`Rule`, :class:`Finding`, :class:`RuleContext`, :class:`RuleOutput`.
 * :mod:`core.rules.ids`: :func:`violation_id`, :func:`incident_id_for`.
+* :mod:`core.rules.records`: a finding -> :class:`~core.types.Violation` / :class:`~core.types.Incident`.
 * :mod:`core.rules.probe`: :class:`PatchProbe`.
 * :mod:`core.rules.overspeed`, :mod:`core.rules.wrong_way`, :mod:`core.rules.red_light`,
   :mod:`core.rules.stopping`: one check each.
 * :mod:`core.rules.watchlisted`: the watch-listed plate check.
+* :mod:`core.rules.relink`: :class:`RelinkParams`, which lost vehicle a new track continues.
+* :mod:`core.rules.checkpoint`: vehicles to JSON-able data and back (worker restarts).
 * :mod:`core.rules.build`: :func:`build_rules` (config -> rule objects).
-* :mod:`core.rules.engine`: :class:`RuleEngine`.
+* :mod:`core.rules.engine`: :class:`RuleEngine`, which ties them together.
 
 This package re-exports the public names of all of them.
 """
@@ -53,12 +56,13 @@ from __future__ import annotations
 
 from core.rules.base import INCIDENT_PRIORITY, Finding, Rule, RuleContext, RuleOutput
 from core.rules.build import build_rules
-from core.rules.engine import SUMMARY as SUMMARY
-from core.rules.engine import RelinkParams, RuleEngine
+from core.rules.engine import RuleEngine
 from core.rules.ids import incident_id_for, stable_id, violation_id
 from core.rules.overspeed import OverspeedCheck
 from core.rules.probe import PatchProbe
+from core.rules.records import SUMMARY as SUMMARY
 from core.rules.red_light import RedLightCheck
+from core.rules.relink import RelinkParams
 from core.rules.stopping import StoppingCheck
 from core.rules.vehicle import TRAIL_LEN as TRAIL_LEN
 from core.rules.vehicle import VehicleState

@@ -8,57 +8,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from config.settings import CameraConfig
-from core.anpr.text import normalize_plate_text
-from core.anpr.watchlist import Watchlist, watchlist_incident
+from core.anpr.watchlist import Watchlist
 from core.counting import VEHICLE_LABELS
 from core.geometry import Homography
 from core.rules.base import Finding, Rule, RuleContext, RuleOutput
 from core.rules.build import build_rules
-from core.rules.ids import incident_id_for, violation_id
+from core.rules.checkpoint import vehicle_checkpoint, vehicle_from_checkpoint
 from core.rules.probe import PatchProbe
+from core.rules.records import finding_incident, finding_violation
+from core.rules.relink import RelinkParams, link_cost
 from core.rules.stopping import StoppingCheck
-from core.rules.vehicle import VehicleState
-from core.rules.watchlisted import WatchlistSource
+from core.rules.vehicle import VehicleState, observe
+from core.rules.watchlisted import WatchlistSource, record_plate
 from core.signals import SignalBoard
 from core.speed import Motion
-from core.types import Incident, IncidentKind, PlateRead, Point, Track, Violation, box_bottom_center
-
-SUMMARY = {
-    IncidentKind.OVERSPEED: "Over-speeding",
-    IncidentKind.WRONG_WAY: "Wrong-way driver",
-    IncidentKind.RED_LIGHT: "Red-light violation",
-    IncidentKind.STALLED: "Stalled vehicle",
-    IncidentKind.WATCHLIST: "Watch-listed plate seen",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RelinkParams:
-    """How a new track is matched to a vehicle whose track was lost.
-
-    Attributes:
-        window_s: A lost vehicle can be continued for this long.
-        restored_window_s: ... and this long after a restart (checkpoint age included).
-        lateral_m: Max sideways distance from the predicted ground position.
-        along_m: Max distance along the direction of travel, plus ``along_frac`` of the predicted travel.
-        along_frac: See ``along_m``.
-        forget_s: Vehicles unseen this long are forgotten (unless held).
-        hold_grace_s: A held vehicle whose patch no longer matches is dropped after this long.
-    """
-
-    window_s: float = 2.5
-    restored_window_s: float = 15.0
-    lateral_m: float = 2.0
-    along_m: float = 3.0
-    along_frac: float = 0.25
-    forget_s: float = 20.0
-    hold_grace_s: float = 2.0
+from core.types import Incident, Track, Violation
 
 
 class RuleEngine:
@@ -218,27 +187,7 @@ class RuleEngine:
             "v": 1,
             "camera_id": self.camera_id,
             "ts_ms": self.last_ts_ms,
-            "vehicles": [
-                {
-                    "key_track_id": v.key_track_id,
-                    "first_ts_ms": v.first_ts_ms,
-                    "track_id": v.track_id,
-                    "label": v.label,
-                    "last_ts_ms": v.last_ts_ms,
-                    "box": list(v.box),
-                    "ground": _as_list(v.anchor or v.ground),
-                    "anchor_ts_ms": v.anchor_ts_ms if v.anchor is not None else v.last_ts_ms,
-                    "velocity": list(v.velocity) if v.velocity is not None else None,
-                    "fired": sorted(v.fired),
-                    "plate": v.plate,
-                    "plate_confidence": v.plate_confidence,
-                    "stopped": {
-                        k: st["since"] for k, st in v.scratch.items() if k.startswith("stopping:") and st.get("since")
-                    },
-                    "patch": self.probe.export(v.key) if (self.probe is not None and v.held) else None,
-                }
-                for v in self._vehicles.values()
-            ],
+            "vehicles": [vehicle_checkpoint(v, self.probe) for v in self._vehicles.values()],
         }
 
     def restore(self, data: Mapping[str, Any]) -> int:
@@ -252,26 +201,7 @@ class RuleEngine:
         n = 0
         for d in data.get("vehicles") or ():
             try:
-                v = VehicleState(
-                    key_track_id=int(d["key_track_id"]),
-                    first_ts_ms=int(d["first_ts_ms"]),
-                    track_id=-1,
-                    label=str(d["label"]),
-                    last_ts_ms=int(d["last_ts_ms"]),
-                    box=tuple(float(x) for x in d["box"]),  # type: ignore[arg-type]
-                    ground=tuple(float(x) for x in d["ground"]) if d.get("ground") else None,  # type: ignore[arg-type]
-                    velocity=tuple(float(x) for x in d["velocity"]) if d.get("velocity") else None,  # type: ignore[arg-type]
-                    fired={str(k) for k in d.get("fired") or ()},
-                    plate=d.get("plate"),
-                    plate_confidence=float(d.get("plate_confidence") or 0.0),
-                    restored=True,
-                )
-                if v.ground is not None:
-                    v.anchor, v.anchor_ts_ms = v.ground, int(d.get("anchor_ts_ms") or v.last_ts_ms)
-                for k, since in (d.get("stopped") or {}).items():
-                    v.scratch[str(k)] = {"since": int(since)}
-                if d.get("patch") and self.probe is not None and self.probe.load(v.key, d["patch"]):
-                    v.held = True  # a stopped vehicle the detector no longer sees: keep timing it
+                v = vehicle_from_checkpoint(d, self.probe)
             except (KeyError, TypeError, ValueError):
                 continue
             if v.key not in self._vehicles:
@@ -295,7 +225,7 @@ class RuleEngine:
                 self._vehicles[key].scratch.pop("wrong_way", None)
                 new.append(tr)
             else:
-                self._observe(self._vehicles[key], tr, m, ts_ms)
+                observe(self._vehicles[key], tr, m, ts_ms)
         if not new:
             return
         lost = [v for v in self._vehicles.values() if not v.active]
@@ -303,7 +233,7 @@ class RuleEngine:
             m = motions.get(tr.track_id)
             best, best_cost = None, math.inf
             for v in lost:
-                cost = self._link_cost(v, tr, m, ts_ms)
+                cost = link_cost(v, tr, m, ts_ms, self.relink)
                 if cost is not None and cost < best_cost:
                     best, best_cost = v, cost
             if best is not None:
@@ -317,75 +247,12 @@ class RuleEngine:
                 v = VehicleState(tr.track_id, ts_ms, tr.track_id, tr.label, ts_ms, tr.box)
                 self._vehicles[v.key] = v
             self._by_track[tr.track_id] = v.key
-            self._observe(v, tr, m, ts_ms)
-
-    def _observe(self, v: VehicleState, tr: Track, m: Motion | None, ts_ms: int) -> None:
-        v.active = True
-        v.held = False
-        v.label, v.box, v.last_ts_ms = tr.label, tr.box, ts_ms
-        v.fresh = False
-        if m is not None:
-            v.ground = m.ground if m.ground is not None else v.ground
-            if m.restarted:
-                v.trail.clear()
-            if m.used and m.ground is not None:
-                v.anchor, v.anchor_ts_ms = m.ground, ts_ms
-                v.trail.append((ts_ms, m.ground))
-            if m.velocity is not None:
-                v.velocity = m.velocity
-                v.fresh = m.used
-            elif m.restarted:
-                v.velocity = None
-            v.speed_kmh = m.speed_kmh
-
-    def _link_cost(self, v: VehicleState, tr: Track, m: Motion | None, ts_ms: int) -> float | None:
-        window = self.relink.restored_window_s if v.restored else self.relink.window_s
-        if not 0 < (ts_ms - v.last_ts_ms) / 1000.0 <= window:
-            return None
-        base = v.anchor if v.anchor is not None else v.ground
-        if base is not None and m is not None and m.ground is not None:
-            dt = (ts_ms - (v.anchor_ts_ms if v.anchor is not None else v.last_ts_ms)) / 1000.0
-            vx, vy = v.velocity or (0.0, 0.0)
-            px, py = base[0] + vx * dt, base[1] + vy * dt
-            ex, ey = m.ground[0] - px, m.ground[1] - py
-            speed = math.hypot(vx, vy)
-            if speed > 0.5:
-                along = (ex * vx + ey * vy) / speed
-                lateral = abs(ex * vy - ey * vx) / speed
-            else:
-                along = lateral = math.hypot(ex, ey)
-            if (
-                lateral > self.relink.lateral_m
-                or abs(along) > self.relink.along_m + self.relink.along_frac * speed * dt
-            ):
-                return None
-            return math.hypot(along, lateral)
-        # Image fallback: within one box size of the last position.
-        p, q = v.point, box_bottom_center(tr.box)
-        d = math.hypot(p[0] - q[0], p[1] - q[1])
-        return d if d <= max(v.box[2], v.box[3], 10.0) else None
+            observe(v, tr, m, ts_ms)
 
     def _plate(self, v: VehicleState, text: str, conf: float, ts_ms: int, incidents: list[Incident]) -> None:
-        plate = normalize_plate_text(text)
-        if not plate or conf < v.plate_confidence:
-            return
-        v.plate, v.plate_confidence = plate, float(conf)
-        if IncidentKind.WATCHLIST.value in v.fired:
-            return
-        wl = self.watchlist()
-        hit = wl.match(plate) if wl is not None else None
-        if hit is None:
-            return
-        v.fired.add(IncidentKind.WATCHLIST.value)
-        read = PlateRead(self.camera_id, v.key_track_id, ts_ms, plate, float(conf), v.box)
-        inc = watchlist_incident(hit, read, self.segment_id, self.location)
-        incidents.append(
-            replace(
-                inc,
-                incident_id=incident_id_for(self.camera_id, v.key_track_id, v.first_ts_ms, IncidentKind.WATCHLIST),
-                details=(*inc.details, ("track_first_ts_ms", str(v.first_ts_ms))),
-            )
-        )
+        inc = record_plate(v, text, conf, ts_ms, self.watchlist, self.camera_id, self.segment_id, self.location)
+        if inc is not None:
+            incidents.append(inc)
 
     def _apply(self, v: VehicleState, ctx: RuleContext, violations: list[Violation], incidents: list[Incident]) -> None:
         for rule in self.rules:
@@ -400,43 +267,12 @@ class RuleEngine:
     def _emit(
         self, v: VehicleState, f: Finding, ts_ms: int, violations: list[Violation], incidents: list[Incident]
     ) -> None:
-        details = (*f.details, ("track_first_ts_ms", str(v.first_ts_ms)))
-        if f.ticket:
-            violations.append(
-                Violation(
-                    violation_id=violation_id(self.camera_id, v.key_track_id, v.first_ts_ms, f.kind),
-                    kind=f.kind,
-                    camera_id=self.camera_id,
-                    segment_id=self.segment_id,
-                    track_id=v.key_track_id,
-                    ts_ms=ts_ms,
-                    label=v.label,
-                    plate=v.plate,
-                    plate_confidence=v.plate_confidence,
-                    speed_kmh=f.speed_kmh,
-                    limit_kmh=f.limit_kmh,
-                    location=self.location,
-                    details=details,
-                    box=v.box,
-                    track_first_ts_ms=v.first_ts_ms,
-                )
-            )
-        if f.priority is not None:
-            incidents.append(
-                Incident(
-                    incident_id=incident_id_for(self.camera_id, v.key_track_id, v.first_ts_ms, f.kind),
-                    kind=f.kind,
-                    priority=f.priority,
-                    ts_ms=ts_ms,
-                    camera_id=self.camera_id,
-                    segment_id=self.segment_id,
-                    location=self.location,
-                    track_id=v.key_track_id,
-                    plate=v.plate,
-                    summary=f.summary or SUMMARY.get(f.kind, f.kind.value),
-                    details=details,
-                )
-            )
+        violation = finding_violation(v, f, ts_ms, self.camera_id, self.segment_id, self.location)
+        if violation is not None:
+            violations.append(violation)
+        incident = finding_incident(v, f, ts_ms, self.camera_id, self.segment_id, self.location)
+        if incident is not None:
+            incidents.append(incident)
 
     def _stopping_rules(self) -> list[StoppingCheck]:
         return [r for r in self.rules if isinstance(r, StoppingCheck)]
@@ -492,7 +328,3 @@ class RuleEngine:
                 del self._by_track[v.track_id]
             if self.probe is not None:
                 self.probe.forget(key)
-
-
-def _as_list(p: Point | None) -> list[float] | None:
-    return None if p is None else [float(p[0]), float(p[1])]

@@ -6,7 +6,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.types import Box, Point, box_bottom_center
+from core.speed import Motion
+from core.types import Box, Point, Track, box_bottom_center
 
 #: Ground positions remembered per vehicle for direction checks (4 s at 10 analysed fps: enough
 #: to hold ``min_distance_m`` of wrong-way travel at about 6 km/h and up).
@@ -71,3 +72,31 @@ class VehicleState:
     @property
     def key(self) -> str:
         return f"{self.key_track_id}@{self.first_ts_ms}"
+
+
+def observe(v: VehicleState, tr: Track, m: Motion | None, ts_ms: int) -> None:
+    """Update a vehicle with its track in this frame and the track's ground motion.
+
+    Args:
+        v: The vehicle (becomes :attr:`VehicleState.active`, no longer held).
+        tr: Its track in this frame.
+        m: The track's motion (ground position, velocity, speed), if known.
+        ts_ms: Frame time.
+    """
+    v.active = True
+    v.held = False
+    v.label, v.box, v.last_ts_ms = tr.label, tr.box, ts_ms
+    v.fresh = False
+    if m is not None:
+        v.ground = m.ground if m.ground is not None else v.ground
+        if m.restarted:
+            v.trail.clear()
+        if m.used and m.ground is not None:
+            v.anchor, v.anchor_ts_ms = m.ground, ts_ms
+            v.trail.append((ts_ms, m.ground))
+        if m.velocity is not None:
+            v.velocity = m.velocity
+            v.fresh = m.used
+        elif m.restarted:
+            v.velocity = None
+        v.speed_kmh = m.speed_kmh
