@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.anpr import normalize_plate_text
+from core.anpr.text import normalize_plate_text
 
 
 class RandomLike(Protocol):

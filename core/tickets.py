@@ -22,7 +22,7 @@ import re
 from dataclasses import replace
 
 from config.settings import FinesConfig
-from core.anpr import normalize_plate_text
+from core.anpr.text import normalize_plate_text
 from core.types import ETicket, IncidentKind, TicketState, TicketTransition, Violation
 
 #: Allowed state changes.
