@@ -31,7 +31,9 @@ from pathlib import Path
 import cv2
 
 from config.settings import DetectorConfig
-from vision.detector import SHIPPED_WEIGHTS, Detector, DetectorError, MotionDetector, build_detector
+from vision.detectors.base import SHIPPED_WEIGHTS, Detector, DetectorError
+from vision.detectors.factory import build_detector
+from vision.detectors.motion import MotionDetector
 from vision.runtimes import PRECISIONS
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from config.settings import CameraConfig
 from core.counting import VEHICLE_LABELS, LineCounter, ZoneOccupancy
 from core.types import Detection, Direction, Frame, LineCrossing, Track, ZoneDensity
-from vision.detector import Detector, build_detector, describe_detector
+from vision.detectors.base import Detector
+from vision.detectors.factory import build_detector, describe_detector
 from vision.tracker import Tracker
 
 
@@ -49,7 +50,7 @@ class CameraPipeline:
     Line counting and zone occupancy see vehicles only (labels in
     :data:`core.counting.VEHICLE_LABELS`); pedestrians are tracked but not counted.
 
-    With a motion-gated detector (:class:`vision.detector.MotionGatedDetector`), a frame
+    With a motion-gated detector (:class:`vision.detectors.gate.MotionGatedDetector`), a frame
     on which the detector did not run (its ``last_ran`` is False: nothing moved) keeps
     the previous frame's tracks as they were; the tracker is not fed, so it neither
     loses the tracks nor ages them.
@@ -63,7 +64,7 @@ class CameraPipeline:
         frames: Frames processed.
         detector_runs: Frames on which the detector ran (all of them without a motion gate).
         detector_seconds: Time spent in the detector (motion gate included).
-        detector_name: What it detects with (:func:`vision.detector.describe_detector`).
+        detector_name: What it detects with (:func:`vision.detectors.factory.describe_detector`).
     """
 
     def __init__(self, camera: CameraConfig, detector: Detector | None = None, frame_rate: float | None = None) -> None:
@@ -75,7 +76,7 @@ class CameraPipeline:
             frame_rate: Rate at which frames will be fed; default ``camera.analysis_fps``.
 
         Raises:
-            vision.detector.DetectorError: the configured detector cannot be built.
+            vision.detectors.base.DetectorError: the configured detector cannot be built.
             ValueError: a line or zone in the config is degenerate.
         """
         self.camera = camera

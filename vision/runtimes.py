@@ -1,10 +1,10 @@
 """CPU inference runtimes for exported YOLO detectors: onnxruntime and OpenVINO.
 
-With :mod:`vision.detector` this is the only module that imports onnxruntime or
+With :mod:`vision.detectors` this is the only module that imports onnxruntime or
 openvino (both lazily, when a session is built). It knows nothing about our
 labels: it turns BGR frames into the model's raw rows and back into boxes in
-frame pixels. :class:`vision.detector.OnnxDetector` and
-:class:`vision.detector.OpenVinoDetector` put labels on them.
+frame pixels. :class:`vision.detectors.exported.OnnxDetector` and
+:class:`vision.detectors.exported.OpenVinoDetector` put labels on them.
 
 The pieces, shared by both runtimes:
 
@@ -377,7 +377,7 @@ class ModelInfo:
         stride: Largest model stride.
         imgsz: Size the model was exported at (height, width).
         quantization: For an int8 model (``python -m models.quantize``), how it was made: at
-            least ``source_sha256``, the :func:`vision.detector.file_digest` of the weights it was
+            least ``source_sha256``, the :func:`vision.detectors.export.file_digest` of the weights it was
             quantized from; None for a float model.
     """
 
@@ -654,7 +654,7 @@ def open_session(runtime: str, model: Path, threads: int, precision: str = "auto
         precision: What the float layers compute in: ``f32`` forces full precision; anything
             else (``auto``, ``bf16``, ``int8``) keeps the runtime's default (OpenVINO: bf16 where
             the CPU has it; onnxruntime: f32). Which model file is run (float or int8) is
-            the caller's choice, see :class:`vision.detector.ExportedYoloDetector`.
+            the caller's choice, see :class:`vision.detectors.exported.ExportedYoloDetector`.
         device: ``cpu``, ``gpu``/``cuda`` (see :func:`parse_device`).
 
     Raises:

@@ -29,7 +29,7 @@ from core.types import Detection
 
 
 class BatchDetector(Protocol):
-    """A detector that can take several frames at once (e.g. :class:`vision.detector.ExportedYoloDetector`)."""
+    """A detector that can take several frames at once (e.g. :class:`vision.detectors.exported.ExportedYoloDetector`)."""
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
         """One detection list per frame, in pixels of that frame."""

@@ -34,7 +34,7 @@ from core.types import Detection, nms_group
 
 
 class BatchDetector(Protocol):
-    """A detector that takes several images at once (:class:`vision.detector.ExportedYoloDetector`, ...)."""
+    """A detector that takes several images at once (:class:`vision.detectors.exported.ExportedYoloDetector`, ...)."""
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
         """One detection list per image, in pixels of that image."""

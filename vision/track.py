@@ -36,7 +36,8 @@ import cv2
 from config.settings import CameraConfig, DetectorConfig, FileSource, LineConfig
 from core.counting import VEHICLE_LABELS
 from core.types import Frame
-from vision.detector import SHIPPED_WEIGHTS, Detector, DetectorError, build_detector
+from vision.detectors.base import SHIPPED_WEIGHTS, Detector, DetectorError
+from vision.detectors.factory import build_detector
 from vision.pipeline import CameraPipeline
 from vision.tiling import parse_tiles
 

@@ -6,7 +6,8 @@ We do not implement a tracker; this module only adapts our data to
 w, h), supporting ``len()`` and boolean-mask indexing, and returns rows
 ``[x1, y1, x2, y2, track_id, score, cls, idx]`` for the confirmed tracks of the
 frame (``idx`` = index of the matched detection). The class is obtained through
-:func:`vision.detector.byte_tracker_class` so ultralytics stays behind one module; by
+:func:`byte_tracker_class` from :func:`vision.detectors.ultralytics.tracker_classes`, so
+the ultralytics import stays behind :mod:`vision.detectors`; by
 default it is BYTETracker with ultralytics' centre/width/height Kalman state (BOTrack),
 because the stock aspect-ratio state loses vehicles whose box changes shape fast
 (entering the frame). Two more low-frame-rate measures: boxes are widened for matching
@@ -24,13 +25,56 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
 from core.types import LABELS, Detection, Track
-from vision.detector import byte_tracker_class
+from vision.detectors.ultralytics import tracker_classes
 
 _LABEL_INDEX = {label: i for i, label in enumerate(LABELS)}
+
+_TRACKER_CLASSES: dict[str, type] = {}
+
+
+def byte_tracker_class(motion_model: str = "xywh") -> type:
+    """Ultralytics' ``BYTETracker``, obtained through :func:`vision.detectors.ultralytics.tracker_classes`.
+
+    Args:
+        motion_model: ``"xyah"``: the stock BYTETracker (Kalman state centre, aspect ratio,
+            height). ``"xywh"``: the same BYTETracker association with ultralytics'
+            ``KalmanFilterXYWH`` / ``BOTrack`` state (centre, width, height), as BoT-SORT uses
+            it. The aspect-ratio state lags badly when a box's shape changes fast (a vehicle
+            entering the frame grows from a sliver to its full size): its width estimate
+            explodes and the track is lost, so ``xywh`` is the default.
+
+    Returns:
+        A class constructed with a tracker-args namespace, as ``BYTETracker(args)``.
+    """
+    if motion_model not in {"xyah", "xywh"}:
+        raise ValueError(f"unknown motion model {motion_model!r} (expected 'xyah' or 'xywh')")
+    cls = _TRACKER_CLASSES.get(motion_model)
+    if cls is not None:
+        return cls
+    byte_tracker, bo_track, kalman_xywh = tracker_classes()
+    if motion_model == "xyah":
+        cls = byte_tracker
+    else:
+
+        class ByteTrackXYWH(byte_tracker):  # type: ignore[misc,valid-type]  # a base class known at run time
+            """BYTETracker with the centre/width/height Kalman state of ultralytics' BOTrack."""
+
+            track_class = bo_track
+
+            def get_kalmanfilter(self) -> Any:
+                return kalman_xywh()
+
+            def multi_predict(self, tracks: list[Any]) -> None:
+                bo_track.multi_predict(tracks)
+
+        cls = ByteTrackXYWH
+    _TRACKER_CLASSES[motion_model] = cls
+    return cls
 
 
 class _Detections:
@@ -103,7 +147,7 @@ class Tracker:
                 rates still overlap from one frame to the next. Reported boxes are the
                 detections' own. Default: scaled with the frame rate (see :func:`default_match_buffer`).
             motion_model: Kalman state, ``"xywh"`` (default) or ByteTrack's original ``"xyah"``;
-                see :func:`vision.detector.byte_tracker_class`.
+                see :func:`byte_tracker_class`.
 
         Raises:
             ValueError: if ``frame_rate`` is not positive.
@@ -178,4 +222,4 @@ class Tracker:
             del self._labels[tid]
 
 
-__all__ = ["Tracker"]
+__all__ = ["Tracker", "byte_tracker_class"]
