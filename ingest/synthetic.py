@@ -50,7 +50,7 @@ from config.settings import SyntheticSource as SyntheticConfig
 from core.clock import now_ms
 from core.plate_formats import random_plate
 from core.types import Box, Frame, Point
-from ingest.source import SourceEnded, SourceError
+from ingest.base import SourceEnded, SourceError
 from ingest.synth_camera import NEAR_PLANE_M, CameraModel, RoadLayout, camera_for
 from ingest.synth_draw import SPECS, VehicleLook, VehicleSpec, render_background
 
