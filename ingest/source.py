@@ -8,7 +8,7 @@ is one opened camera that is read from one thread:
 * :class:`FileSource`: a video file, looped or not, paced at its native fps like a live
   camera (``realtime=True``) or read as fast as possible for batch analysis;
 * :class:`WebcamSource`: a local capture device;
-* :class:`ingest.synthetic.SyntheticSource`: the rendered road scene.
+* :class:`sim.source.SyntheticSource`: the rendered road scene.
 
 :func:`open_source` builds the right one from a camera's config.
 
@@ -44,7 +44,7 @@ from core.backoff import Backoff
 from core.clock import now_ms
 from core.types import CameraState, Frame
 from ingest.base import FrameSource, SourceEnded, SourceError
-from ingest.synthetic import SyntheticSource
+from sim.source import SyntheticSource
 
 log = logging.getLogger("ingest.source")
 
