@@ -81,12 +81,12 @@ from core.types import (
     Track,
     Violation,
 )
-from ingest import aggregate
 from ingest.enforce import build_signals, enforcer_factory, homography_of, speed_params
 from ingest.source import CameraCapture
 from ingest.synthetic import SceneTruth
 from ingest.synthetic import SyntheticSource as SyntheticFrameSource
 from ingest.worker import CameraRunner
+from services import aggregate
 from services import incidents as incidents_svc
 from services import ticketing as ticketing_svc
 
