@@ -26,8 +26,8 @@ from core.geometry import Homography, box_iou
 from core.speed import SpeedEstimator
 from core.types import Frame
 from ingest.enforce import speed_params
-from ingest.synth_camera import default_calibration
-from ingest.synthetic import SyntheticScene
+from sim.camera import default_calibration
+from sim.scene import SyntheticScene
 from vision.pipeline import CameraPipeline
 
 T0 = 1_772_438_400_000

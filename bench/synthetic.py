@@ -1,6 +1,6 @@
 """Does the detector see the synthetic cameras' vehicles? Recall/precision against the renderer's truth.
 
-The demo city's cameras are synthetic (``ingest.synthetic``): a rendered road with its ground
+The demo city's cameras are synthetic (:mod:`sim`): a rendered road with its ground
 truth (every vehicle's class and pixel box). With ``detector: {kind: yolo}`` the demo is an
 end-to-end check of the real vision path only if the shipped model finds what the renderer
 draws. This benchmark renders each synthetic camera of a config, runs the camera's YOLO
@@ -31,8 +31,8 @@ import numpy as np
 from config.settings import CameraConfig, DetectorConfig, load_config
 from config.settings import SyntheticSource as SyntheticConfig
 from core.types import Detection
-from ingest.synthetic import SceneTruth, SyntheticScene, VehicleTruth
 from models.evaluate import greedy_pairs, iou_matrix
+from sim.scene import SceneTruth, SyntheticScene, VehicleTruth
 from vision.detector import build_detector
 
 

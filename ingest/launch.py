@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Child(f"worker-{i + 1}", [py, "-m", "ingest.worker", *common, "--worker-id", f"{host}-w{i + 1}"], env)
         for i in range(max(1, args.workers))
     ]
-    children.append(Child("aggregator", [py, "-m", "ingest.aggregate", *common], env))
+    children.append(Child("aggregator", [py, "-m", "services.aggregate", *common], env))
     children.append(Child("ticketing", [py, "-m", "services.ticketing", *common], env))
     children.append(Child("incidents", [py, "-m", "services.incidents", *common], env))
     if not args.no_dashboard:

@@ -65,10 +65,10 @@ class VideoFileFeed:
 
 
 class SyntheticFeed:
-    """Frames of a :class:`ingest.synthetic.SyntheticScene`."""
+    """Frames of a :class:`sim.scene.SyntheticScene`."""
 
     def __init__(self, cfg: SyntheticConfig) -> None:
-        from ingest.synthetic import SyntheticScene
+        from sim.scene import SyntheticScene
 
         self.fps = cfg.fps
         self._scene = SyntheticScene(cfg, None, now_ms())

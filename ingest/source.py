@@ -1,13 +1,14 @@
 """Camera sources and the per-camera capture thread.
 
-A :class:`FrameSource` is one opened camera that is read from one thread:
+A :class:`~ingest.base.FrameSource` (defined in :mod:`ingest.base`, re-exported here)
+is one opened camera that is read from one thread:
 
 * :class:`StreamSource`: RTSP or HTTP/MJPEG URLs through OpenCV's FFmpeg backend,
   with open/read timeouts so a dead network cannot block forever;
 * :class:`FileSource`: a video file, looped or not, paced at its native fps like a live
   camera (``realtime=True``) or read as fast as possible for batch analysis;
 * :class:`WebcamSource`: a local capture device;
-* :class:`ingest.synthetic.SyntheticSource`: the rendered road scene.
+* :class:`sim.source.SyntheticSource`: the rendered road scene.
 
 :func:`open_source` builds the right one from a camera's config.
 
@@ -30,7 +31,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -43,46 +43,10 @@ from config.settings import WebcamSource as WebcamSourceConfig
 from core.backoff import Backoff
 from core.clock import now_ms
 from core.types import CameraState, Frame
+from ingest.base import FrameSource, SourceEnded, SourceError
+from sim.source import SyntheticSource
 
 log = logging.getLogger("ingest.source")
-
-
-class SourceError(Exception):
-    """A source cannot be opened or its connection/file failed."""
-
-
-class SourceEnded(Exception):
-    """A non-looping source (a file read once, a synthetic scene with a duration) has no more frames."""
-
-
-@runtime_checkable
-class FrameSource(Protocol):
-    """One opened camera. Not thread-safe: open, read and close it from one thread.
-
-    Attributes:
-        camera_id: Stable camera id from the config.
-        nominal_fps: Frames per second of the source (0 when unknown).
-        is_live: True for sources that produce frames on their own clock (network,
-            webcam, realtime file/synthetic); a slow reader loses frames of these.
-        corrupt: Frames that failed to decode and were skipped.
-    """
-
-    camera_id: str
-    nominal_fps: float
-    is_live: bool
-    corrupt: int
-
-    def open(self) -> None:
-        """Open (or reopen) the camera. Raises SourceError."""
-        ...
-
-    def read(self) -> Frame:
-        """Block until the next frame. Raises SourceError (failure) or SourceEnded (end of a finite source)."""
-        ...
-
-    def close(self) -> None:
-        """Release the camera; safe to call more than once."""
-        ...
 
 
 def redact_url(url: str) -> str:
@@ -386,8 +350,6 @@ def open_source(camera: CameraConfig) -> FrameSource:
     """The source for a camera's ``source`` config (not opened yet)."""
     src = camera.source
     if isinstance(src, SyntheticSourceConfig):
-        from ingest.synthetic import SyntheticSource  # local: synthetic imports this module
-
         return SyntheticSource(camera.id, src, camera.calibration)
     if isinstance(src, FileSourceConfig):
         return FileSource(camera.id, resolve_path(src.path), loop=src.loop, realtime=src.realtime)

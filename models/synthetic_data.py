@@ -1,6 +1,6 @@
 """Synthetic training frames from the demo city's renderer, as an *extra* to the real labelled sets.
 
-The demo cameras are rendered (``ingest.synthetic``); for ``make run`` to exercise the real
+The demo cameras are rendered (:mod:`sim`); for ``make run`` to exercise the real
 vision path the shipped model must find what the renderer draws. These frames, with the
 renderer's exact boxes, teach it that look. They are an extra, never a source of a class on
 their own, and never used for evaluation:
@@ -35,7 +35,7 @@ import numpy as np
 from config.settings import REPO_ROOT, SyntheticVehicleMix, load_config
 from config.settings import SyntheticSource as SyntheticConfig
 from core.types import LABELS
-from ingest.synthetic import SceneTruth, SyntheticScene
+from sim.scene import SceneTruth, SyntheticScene
 
 DEFAULT_OUT = REPO_ROOT / "var" / "synth_data"
 
