@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test docs-images lint browser-deps clean
+.PHONY: install install-train install-dev run test docs-images lint browser-deps clean
 
+# Three sets of packages, each installed once (a stamp per file): the runtime (make run), training
+# (models.train / quantize / evaluate) and tests + tooling (make test, make lint).
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -16,7 +18,17 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install -q --force-reinstall --no-deps "opencv-python-headless<5"
 	touch $(STAMP)
 
+$(STAMP)-train: $(STAMP) requirements-train.txt
+	$(PY) -m pip install -r requirements-train.txt
+	touch $@
+
+$(STAMP)-dev: $(STAMP) requirements-dev.txt
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $@
+
 install: $(STAMP)
+install-train: $(STAMP)-train
+install-dev: $(STAMP)-dev $(STAMP)-train
 
 # Debian Chromium for the browser tests (never `playwright install`: it downloads a browser).
 browser-deps:
@@ -30,14 +42,14 @@ browser-deps:
 run: install
 	$(PY) -m ingest.launch
 
-test: install browser-deps
+test: install-dev browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The browser tests save their screenshots to a temp dir; this points them at docs/img/ instead.
-docs-images: install browser-deps
+docs-images: install-dev browser-deps
 	SAFECITY_DOCS_IMAGES=docs/img $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m mypy core bus config
 
