@@ -28,102 +28,43 @@ guarantee (the streams and :mod:`bus.store` hold the data).
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from types import TracebackType
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import redis
 
-from bus.embedded import is_cluster
+from bus.deadletter import DeadLetter, dead_letter_body, parse_dead_letter
 from bus.keys import dead_stream
-from bus.schema import Envelope, SchemaError, decode, encode, stream_of
+from bus.pubsub import Notification, Subscription, notification_text, notify, subscribe
+from bus.redis_client import is_cluster
+from bus.schema import SchemaError, decode, encode, stream_of
+from bus.stream_entries import (
+    DELETED_REASON,
+    DeadEntry,
+    Message,
+    RawEntry,
+    as_text,
+    decode_entries,
+    normalise_xread,
+)
 from core.clock import now_ms
+
+__all__ = [
+    "DeadLetter",
+    "EventBus",
+    "Message",
+    "Notification",
+    "Subscription",
+    "notification_text",
+    "notify",
+    "subscribe",
+]
 
 log = logging.getLogger(__name__)
 
-_DELETED_REASON = "entry deleted (trimmed by the MAXLEN cap or XDEL) before it was acknowledged"
 _MAX_RECLAIM_ROUNDS = 1000
-
-
-def _s(value: bytes | str | int | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One decoded stream entry.
-
-    Attributes:
-        stream: Stream it came from.
-        msg_id: Redis entry id (``<ms>-<seq>``), needed to acknowledge it.
-        envelope: Decoded event with its id and schema version.
-    """
-
-    stream: str
-    msg_id: str
-    envelope: Envelope
-
-    @property
-    def obj(self) -> Any:
-        """The event dataclass."""
-        return self.envelope.obj
-
-    @property
-    def event_id(self) -> str:
-        """Idempotent event id (stable across re-sends)."""
-        return self.envelope.event_id
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """An entry of a dead-letter stream.
-
-    Attributes:
-        msg_id: Id in the dead-letter stream.
-        source_stream: Stream the bad entry was read from.
-        source_msg_id: Its id there.
-        reason: Why it could not be handled.
-        group: Consumer group that met it ("" when not read through a group).
-        consumer: Consumer that met it.
-        ts_ms: When it was dead-lettered (wall clock, ms).
-        fields: The original fields, decoded as UTF-8 (with replacement).
-    """
-
-    msg_id: str
-    source_stream: str
-    source_msg_id: str
-    reason: str
-    group: str
-    consumer: str
-    ts_ms: int
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-_RawEntry = tuple[Any, Any]
-
-
-def _normalise_xread(resp: Any) -> list[tuple[str, list[_RawEntry]]]:
-    """XREAD/XREADGROUP reply (RESP2 list or RESP3 dict shapes) -> [(stream, [(id, fields)])]."""
-    if not resp:
-        return []
-    items = resp.items() if isinstance(resp, dict) else resp
-    out: list[tuple[str, list[_RawEntry]]] = []
-    for stream, entries in items:
-        entries = entries or []
-        if len(entries) == 1 and isinstance(entries[0], list):  # RESP3 legacy wrapping
-            entries = entries[0]
-        out.append((_s(stream), [(e[0], e[1]) for e in entries]))
-    return out
 
 
 class EventBus:
@@ -163,7 +104,7 @@ class EventBus:
         """
         fields: dict[Any, Any] = encode(obj)
         raw: Any = self.client.xadd(stream_of(obj), fields, maxlen=self.maxlen, approximate=True)
-        return _s(raw)
+        return as_text(raw)
 
     def publish_many(self, objs: Iterable[object]) -> list[str]:
         """Append many events in one pipelined round trip.
@@ -179,7 +120,7 @@ class EventBus:
         pipe = self.client.pipeline(transaction=False)
         for stream, fields in encoded:
             pipe.xadd(stream, fields, maxlen=self.maxlen, approximate=True)
-        return [_s(r) for r in pipe.execute()]
+        return [as_text(r) for r in pipe.execute()]
 
     # ------------------------------------------------------------------ groups
 
@@ -241,7 +182,7 @@ class EventBus:
             if msgs is not None:
                 return msgs
         resp = self._xreadgroup(group, consumer, {s: ">" for s in streams}, count, block_ms if block_ms > 0 else None)
-        return self._handle_entries(group, consumer, _normalise_xread(resp))
+        return self._handle_entries(group, consumer, normalise_xread(resp))
 
     def _read_own_pending(self, group: str, consumer: str, streams: list[str], count: int) -> list[Message] | None:
         """Messages from this consumer's pending list, or None when it is drained for all streams."""
@@ -253,7 +194,7 @@ class EventBus:
             }
             if not todo:
                 return None
-            got = _normalise_xread(self._xreadgroup(group, consumer, todo, count, None))
+            got = normalise_xread(self._xreadgroup(group, consumer, todo, count, None))
             returned = {s for s, entries in got if entries}
             for s in todo:
                 if s not in returned:
@@ -261,7 +202,7 @@ class EventBus:
                     self._recovery.pop((group, consumer, s), None)
             for s, entries in got:
                 if entries:
-                    self._recovery[(group, consumer, s)] = _s(entries[-1][0])
+                    self._recovery[(group, consumer, s)] = as_text(entries[-1][0])
             msgs = self._handle_entries(group, consumer, got)
             if msgs:
                 return msgs
@@ -324,13 +265,13 @@ class EventBus:
                     self.ensure_group(stream, group, "0")
                     return claimed
                 raise
-            cursor = _s(resp[0])
+            cursor = as_text(resp[0])
             entries = [(e[0], e[1]) for e in resp[1] if e[0] is not None]
             saw_deleted_without_id |= any(e[0] is None for e in resp[1])  # Redis 6.2 returns nil for those
-            deleted_ids = [_s(i) for i in resp[2]] if len(resp) > 2 else []  # Redis 7 drops them from the PEL
+            deleted_ids = [as_text(i) for i in resp[2]] if len(resp) > 2 else []  # Redis 7 drops them from the PEL
             claimed += self._handle_entries(group, consumer, [(stream, entries)])
             if deleted_ids:
-                self._dead_letter(group, consumer, [(stream, i, {}, _DELETED_REASON) for i in deleted_ids])
+                self._dead_letter(group, consumer, [(stream, i, {}, DELETED_REASON) for i in deleted_ids])
             if cursor in ("0-0", "0"):
                 break
         if saw_deleted_without_id:
@@ -341,16 +282,14 @@ class EventBus:
         """Dead-letter + ack ``consumer``'s pending entries whose stream entry is gone (Redis 6.2)."""
         cursor = "0"
         for _ in range(_MAX_RECLAIM_ROUNDS):
-            got = _normalise_xread(self._xreadgroup(group, consumer, {stream: cursor}, 1000, None))
+            got = normalise_xread(self._xreadgroup(group, consumer, {stream: cursor}, 1000, None))
             entries = got[0][1] if got else []
             if not entries:
                 return
-            gone: list[tuple[str, str, Mapping[Any, Any], str]] = [
-                (stream, _s(i), {}, _DELETED_REASON) for i, f in entries if not f
-            ]
+            gone: list[DeadEntry] = [(stream, as_text(i), {}, DELETED_REASON) for i, f in entries if not f]
             if gone:
                 self._dead_letter(group, consumer, gone)
-            cursor = _s(entries[-1][0])
+            cursor = as_text(entries[-1][0])
 
     def pending_count(self, stream: str, group: str) -> int:
         """Entries delivered to ``group`` but not yet acknowledged (0 when the group is missing)."""
@@ -365,40 +304,20 @@ class EventBus:
     # ------------------------------------------------------------------ entries
 
     def _handle_entries(
-        self, group: str, consumer: str, got: Sequence[tuple[str, Sequence[_RawEntry]]]
+        self, group: str, consumer: str, got: Sequence[tuple[str, Sequence[RawEntry]]]
     ) -> list[Message]:
-        msgs: list[Message] = []
-        dead: list[tuple[str, str, Mapping[Any, Any], str]] = []
-        for stream, entries in got:
-            for raw_id, fields in entries:
-                msg_id = _s(raw_id)
-                if not fields:
-                    dead.append((stream, msg_id, {}, _DELETED_REASON))
-                    continue
-                try:
-                    msgs.append(Message(stream=stream, msg_id=msg_id, envelope=decode(fields)))
-                except SchemaError as e:
-                    dead.append((stream, msg_id, fields, str(e)))
+        """Decode entries read by ``consumer`` of ``group``; dead-letter those that cannot be decoded."""
+        msgs, dead = decode_entries(got)
         if dead:
             self._dead_letter(group, consumer, dead)
         return msgs
 
-    def _dead_letter(self, group: str, consumer: str, dead: Sequence[tuple[str, str, Mapping[Any, Any], str]]) -> None:
+    def _dead_letter(self, group: str, consumer: str, dead: Sequence[DeadEntry]) -> None:
         """Copy bad entries to ``<stream>.dead`` and ack them, atomically per batch (one round trip on a Cluster)."""
         now = str(now_ms())
         pipe = self.client.pipeline(transaction=not is_cluster(self.client))  # two streams: two slots on a Cluster
         for stream, msg_id, fields, reason in dead:
-            body: dict[Any, Any] = dict(fields)
-            body.update(
-                {
-                    "dead.reason": reason,
-                    "dead.stream": stream,
-                    "dead.msg_id": msg_id,
-                    "dead.group": group,
-                    "dead.consumer": consumer,
-                    "dead.ts_ms": now,
-                }
-            )
+            body = dead_letter_body(fields, stream, msg_id, reason, group, consumer, now)
             pipe.xadd(dead_stream(stream), body, maxlen=self.maxlen, approximate=True)
             if group:
                 pipe.xack(stream, group, msg_id)
@@ -409,29 +328,13 @@ class EventBus:
     def dead_letters(self, stream: str, count: int = 50) -> list[DeadLetter]:
         """Newest entries of ``stream``'s dead-letter stream."""
         raw: Any = self.client.xrevrange(dead_stream(stream), "+", "-", count=count)
-        out = []
-        for msg_id, fields in raw:
-            f = {_s(k): _s(v) for k, v in (fields or {}).items()}
-            meta = {k: f.pop(k) for k in list(f) if k.startswith("dead.")}
-            out.append(
-                DeadLetter(
-                    msg_id=_s(msg_id),
-                    source_stream=meta.get("dead.stream", stream),
-                    source_msg_id=meta.get("dead.msg_id", ""),
-                    reason=meta.get("dead.reason", ""),
-                    group=meta.get("dead.group", ""),
-                    consumer=meta.get("dead.consumer", ""),
-                    ts_ms=int(meta.get("dead.ts_ms", "0") or 0),
-                    fields=f,
-                )
-            )
-        return out
+        return [parse_dead_letter(msg_id, fields, stream) for msg_id, fields in raw]
 
     def _decode_range(self, stream: str, raw: Any) -> list[Message]:
         out = []
         for msg_id, fields in raw or []:
             try:
-                out.append(Message(stream=stream, msg_id=_s(msg_id), envelope=decode(fields or {})))
+                out.append(Message(stream=stream, msg_id=as_text(msg_id), envelope=decode(fields or {})))
             except SchemaError:
                 self.skipped[stream] += 1
         return out
@@ -477,115 +380,3 @@ class EventBus:
     def subscribe(self, channels: Sequence[str] = (), patterns: Sequence[str] = ()) -> Subscription:
         """See :func:`subscribe`."""
         return subscribe(self.client, channels, patterns)
-
-
-# --------------------------------------------------------------------------- pub/sub
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """A pub/sub message.
-
-    Attributes:
-        channel: Channel it was published on.
-        payload: Decoded JSON payload, or the raw text when it was not JSON.
-        pattern: The pattern that matched, for pattern subscriptions.
-    """
-
-    channel: str
-    payload: Any
-    pattern: str | None = None
-
-
-def notify(client: redis.Redis, channel: str, payload: Mapping[str, Any] | str) -> int:
-    """Publish a small "something changed" hint (``PUBLISH``).
-
-    Args:
-        client: Redis client.
-        channel: Channel, e.g. ``live:changed``.
-        payload: JSON-able mapping (sent as JSON) or a string.
-
-    Returns:
-        Number of subscribers that received it.
-    """
-    return int(client.publish(channel, notification_text(payload)))
-
-
-def notification_text(payload: Mapping[str, Any] | str) -> str:
-    """Wire text of a notification payload (compact JSON, or the string itself)."""
-    return payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"), sort_keys=True)
-
-
-class Subscription:
-    """Listening end of :func:`subscribe`; context manager, iterable.
-
-    Survives Redis restarts: a lost connection is counted in ``errors`` and
-    redis-py re-subscribes on the next read.
-    """
-
-    def __init__(self, client: redis.Redis, channels: Sequence[str], patterns: Sequence[str]) -> None:
-        if not channels and not patterns:
-            raise ValueError("subscribe to at least one channel or pattern")
-        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
-        if channels:
-            self._pubsub.subscribe(*channels)
-        if patterns:
-            self._pubsub.psubscribe(*patterns)
-        self.errors = 0
-        self.last_error = ""
-
-    def get(self, timeout: float = 1.0) -> Notification | None:
-        """Next notification, waiting up to ``timeout`` seconds; None when none came."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = max(0.0, deadline - time.monotonic())
-            try:
-                msg = self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as e:
-                self.errors += 1
-                self.last_error = str(e)
-                time.sleep(min(left, 0.2))
-                msg = None
-            if msg is not None and msg.get("type") in ("message", "pmessage"):
-                text = _s(msg["data"])
-                try:
-                    payload: Any = json.loads(text)
-                except ValueError:
-                    payload = text
-                pattern = msg.get("pattern")
-                return Notification(
-                    channel=_s(msg["channel"]), payload=payload, pattern=_s(pattern) if pattern else None
-                )
-            if time.monotonic() >= deadline:
-                return None
-
-    def __iter__(self) -> Iterator[Notification]:
-        """Notifications forever (until :meth:`close`)."""
-        while True:
-            n = self.get(timeout=1.0)
-            if n is not None:
-                yield n
-
-    def close(self) -> None:
-        """Unsubscribe and release the connection."""
-        with contextlib.suppress(redis.RedisError, OSError):
-            self._pubsub.close()
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def subscribe(client: redis.Redis, channels: Sequence[str] = (), patterns: Sequence[str] = ()) -> Subscription:
-    """Listen to notification channels (and glob ``patterns``, e.g. ``live:*``).
-
-    Subscribe before the changes you wait for are published: pub/sub keeps no history.
-    """
-    return Subscription(client, channels, patterns)
