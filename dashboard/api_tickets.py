@@ -23,6 +23,10 @@ Citizens (public): ``POST /api/v1/tickets/lookup`` ``{"ticket": "ET-....", "plat
 Errors are JSON ``{"error", "status"}``: 400 malformed/unknown parameters, 401/403 from
 auth, 404 unknown ticket/incident/alert, 409 a transition or action not allowed now,
 422 a bad value (plate, state), 429 rate limit, 503 archive or Redis unavailable.
+
+The routes live in two modules on one blueprint (:data:`bp`, from
+:mod:`dashboard.api_base`): tickets and the citizen lookup here, incidents and warden
+alerts in :mod:`dashboard.api_incidents`; importing this module registers both.
 """
 
 from __future__ import annotations
@@ -30,26 +34,34 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import flask
 
-from archive import Archive, InvalidTransition, TicketFilter, TicketNotFound
+from archive import InvalidTransition, TicketFilter, TicketNotFound
 from archive.repository import TICKET_SORTS
 from bus.ratelimit import RateLimiter
 from core.anpr import normalize_plate_text
-from core.incidents import STATES, IncidentView
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import IncidentKind, TicketState, TicketUpdate
-from dashboard import incidents
+from dashboard import api_incidents
+from dashboard.api_base import (
+    MAX_LIMIT,
+    BadRequest,
+    _actor,
+    _archive,
+    _enum_list,
+    _handle,
+    _int_arg,
+    _json_body,
+    _ok,
+    bp,
+)
+from dashboard.api_incidents import _status
 from dashboard.context import current
 from dashboard.http import json_error as _err
-from dashboard.incidents import ActionError, Forbidden, NotAllowed, NotFound, act
 
 log = logging.getLogger("dashboard.tickets")
-
-bp = flask.Blueprint("safecity_tickets", __name__)
 
 LIST_PARAMS = {
     "state",
@@ -64,97 +76,9 @@ LIST_PARAMS = {
     "offset",
     "limit",
 }
-MAX_LIMIT = 500
 LOOKUP_LIMIT = 20
 LOOKUP_WINDOW_S = 600
 PLATE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
-
-
-class BadRequest(ValueError):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-def _ok(body: Any, status: int = 200) -> flask.Response:
-    resp = flask.jsonify(body)
-    resp.status_code = status
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
-
-
-def _archive() -> Archive:
-    arc = current().archive
-    if arc is None:
-        raise BadRequest(503, "ticket archive unavailable")
-    return arc
-
-
-def _actor(roles: Iterable[str] | None = None) -> tuple[str, str]:
-    """``(username, role)`` of the logged-in user (auth enforces roles per path; this double-checks)."""
-    login = getattr(flask.g, "login", None)
-    if login is None:
-        raise BadRequest(401, "login required")
-    if roles is not None and login.role not in set(roles):
-        raise BadRequest(403, f"role {login.role!r} may not do this")
-    return login.username, login.role
-
-
-def _handle(fn: Any) -> Any:
-    def wrapper(*args: Any, **kwargs: Any) -> flask.Response:
-        try:
-            return fn(*args, **kwargs)
-        except BadRequest as e:
-            return _err(e.status, str(e))
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
-
-
-def _json_body(allowed: set[str], required: Iterable[str] = ()) -> dict[str, Any]:
-    if not flask.request.is_json:
-        raise BadRequest(415, "send JSON (Content-Type: application/json)")
-    body = flask.request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest(400, "body must be a JSON object")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise BadRequest(400, f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-    for r in required:
-        if r not in body or body[r] in (None, ""):
-            raise BadRequest(400, f"{r} is required")
-    for k, v in body.items():
-        if v is not None and not isinstance(v, str):
-            raise BadRequest(422, f"{k} must be a string")
-    return body
-
-
-def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    raw = flask.request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        v = int(raw)
-    except ValueError:
-        raise BadRequest(400, f"{name} must be an integer") from None
-    if not lo <= v <= hi:
-        raise BadRequest(400, f"{name} must be between {lo} and {hi}")
-    return v
-
-
-def _enum_list(name: str, enum: type, allowed: Iterable[str] | None = None) -> tuple[Any, ...]:
-    out = []
-    valid = [e.value for e in enum] if allowed is None else list(allowed)
-    for raw in flask.request.args.getlist(name):
-        for part in raw.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if part not in valid:
-                raise BadRequest(400, f"unknown {name} {part!r}; use one of {', '.join(valid)}")
-            out.append(enum(part) if allowed is None else part)
-    return tuple(out)
 
 
 def _ticket_filter() -> TicketFilter:
@@ -348,134 +272,6 @@ def transition(ticket_id: str) -> flask.Response:
     return _ok(_detail(d))
 
 
-@bp.get("/api/v1/incidents")
-@_handle
-def list_incidents() -> flask.Response:
-    _actor(("operator", "admin"))
-    unknown = sorted(set(flask.request.args) - {"state", "kind", "segment", "since", "offset", "limit"})
-    if unknown:
-        raise BadRequest(400, f"unknown query parameter(s): {', '.join(unknown)}")
-    states = _enum_list("state", str, STATES)
-    kinds = _enum_list("kind", str, [k.value for k in IncidentKind])
-    since = _int_arg("since", -1, 0, 10**14)
-    rows, total = _archive().list_incidents(
-        states,
-        kinds,
-        flask.request.args.get("segment") or None,
-        None if since < 0 else since,
-        _int_arg("offset", 0, 0, 10**9),
-        _int_arg("limit", 100, 1, MAX_LIMIT),
-    )
-    return _ok({"total": total, "incidents": [_incident(r) for r in rows]})
-
-
-def _incident(v: IncidentView) -> dict[str, Any]:
-    inc = v.incident
-    return {
-        "incident_id": v.id,
-        "kind": v.kind,
-        "priority": v.priority,
-        "state": v.state,
-        "ts_ms": inc.ts_ms,
-        "updated_ts_ms": v.updated_ts_ms,
-        "camera_id": inc.camera_id,
-        "segment_id": inc.segment_id,
-        "location": list(inc.location) if inc.location else None,
-        "plate": inc.plate,
-        "summary": inc.summary,
-        "details": dict(inc.details),
-        "evidence": list(inc.evidence),
-        "assignee": v.assignee,
-        "actions": [
-            {"action": h.action, "actor": h.actor, "ts_ms": h.ts_ms, "note": h.note, "assignee": h.assignee}
-            for h in v.history
-        ],
-    }
-
-
-@bp.post("/api/v1/incidents/<incident_id>/action")
-@_handle
-def incident_action(incident_id: str) -> flask.Response:
-    user, _ = _actor(("operator", "admin"))
-    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", incident_id):
-        raise BadRequest(400, "malformed incident id")
-    body = _json_body({"action", "note", "assignee"}, required=("action",))
-    arc = _archive()
-    ctx = current()
-    try:
-        res = act(
-            ctx.bus, arc, ctx.alerts, incident_id, body["action"], user, body.get("note") or "", body.get("assignee")
-        )
-    except ActionError as e:
-        raise BadRequest(_status(e), str(e)) from None
-    return _ok(_incident(res.view))
-
-
-def _status(e: ActionError) -> int:
-    """HTTP status of an action that was refused."""
-    if isinstance(e, NotFound):
-        return 404
-    if isinstance(e, NotAllowed):
-        return 409
-    if isinstance(e, Forbidden):
-        return 403
-    return 422
-
-
-# --------------------------------------------------------------------------- wardens
-
-
-@bp.get("/api/v1/warden/alerts")
-@_handle
-def warden_alerts() -> flask.Response:
-    user, role = _actor(("warden", "operator", "admin"))
-    ctx = current()
-    try:
-        alerts = ctx.alerts.all()
-    except Exception as e:  # noqa: BLE001
-        log.error("alerts: Redis unavailable: %s", e)
-        raise BadRequest(503, "alerts unavailable: Redis unreachable") from None
-    mine = [a for a in alerts.values() if role != "warden" or user in a.wardens]
-    mine.sort(key=lambda a: -a.ts_ms)
-    return _ok({"alerts": [_alert(a) for a in mine]})
-
-
-def _alert(a: Any) -> dict[str, Any]:
-    return {
-        "alert_id": a.alert_id,
-        "incident_id": a.incident_id,
-        "segment_id": a.segment_id,
-        "kind": a.kind.value,
-        "priority": a.priority.value,
-        "summary": a.summary,
-        "ts_ms": a.ts_ms,
-        "deadline_ms": a.deadline_ms,
-        "escalated": a.escalated,
-        "acked_by": a.acked_by or None,
-        "acked_ts_ms": a.acked_ts_ms or None,
-        "wardens": list(a.wardens),
-    }
-
-
-@bp.post("/api/v1/warden/alerts/<alert_id>/ack")
-@_handle
-def warden_ack(alert_id: str) -> flask.Response:
-    user, role = _actor(("warden", "operator", "admin"))
-    if not re.fullmatch(r"[0-9a-f]{20}", alert_id):
-        raise BadRequest(400, "malformed alert id")
-    ctx = current()
-    try:
-        alert = incidents.ack_alert(
-            ctx.alerts, ctx.bus, ctx.archive, alert_id, user, any_alert=role in ("operator", "admin")
-        )
-    except ActionError as e:
-        raise BadRequest(_status(e), str(e)) from None
-    except Exception as e:  # noqa: BLE001
-        log.error("ack: Redis unavailable: %s", e)
-        raise BadRequest(503, "alerts unavailable: Redis unreachable") from None
-    return _ok(_alert(alert))
-
-
 # --------------------------------------------------------------------------- citizens
 
 
@@ -516,4 +312,4 @@ def lookup() -> flask.Response:
     )
 
 
-__all__ = ["bp"]
+__all__ = ["BadRequest", "_status", "api_incidents", "bp"]

@@ -25,6 +25,11 @@ measure push latency. Clients whose send buffer passes 4 MiB are dropped (1013).
 the dashboard's ``/metrics`` are written to Redis (``dash:live:stats:<host>:<pid>``)
 every 2 s: clients per channel, messages sent/dropped and a histogram of the push
 latency (Redis entry -> send).
+
+This module is the server and its command line; the parts live next to it:
+:mod:`dashboard.live_auth` (channels, origin and login checks of the handshake),
+:mod:`dashboard.live_tail` (the Redis fan-in thread) and :mod:`dashboard.live_hub`
+(clients and the fan-out). Their names are re-exported here.
 """
 
 from __future__ import annotations
@@ -39,15 +44,10 @@ import os
 import signal
 import socket
 import sys
-import threading
-from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
-from typing import Any
-from urllib.parse import parse_qs, urlparse
+from collections.abc import Sequence
+from urllib.parse import urlparse
 
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
@@ -55,306 +55,47 @@ from archive.dashboard_db import DashboardDB
 from archive.db import archive_url
 from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.keys import live_stats_key
-from bus.schema import SchemaError, decode, stream_of
 from config.cli import start_cli
 from config.settings import AppConfig, resolve_path
-from core.clock import now_ms
-from core.types import (
-    CameraStatus,
-    ETicket,
-    Incident,
-    IncidentUpdate,
-    SegmentDensity,
-    TicketUpdate,
-    TrafficUpdate,
-    WardenAlert,
-)
 from dashboard import feeds
-from dashboard.auth import SESSION_COOKIE
-from dashboard.data import SEGMENT_STALE_S
+from dashboard.live_auth import _cookie_token, _origin_ok, admit
+from dashboard.live_hub import (
+    LATENCY_BUCKETS,
+    LATENCY_STREAMS,
+    MAX_BUFFER_BYTES,
+    SEEN_INCIDENTS,
+    Client,
+    LatencyHistogram,
+    LiveHub,
+    entry_ms,
+)
+from dashboard.live_tail import STREAMS, StreamTail
 from dashboard.users import UserDirectory
+
+__all__ = [
+    "LATENCY_BUCKETS",
+    "LATENCY_STREAMS",
+    "MAX_BUFFER_BYTES",
+    "SEEN_INCIDENTS",
+    "SESSION_RECHECK_S",
+    "STATS_INTERVAL_S",
+    "STREAMS",
+    "Client",
+    "LatencyHistogram",
+    "LiveHub",
+    "LiveServer",
+    "StreamTail",
+    "_cookie_token",
+    "_origin_ok",
+    "admit",
+    "entry_ms",
+    "main",
+]
 
 log = logging.getLogger("dashboard.live")
 
-#: Streams tailed, in the order they are read.
-STREAMS: tuple[str, ...] = (
-    stream_of(WardenAlert),
-    stream_of(Incident),
-    stream_of(IncidentUpdate),
-    stream_of(ETicket),
-    stream_of(TicketUpdate),
-    stream_of(TrafficUpdate),
-    stream_of(SegmentDensity),
-    stream_of(CameraStatus),
-)
-#: Streams whose delivery latency (stream id time -> sent) is measured.
-LATENCY_STREAMS: frozenset[str] = frozenset({stream_of(WardenAlert), stream_of(Incident)})
-#: Latency histogram bucket upper bounds, seconds (Prometheus style, +Inf implied).
-LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 STATS_INTERVAL_S = 2.0
 SESSION_RECHECK_S = 30.0
-MAX_BUFFER_BYTES = 4 * 1024 * 1024
-SEEN_INCIDENTS = 500
-
-
-def entry_ms(msg_id: str) -> int:
-    """Milliseconds part of a Redis stream entry id (when Redis accepted it)."""
-    try:
-        return int(msg_id.split("-", 1)[0])
-    except ValueError:
-        return 0
-
-
-@dataclass
-class LatencyHistogram:
-    """Cumulative histogram of push latencies (seconds)."""
-
-    buckets: tuple[float, ...] = LATENCY_BUCKETS
-    counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
-    total: float = 0.0
-    n: int = 0
-
-    def observe(self, seconds: float) -> None:
-        self.total += seconds
-        self.n += 1
-        for i, b in enumerate(self.buckets):
-            if seconds <= b:
-                self.counts[i] += 1
-                return
-        self.counts[-1] += 1
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"buckets": list(self.buckets), "counts": self.counts, "sum": round(self.total, 6), "count": self.n}
-
-
-@dataclass(eq=False)
-class Client:
-    """One connected browser."""
-
-    ws: ServerConnection
-    viewer: feeds.Viewer
-    token: str | None
-    seen_incidents: deque[str] = field(default_factory=lambda: deque(maxlen=SEEN_INCIDENTS))
-
-
-class LiveHub:
-    """Connected clients and the fan-out of stream entries to them (event-loop thread only).
-
-    Args:
-        cfg: Configuration.
-        coalesce_s: Interval of the batched camera/segment messages.
-        clock: Wall clock, epoch ms.
-    """
-
-    def __init__(self, cfg: AppConfig, coalesce_s: float, clock: Callable[[], int] = now_ms) -> None:
-        self.cfg = cfg
-        self.coalesce_s = coalesce_s
-        self.clock = clock
-        self.clients: set[Client] = set()
-        self.segments: dict[str, SegmentDensity] = {}
-        self.cameras: dict[str, CameraStatus] = {}
-        self._dirty_segments = False
-        self._dirty_cameras = False
-        self.sent = 0
-        self.dropped = 0
-        self.skipped_entries = 0
-        self.latency = LatencyHistogram()
-
-    # ------------------------------------------------------------------ clients
-
-    def by_channel(self, channel: str) -> list[Client]:
-        return [c for c in self.clients if c.viewer.channel == channel]
-
-    def counts(self) -> dict[str, int]:
-        return {ch: len(self.by_channel(ch)) for ch in feeds.CHANNELS}
-
-    def hello(self, client: Client) -> str:
-        """First message to a new client: who it is and the current segment status (and cameras for ops)."""
-        now = self.clock()
-        msgs: list[dict[str, Any]] = [
-            {
-                "type": "hello",
-                "channel": client.viewer.channel,
-                "user": client.viewer.username,
-                "zones": sorted(client.viewer.zones),
-            },
-        ]
-        if self.segments:
-            msgs.append(feeds.segments_message(self.cfg, self.segments, now, SEGMENT_STALE_S))
-        if client.viewer.channel == feeds.OPS and self.cameras:
-            msgs.append(feeds.cameras_message(list(self.cameras.values())))
-        return json.dumps({"type": "batch", "messages": msgs, "sent_ms": now}, separators=(",", ":"))
-
-    # ------------------------------------------------------------------ fan-out
-
-    def _send(self, clients: Sequence[Client], msg: dict[str, Any], stream_ms: int) -> None:
-        if not clients:
-            return
-        sent = self.clock()
-        text = json.dumps({**msg, "stream_ms": stream_ms, "sent_ms": sent}, separators=(",", ":"))
-        live = []
-        for c in clients:
-            transport = c.ws.transport
-            if transport is not None and transport.get_write_buffer_size() > MAX_BUFFER_BYTES:
-                self.dropped += 1
-                asyncio.ensure_future(c.ws.close(1013, "too slow: send buffer full"))
-                continue
-            live.append(c.ws)
-        broadcast(live, text)
-        self.sent += len(live)
-
-    def dispatch(self, stream: str, msg_id: str, obj: object) -> None:
-        """Handle one stream entry (called on the event loop)."""
-        stream_ms = entry_ms(msg_id)
-        if isinstance(obj, SegmentDensity):
-            self.segments[obj.segment_id] = obj
-            self._dirty_segments = True
-            return
-        if isinstance(obj, CameraStatus):
-            self.cameras[obj.camera_id] = obj
-            self._dirty_cameras = True
-            return
-        msgs = feeds.event_message(stream, obj, self.cfg)
-        ops_msg, pub_msg = msgs[feeds.OPS], msgs[feeds.PUBLIC]
-        if ops_msg is not None:
-            self._send(self.by_channel(feeds.OPS), ops_msg, stream_ms)
-        wmsg = msgs[feeds.WARDEN]
-        if wmsg is not None:
-            wardens = self.by_channel(feeds.WARDEN)
-            if isinstance(obj, WardenAlert):
-                targets = [c for c in wardens if feeds.alert_for_warden(obj, c.viewer)]
-                for c in targets:
-                    c.seen_incidents.append(obj.incident_id)
-            elif wmsg["type"] == "incident_update":
-                iid = wmsg["update"]["incident_id"]
-                targets = [c for c in wardens if c.viewer.all_zones or iid in c.seen_incidents]
-            else:
-                targets = wardens
-            self._send(targets, wmsg, stream_ms)
-        if pub_msg is not None:
-            self._send(self.by_channel(feeds.PUBLIC), pub_msg, stream_ms)
-        if stream in LATENCY_STREAMS and stream_ms:
-            self.latency.observe(max(0.0, (self.clock() - stream_ms) / 1000.0))
-
-    def flush(self) -> None:
-        """Send the coalesced segment and camera messages, if anything changed."""
-        now = self.clock()
-        if self._dirty_segments:
-            self._dirty_segments = False
-            msg = feeds.segments_message(self.cfg, self.segments, now, SEGMENT_STALE_S)
-            self._send(list(self.clients), msg, max((s.ts_ms for s in self.segments.values()), default=0))
-        if self._dirty_cameras:
-            self._dirty_cameras = False
-            msg = feeds.cameras_message(list(self.cameras.values()))
-            self._send(self.by_channel(feeds.OPS), msg, max((s.ts_ms for s in self.cameras.values()), default=0))
-
-    def stats(self) -> dict[str, Any]:
-        return {
-            "pid": os.getpid(),
-            "ts_ms": self.clock(),
-            "clients": self.counts(),
-            "sent": self.sent,
-            "dropped": self.dropped,
-            "skipped_entries": self.skipped_entries,
-            "latency": self.latency.as_dict(),
-        }
-
-
-class StreamTail(threading.Thread):
-    """Reads new entries of :data:`STREAMS` with ``XREAD BLOCK`` and passes them on.
-
-    Starts at each stream's newest entry (history is the pages' job), keeps its
-    position across Redis outages (retrying with backoff), and skips malformed entries.
-
-    Args:
-        client: Redis client (its socket timeout must exceed ``block_ms``).
-        on_entry: Called with ``(stream, msg_id, obj)`` in this thread.
-        on_skip: Called for each entry that does not decode.
-        streams: Streams to follow.
-        block_ms: XREAD block time.
-    """
-
-    def __init__(
-        self,
-        client: RedisClient,
-        on_entry: Callable[[str, str, object], None],
-        on_skip: Callable[[], None],
-        streams: Sequence[str] = STREAMS,
-        block_ms: int = 1000,
-    ) -> None:
-        super().__init__(name="stream-tail", daemon=True)
-        self.client = client
-        self.on_entry = on_entry
-        self.on_skip = on_skip
-        self.streams = list(streams)
-        self.block_ms = block_ms
-        self.stop_event = threading.Event()
-        self.ids: dict[str, str] | None = None
-        self.errors = 0
-
-    def _start_ids(self) -> dict[str, str]:
-        pipe = self.client.pipeline(transaction=False)
-        for s in self.streams:
-            pipe.xrevrange(s, "+", "-", count=1)
-        out = {}
-        for s, res in zip(self.streams, pipe.execute(), strict=True):
-            mid = res[0][0] if res else b"0-0"
-            out[s] = mid.decode() if isinstance(mid, bytes) else str(mid)
-        return out
-
-    def run(self) -> None:
-        backoff = 0.2
-        while not self.stop_event.is_set():
-            try:
-                if self.ids is None:
-                    self.ids = self._start_ids()
-                ids: dict[Any, Any] = dict(self.ids)
-                resp: Any = self.client.xread(ids, count=500, block=self.block_ms)
-                backoff = 0.2
-            except Exception as e:  # noqa: BLE001 - Redis down or restarting: wait and retry from where we were
-                self.errors += 1
-                log.warning("reading streams failed (%s); retrying in %.1f s", e, backoff)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            for stream_raw, entries in resp or []:
-                stream = stream_raw.decode() if isinstance(stream_raw, bytes) else str(stream_raw)
-                for mid_raw, fields in entries:
-                    mid = mid_raw.decode() if isinstance(mid_raw, bytes) else str(mid_raw)
-                    self.ids[stream] = mid
-                    try:
-                        env = decode(fields)
-                    except SchemaError:
-                        self.on_skip()
-                        continue
-                    self.on_entry(stream, mid, env.obj)
-
-    def stop(self) -> None:
-        self.stop_event.set()
-
-
-def _origin_ok(origin: str | None, host_header: str | None, allowed: Sequence[str]) -> bool:
-    """The page's Origin must be on the websocket's own host (any port) or explicitly allowed."""
-    if origin is None:
-        return True  # not a browser (bench, curl): the cookie is what protects the channels
-    if origin in allowed:
-        return True
-    o = urlparse(origin)
-    host = (host_header or "").rsplit(":", 1)[0].strip("[]")
-    return bool(o.hostname) and o.hostname == host
-
-
-def _cookie_token(headers: Headers) -> str | None:
-    raw = "; ".join(headers.get_all("Cookie"))
-    if not raw:
-        return None
-    jar = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:  # noqa: BLE001 - a malformed cookie header is "no cookie"
-        return None
-    morsel = jar.get(SESSION_COOKIE)
-    return morsel.value if morsel else None
 
 
 class LiveServer:
@@ -407,31 +148,7 @@ class LiveServer:
             return Response(http.HTTPStatus.OK.value, "OK", headers, body)
         if url.path != "/ws":
             return conn.respond(http.HTTPStatus.NOT_FOUND, "unknown path: use /ws?channel=ops|warden|public\n")
-        channel = (parse_qs(url.query).get("channel") or [feeds.PUBLIC])[0]
-        if channel not in feeds.CHANNELS:
-            return conn.respond(http.HTTPStatus.BAD_REQUEST, "channel must be ops, warden or public\n")
-        if not _origin_ok(
-            request.headers.get("Origin"), request.headers.get("Host"), self.cfg.dashboard.live.allowed_origins
-        ):
-            return conn.respond(http.HTTPStatus.FORBIDDEN, "origin not allowed\n")
-        roles = feeds.CHANNEL_ROLES[channel]
-        token = _cookie_token(request.headers)
-        viewer = feeds.Viewer(channel)
-        if roles is not None:
-            try:
-                login = await asyncio.to_thread(self.users.session, token)
-            except Exception as e:  # noqa: BLE001 - user database down
-                log.warning("session lookup failed: %s", e)
-                return conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "user database unavailable\n")
-            if login is None:
-                return conn.respond(http.HTTPStatus.UNAUTHORIZED, "login required\n")
-            if login.role not in roles:
-                return conn.respond(
-                    http.HTTPStatus.FORBIDDEN, f"role {login.role} may not open the {channel} channel\n"
-                )
-            viewer = feeds.Viewer(channel, login.username, frozenset(login.zones), all_zones=login.role == "admin")
-        conn.safecity = (viewer, token)  # type: ignore[attr-defined]
-        return None
+        return await admit(conn, request, url.query, self.cfg.dashboard.live.allowed_origins, self.users)
 
     async def _handler(self, ws: ServerConnection) -> None:
         viewer, token = getattr(ws, "safecity", (feeds.Viewer(feeds.PUBLIC), None))

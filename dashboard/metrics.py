@@ -16,7 +16,7 @@ Every dashboard worker answers the same numbers, so any of them can be scraped:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -40,9 +40,10 @@ from core.types import (
     Violation,
     WardenAlert,
 )
-from dashboard.data import camera_views, segment_views
+from dashboard.data import CameraView, camera_views, segment_views
 
 if TYPE_CHECKING:
+    from config.settings import AppConfig
     from dashboard.context import DashboardContext
 
 log = logging.getLogger("dashboard.metrics")
@@ -73,17 +74,10 @@ class SafeCityCollector:
     def __init__(self, ctx: DashboardContext) -> None:
         self.ctx = ctx
 
-    def collect(self) -> Iterator[Metric]:  # noqa: C901 - a flat list of metric families
+    def collect(self) -> Iterator[Metric]:
         ctx = self.ctx
-        cfg = ctx.cfg
-        up = GaugeMetricFamily("safecity_redis_up", "1 when Redis answers")
         ok = ctx.store.ping()
-        up.add_metric([], 1.0 if ok else 0.0)
-        yield up
-        viewers = GaugeMetricFamily("safecity_mjpeg_viewers", "MJPEG viewers on this server process", labels=["camera"])
-        for cam_id, n in ctx.frames.viewers().items():
-            viewers.add_metric([cam_id], n)
-        yield viewers
+        yield from _process_metrics(ctx, ok)
         if not ok:
             return
         now = now_ms()
@@ -93,111 +87,126 @@ class SafeCityCollector:
         except Exception as e:  # noqa: BLE001 - Redis went away mid-scrape
             log.warning("metrics: %s", e)
             return
-        cams = camera_views(cfg, statuses, now)
-        configured = GaugeMetricFamily("safecity_cameras_configured", "Enabled cameras in the config")
-        configured.add_metric([], sum(1 for c in cams if c.enabled))
-        online = GaugeMetricFamily("safecity_cameras_online", "Cameras online with a fresh heartbeat")
-        online.add_metric([], sum(1 for c in cams if c.online))
-        yield configured
-        yield online
-        cam_up = GaugeMetricFamily("safecity_camera_online", "1 when the camera is online", labels=["camera"])
-        fps_in = GaugeMetricFamily(
-            "safecity_camera_fps_in", "Frames per second read from the source", labels=["camera"]
-        )
-        fps_an = GaugeMetricFamily("safecity_camera_fps_analysed", "Frames per second analysed", labels=["camera"])
-        age = GaugeMetricFamily("safecity_camera_last_frame_age_seconds", "Age of the newest frame", labels=["camera"])
-        skipped = CounterMetricFamily(
-            "safecity_camera_frames_skipped", "Frames read but not analysed", labels=["camera"]
-        )
-        corrupt = CounterMetricFamily(
-            "safecity_camera_frames_corrupt", "Frames that failed to decode", labels=["camera"]
-        )
-        reconnects = CounterMetricFamily(
-            "safecity_camera_reconnects", "Times the source was reopened", labels=["camera"]
-        )
-        # Connection quality and the worker's event spool (reliability, docs/operations.md).
-        stalls = CounterMetricFamily(
-            "safecity_camera_stalls", "Times the stream went silent and was reopened", labels=["camera"]
-        )
-        recon_1h = GaugeMetricFamily(
-            "safecity_camera_reconnects_last_hour", "Reconnects in the last hour", labels=["camera"]
-        )
-        det_runs = CounterMetricFamily(
-            "safecity_camera_detector_runs",
-            "Analysed frames on which the detector ran (the motion gate skips still ones)",
-            labels=["camera"],
-        )
-        det_seconds = CounterMetricFamily(
-            "safecity_camera_detector_seconds", "Time spent detecting, motion gate included", labels=["camera"]
-        )
-        backlog = GaugeMetricFamily(
-            "safecity_worker_spool_backlog", "Events waiting in the worker's local spool for Redis", labels=["worker"]
-        )
-        spool: dict[str, int] = {}
-        for c in cams:
-            cam_up.add_metric([c.id], 1.0 if c.online else 0.0)
-            fps_in.add_metric([c.id], c.fps_in)
-            fps_an.add_metric([c.id], c.fps_analysed)
-            if c.last_frame_age_s is not None:
-                age.add_metric([c.id], c.last_frame_age_s)
-            st = statuses.get(c.id)
-            if st is not None:
-                skipped.add_metric([c.id], st.frames_skipped)
-                corrupt.add_metric([c.id], st.frames_corrupt)
-                reconnects.add_metric([c.id], st.reconnects)
-                stalls.add_metric([c.id], st.stalls)
-                recon_1h.add_metric([c.id], st.reconnects_1h)
-                det_runs.add_metric([c.id], st.detector_runs)
-                det_seconds.add_metric([c.id], st.detector_seconds)
-                if st.worker_id:
-                    spool[st.worker_id] = max(spool.get(st.worker_id, 0), st.spool_backlog)
-        for wid, n in sorted(spool.items()):
-            backlog.add_metric([wid], n)
-        yield from (
-            cam_up,
-            fps_in,
-            fps_an,
-            age,
-            skipped,
-            corrupt,
-            reconnects,
-            stalls,
-            recon_1h,
-            det_runs,
-            det_seconds,
-            backlog,
-        )
-
-        occ = GaugeMetricFamily("safecity_segment_occupancy", "Road occupancy 0-1", labels=["segment"])
-        lvl = GaugeMetricFamily(
-            "safecity_segment_level", "Congestion level: 0 free .. 3 jammed, -1 unknown", labels=["segment"]
-        )
-        for sv in segment_views(cfg, segs, now):
-            lvl.add_metric([sv.id], LEVEL_CODE.get(sv.level, -1))
-            if sv.occupancy is not None:
-                occ.add_metric([sv.id], sv.occupancy)
-        yield occ
-        yield lvl
-
-        rate = GaugeMetricFamily(
-            "safecity_events_per_second", "Stream entries per second over the last 10 s", labels=["stream"]
-        )
-        length = GaugeMetricFamily("safecity_stream_length", "Entries kept in the stream", labels=["stream"])
-        try:
-            pipe = ctx.store.client.pipeline(transaction=False)
-            for s in EVENT_STREAMS:
-                pipe.xrange(s, f"{now - RATE_WINDOW_MS}-0", "+", count=RATE_SCAN_CAP)
-                pipe.xlen(s)
-            res = pipe.execute()
-        except Exception as e:  # noqa: BLE001
-            log.warning("metrics: streams: %s", e)
-            res = []
-        for i, s in enumerate(EVENT_STREAMS[: len(res) // 2]):
-            rate.add_metric([s], len(res[2 * i]) / (RATE_WINDOW_MS / 1000.0))
-            length.add_metric([s], int(res[2 * i + 1]))
-        yield rate
-        yield length
+        cams = camera_views(ctx.cfg, statuses, now)
+        yield from _camera_totals(cams)
+        yield from _camera_view_metrics(cams)
+        yield from _camera_heartbeat_metrics(cams, statuses)
+        yield from _segment_metrics(ctx.cfg, segs, now)
+        yield from _stream_metrics(ctx, now)
         yield from _live_metrics(ctx)
+
+
+def _process_metrics(ctx: DashboardContext, redis_up: bool) -> Iterator[Metric]:
+    """``safecity_redis_up`` and this process's MJPEG viewers."""
+    up = GaugeMetricFamily("safecity_redis_up", "1 when Redis answers")
+    up.add_metric([], 1.0 if redis_up else 0.0)
+    yield up
+    viewers = GaugeMetricFamily("safecity_mjpeg_viewers", "MJPEG viewers on this server process", labels=["camera"])
+    for cam_id, n in ctx.frames.viewers().items():
+        viewers.add_metric([cam_id], n)
+    yield viewers
+
+
+def _camera_totals(cams: Sequence[CameraView]) -> Iterator[Metric]:
+    """Cameras configured and online."""
+    configured = GaugeMetricFamily("safecity_cameras_configured", "Enabled cameras in the config")
+    configured.add_metric([], sum(1 for c in cams if c.enabled))
+    online = GaugeMetricFamily("safecity_cameras_online", "Cameras online with a fresh heartbeat")
+    online.add_metric([], sum(1 for c in cams if c.online))
+    yield configured
+    yield online
+
+
+def _camera_view_metrics(cams: Sequence[CameraView]) -> Iterator[Metric]:
+    """Per camera: online, frame rates and age of the newest frame."""
+    cam_up = GaugeMetricFamily("safecity_camera_online", "1 when the camera is online", labels=["camera"])
+    fps_in = GaugeMetricFamily("safecity_camera_fps_in", "Frames per second read from the source", labels=["camera"])
+    fps_an = GaugeMetricFamily("safecity_camera_fps_analysed", "Frames per second analysed", labels=["camera"])
+    age = GaugeMetricFamily("safecity_camera_last_frame_age_seconds", "Age of the newest frame", labels=["camera"])
+    for c in cams:
+        cam_up.add_metric([c.id], 1.0 if c.online else 0.0)
+        fps_in.add_metric([c.id], c.fps_in)
+        fps_an.add_metric([c.id], c.fps_analysed)
+        if c.last_frame_age_s is not None:
+            age.add_metric([c.id], c.last_frame_age_s)
+    yield from (cam_up, fps_in, fps_an, age)
+
+
+def _camera_heartbeat_metrics(cams: Sequence[CameraView], statuses: dict[str, CameraStatus]) -> Iterator[Metric]:
+    """Per camera, the counters of the worker's heartbeat; per worker, its spool backlog."""
+    skipped = CounterMetricFamily("safecity_camera_frames_skipped", "Frames read but not analysed", labels=["camera"])
+    corrupt = CounterMetricFamily("safecity_camera_frames_corrupt", "Frames that failed to decode", labels=["camera"])
+    reconnects = CounterMetricFamily("safecity_camera_reconnects", "Times the source was reopened", labels=["camera"])
+    # Connection quality and the worker's event spool (reliability, docs/operations.md).
+    stalls = CounterMetricFamily(
+        "safecity_camera_stalls", "Times the stream went silent and was reopened", labels=["camera"]
+    )
+    recon_1h = GaugeMetricFamily(
+        "safecity_camera_reconnects_last_hour", "Reconnects in the last hour", labels=["camera"]
+    )
+    det_runs = CounterMetricFamily(
+        "safecity_camera_detector_runs",
+        "Analysed frames on which the detector ran (the motion gate skips still ones)",
+        labels=["camera"],
+    )
+    det_seconds = CounterMetricFamily(
+        "safecity_camera_detector_seconds", "Time spent detecting, motion gate included", labels=["camera"]
+    )
+    backlog = GaugeMetricFamily(
+        "safecity_worker_spool_backlog", "Events waiting in the worker's local spool for Redis", labels=["worker"]
+    )
+    spool: dict[str, int] = {}
+    for c in cams:
+        st = statuses.get(c.id)
+        if st is not None:
+            skipped.add_metric([c.id], st.frames_skipped)
+            corrupt.add_metric([c.id], st.frames_corrupt)
+            reconnects.add_metric([c.id], st.reconnects)
+            stalls.add_metric([c.id], st.stalls)
+            recon_1h.add_metric([c.id], st.reconnects_1h)
+            det_runs.add_metric([c.id], st.detector_runs)
+            det_seconds.add_metric([c.id], st.detector_seconds)
+            if st.worker_id:
+                spool[st.worker_id] = max(spool.get(st.worker_id, 0), st.spool_backlog)
+    for wid, n in sorted(spool.items()):
+        backlog.add_metric([wid], n)
+    yield from (skipped, corrupt, reconnects, stalls, recon_1h, det_runs, det_seconds, backlog)
+
+
+def _segment_metrics(cfg: AppConfig, segs: dict[str, SegmentDensity], now: int) -> Iterator[Metric]:
+    """Per road segment: occupancy and congestion level."""
+    occ = GaugeMetricFamily("safecity_segment_occupancy", "Road occupancy 0-1", labels=["segment"])
+    lvl = GaugeMetricFamily(
+        "safecity_segment_level", "Congestion level: 0 free .. 3 jammed, -1 unknown", labels=["segment"]
+    )
+    for sv in segment_views(cfg, segs, now):
+        lvl.add_metric([sv.id], LEVEL_CODE.get(sv.level, -1))
+        if sv.occupancy is not None:
+            occ.add_metric([sv.id], sv.occupancy)
+    yield occ
+    yield lvl
+
+
+def _stream_metrics(ctx: DashboardContext, now: int) -> Iterator[Metric]:
+    """Per event stream: entries per second over the last 10 s and length."""
+    rate = GaugeMetricFamily(
+        "safecity_events_per_second", "Stream entries per second over the last 10 s", labels=["stream"]
+    )
+    length = GaugeMetricFamily("safecity_stream_length", "Entries kept in the stream", labels=["stream"])
+    try:
+        pipe = ctx.store.client.pipeline(transaction=False)
+        for s in EVENT_STREAMS:
+            pipe.xrange(s, f"{now - RATE_WINDOW_MS}-0", "+", count=RATE_SCAN_CAP)
+            pipe.xlen(s)
+        res = pipe.execute()
+    except Exception as e:  # noqa: BLE001
+        log.warning("metrics: streams: %s", e)
+        res = []
+    for i, s in enumerate(EVENT_STREAMS[: len(res) // 2]):
+        rate.add_metric([s], len(res[2 * i]) / (RATE_WINDOW_MS / 1000.0))
+        length.add_metric([s], int(res[2 * i + 1]))
+    yield rate
+    yield length
 
 
 def _live_metrics(ctx: DashboardContext) -> Iterator[Metric]:

@@ -17,12 +17,13 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from config.settings import AppConfig
 from dashboard import auth
 from dashboard import components as C
 from dashboard import incident_ui as IU
 from dashboard.context import current
 from dashboard.data import clock_utc, read_snapshot
-from dashboard.geo import RoadsFileError, bounds_of, load_roads, map_lines
+from dashboard.geo import RoadLine, RoadsFileError, bounds_of, load_roads, map_lines
 from dashboard.incidents import IncidentFilter, read_incidents
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
 
@@ -54,7 +55,25 @@ def layout(**_query: str) -> html.Div:
     except RoadsFileError as e:  # draw the configured segments anyway, and say why roads are missing
         segments, context = map_lines(cfg, [])
         roads_note = str(e)
-    header = navbar(
+    return html.Div(
+        [
+            _header(),
+            html.Div("", id="banner", className="alert alert-danger rounded-0 mb-0 py-2", hidden=True, role="alert"),
+            html.Div(
+                [_left_column(_map(cfg, segments, context, selected), roads_note), _right_column(cfg, selected)],
+                className="row g-0",
+            ),
+            dcc.Interval(id="refresh", interval=cfg.dashboard.refresh_ms, n_intervals=0),
+            *live_bridge("ops", PREFIX),
+            dcc.Store(id="op-inc-sig"),
+        ],
+        className="control-room",
+    )
+
+
+def _header() -> html.Nav:
+    """The navigation bar with the Redis status, live-push badge and clock."""
+    return navbar(
         "/",
         [
             html.Span("connecting...", id="status-badge", className="badge text-bg-secondary me-2"),
@@ -62,7 +81,11 @@ def layout(**_query: str) -> html.Div:
             html.Span("", id="clock", className="text-light font-monospace small mx-2"),
         ],
     )
-    the_map = dl.Map(
+
+
+def _map(cfg: AppConfig, segments: list[RoadLine], context: list[RoadLine], selected: str | None) -> dl.Map:
+    """The live map: roads, segments, cameras and the incident layer."""
+    return dl.Map(
         id="map",
         # The view fits the monitored segments and cameras, whatever the city; react-leaflet ignores
         # bounds when center+zoom are given, so dashboard.map.center/zoom are not passed.
@@ -75,7 +98,11 @@ def layout(**_query: str) -> html.Div:
         style={"height": "62vh", "width": "100%"},
         preferCanvas=False,
     )
-    camera_panel = html.Div(
+
+
+def _camera_panel(cfg: AppConfig, selected: str | None) -> html.Div:
+    """Camera picker, latest frame, caption and MJPEG link."""
+    return html.Div(
         [
             html.Div(
                 [
@@ -103,7 +130,11 @@ def layout(**_query: str) -> html.Div:
         ],
         className="card card-body p-2",
     )
-    left = html.Div(
+
+
+def _left_column(the_map: dl.Map, roads_note: str) -> html.Div:
+    """Map, legend, a note when the roads file is missing, and the live counts table."""
+    return html.Div(
         [
             the_map,
             C.legend(),
@@ -113,9 +144,13 @@ def layout(**_query: str) -> html.Div:
         ],
         className="col-lg-7 p-1",
     )
-    right = html.Div(
+
+
+def _right_column(cfg: AppConfig, selected: str | None) -> html.Div:
+    """Camera panel, open incidents, road segments and recent events."""
+    return html.Div(
         [
-            camera_panel,
+            _camera_panel(cfg, selected),
             html.H6(
                 ["Open incidents ", html.Span("", id="op-inc-count", className="badge text-bg-danger")],
                 className="mt-2 mb-1",
@@ -127,17 +162,6 @@ def layout(**_query: str) -> html.Div:
             html.Ul(id="events", className="list-group list-group-flush small events"),
         ],
         className="col-lg-5 p-1",
-    )
-    return html.Div(
-        [
-            header,
-            html.Div("", id="banner", className="alert alert-danger rounded-0 mb-0 py-2", hidden=True, role="alert"),
-            html.Div([left, right], className="row g-0"),
-            dcc.Interval(id="refresh", interval=cfg.dashboard.refresh_ms, n_intervals=0),
-            *live_bridge("ops", PREFIX),
-            dcc.Store(id="op-inc-sig"),
-        ],
-        className="control-room",
     )
 
 

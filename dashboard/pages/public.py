@@ -16,12 +16,13 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from config.settings import AppConfig
 from dashboard import components as C
 from dashboard import updates as U
 from dashboard.context import current
 from dashboard.data import LEVEL_COLOURS, read_segments
 from dashboard.feeds import segment_public, update_public
-from dashboard.geo import RoadsFileError, bounds_of, load_roads, map_lines
+from dashboard.geo import RoadLine, RoadsFileError, bounds_of, load_roads, map_lines
 from dashboard.layout import live_bridge, register_live_bridge
 
 dash.register_page(__name__, path="/public", name="Road status", title="Safe City - road status")
@@ -76,58 +77,15 @@ def layout(**_query: str) -> html.Div:
         segments, context = map_lines(cfg, load_roads(ctx.roads_geojson))
     except RoadsFileError:
         segments, context = map_lines(cfg, [])
-    layers: list[Any] = []
-    if cfg.dashboard.map.tile_url:
-        layers.append(dl.TileLayer(url=cfg.dashboard.map.tile_url, attribution=cfg.dashboard.map.tile_attribution))
-    layers += [
-        dl.Polyline(positions=[list(p) for p in r.positions], pathOptions=C.ROAD_STYLE, className="road")
-        for r in context
-    ]
-    layers += [
-        dl.Polyline(
-            id={"type": "pub-seg", "id": s.id},
-            positions=[list(p) for p in s.positions],
-            pathOptions=C.segment_style("unknown"),
-            className=f"segment segment-{s.id}",
-        )
-        for s in segments
-    ]
-    the_map = dl.Map(
-        id="pub-map",
-        bounds=bounds_of(segments),
-        boundsOptions={"padding": [12, 12]},
-        zoomSnap=0.25,
-        trackViewport=False,
-        children=layers,
-        style={"height": "45vh", "width": "100%"},
-        className="public-map",
-    )
-    header = html.Div(
-        [
-            html.H1(f"Safe City {cfg.city}", className="h5 mb-0 me-auto", id="pub-brand"),
-            dcc.RadioItems(
-                id="pub-lang",
-                options=[{"label": "English", "value": "en"}, {"label": "اردو", "value": "ur"}],
-                value="en",
-                inline=True,
-                persistence=True,
-                persistence_type="local",
-                className="lang-toggle",
-                inputClassName="ms-2 me-1",
-            ),
-            html.Span("connecting", id="pub-live-state", className="badge text-bg-secondary live-state ms-2"),
-        ],
-        className="d-flex align-items-center bg-dark text-light px-3 py-2",
-    )
     return html.Div(
         [
-            header,
+            _header(cfg),
             html.Div(
                 [
                     html.H2("", id="pub-title", className="h4 mt-2"),
                     html.Div(
                         [
-                            html.Div(the_map, className="col-lg-7 p-1"),
+                            html.Div(_map(cfg, segments, context), className="col-lg-7 p-1"),
                             html.Div(
                                 [
                                     html.H3("", id="pub-roads-title", className="h6"),
@@ -150,6 +108,57 @@ def layout(**_query: str) -> html.Div:
         className="public-page",
         lang="en",
         dir="ltr",
+    )
+
+
+def _map(cfg: AppConfig, segments: list[RoadLine], context: list[RoadLine]) -> dl.Map:
+    """The public map: optional tiles, context roads, and the segments coloured by level."""
+    layers: list[Any] = []
+    if cfg.dashboard.map.tile_url:
+        layers.append(dl.TileLayer(url=cfg.dashboard.map.tile_url, attribution=cfg.dashboard.map.tile_attribution))
+    layers += [
+        dl.Polyline(positions=[list(p) for p in r.positions], pathOptions=C.ROAD_STYLE, className="road")
+        for r in context
+    ]
+    layers += [
+        dl.Polyline(
+            id={"type": "pub-seg", "id": s.id},
+            positions=[list(p) for p in s.positions],
+            pathOptions=C.segment_style("unknown"),
+            className=f"segment segment-{s.id}",
+        )
+        for s in segments
+    ]
+    return dl.Map(
+        id="pub-map",
+        bounds=bounds_of(segments),
+        boundsOptions={"padding": [12, 12]},
+        zoomSnap=0.25,
+        trackViewport=False,
+        children=layers,
+        style={"height": "45vh", "width": "100%"},
+        className="public-map",
+    )
+
+
+def _header(cfg: AppConfig) -> html.Div:
+    """The city's name, the language toggle and the live-connection badge."""
+    return html.Div(
+        [
+            html.H1(f"Safe City {cfg.city}", className="h5 mb-0 me-auto", id="pub-brand"),
+            dcc.RadioItems(
+                id="pub-lang",
+                options=[{"label": "English", "value": "en"}, {"label": "اردو", "value": "ur"}],
+                value="en",
+                inline=True,
+                persistence=True,
+                persistence_type="local",
+                className="lang-toggle",
+                inputClassName="ms-2 me-1",
+            ),
+            html.Span("connecting", id="pub-live-state", className="badge text-bg-secondary live-state ms-2"),
+        ],
+        className="d-flex align-items-center bg-dark text-light px-3 py-2",
     )
 
 

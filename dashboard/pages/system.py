@@ -5,6 +5,7 @@ stream sizes and dead letters, the SQL archive.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import dash
@@ -14,8 +15,8 @@ from dash.exceptions import PreventUpdate
 from bus.keys import LIVE_STATS_PREFIX
 from core.clock import now_ms
 from dashboard import auth
-from dashboard.context import current
-from dashboard.data import STATE_COLOURS, read_cameras
+from dashboard.context import DashboardContext, current
+from dashboard.data import STATE_COLOURS, CameraView, read_cameras
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
 from dashboard.metrics import EVENT_STREAMS
 
@@ -102,6 +103,17 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
             statuses = ctx.store.camera_statuses()
         except Exception:  # noqa: BLE001
             ok = False
+    services, stream_rows = _services(ctx, ok)
+    return (
+        _camera_table(cams, statuses),
+        _worker_table(statuses, now),
+        _table(["Service", "State"], services),
+        _table(["Stream", "Entries", "Dead letters"], stream_rows),
+    )
+
+
+def _camera_table(cams: Sequence[CameraView], statuses: dict[str, Any]) -> list[Any]:
+    """One row per camera: its view and the counters of its heartbeat."""
     cam_rows = []
     for c in cams:
         st = statuses.get(c.id)
@@ -122,7 +134,7 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
                 c.error or "",
             ]
         )
-    cameras = _table(
+    return _table(
         [
             "Camera",
             "State",
@@ -140,6 +152,10 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
         cam_rows,
         [f"sy-cam-{c.id}" for c in cams],
     )
+
+
+def _worker_table(statuses: dict[str, Any], now: int) -> list[Any]:
+    """One row per ingest worker, from its cameras' heartbeats."""
     workers: dict[str, dict[str, Any]] = {}
     for st in statuses.values():
         w = workers.setdefault(st.worker_id or "?", {"cameras": [], "last": 0})
@@ -157,9 +173,13 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
         ]
         for wid, w in sorted(workers.items())
     ]
-    worker_tbl = _table(
+    return _table(
         ["Worker", "Cameras", "Last heartbeat", "State"], worker_rows or [["no worker heartbeats", "", "", ""]]
     )
+
+
+def _services(ctx: DashboardContext, ok: bool) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Rows of the services table (Redis, live push servers, archive) and of the streams table."""
     services: list[list[Any]] = []
     stream_rows: list[list[Any]] = []
     if ok:
@@ -174,17 +194,7 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
             )
             live_servers = ctx.store.json_values(LIVE_STATS_PREFIX)
             for st in live_servers:
-                cl = st.get("clients", {})
-                lat = st.get("latency", {})
-                mean = (lat.get("sum", 0) / lat["count"] * 1000) if lat.get("count") else None
-                services.append(
-                    [
-                        f"Live push (pid {st.get('pid')})",
-                        f"{cl.get('ops', 0)} operator, {cl.get('warden', 0)} warden, {cl.get('public', 0)} public clients; "
-                        f"{st.get('sent', 0)} messages sent"
-                        + (f"; mean alert push {mean:.0f} ms" if mean is not None else ""),
-                    ]
-                )
+                services.append(_live_push_row(st))
             if not live_servers:
                 services.append(
                     ["Live push", html.Span("not running (pages fall back to polling)", className="text-danger")]
@@ -201,9 +211,16 @@ def refresh(live: dict[str, Any] | None, _tick: int | None) -> tuple[Any, ...]:
             "connected" if ctx.archive is not None else html.Span("not installed", className="text-warning"),
         ]
     )
-    return (
-        cameras,
-        worker_tbl,
-        _table(["Service", "State"], services),
-        _table(["Stream", "Entries", "Dead letters"], stream_rows),
-    )
+    return services, stream_rows
+
+
+def _live_push_row(st: dict[str, Any]) -> list[Any]:
+    """The services row of one websocket push server, from the stats it writes to Redis."""
+    cl = st.get("clients", {})
+    lat = st.get("latency", {})
+    mean = (lat.get("sum", 0) / lat["count"] * 1000) if lat.get("count") else None
+    return [
+        f"Live push (pid {st.get('pid')})",
+        f"{cl.get('ops', 0)} operator, {cl.get('warden', 0)} warden, {cl.get('public', 0)} public clients; "
+        f"{st.get('sent', 0)} messages sent" + (f"; mean alert push {mean:.0f} ms" if mean is not None else ""),
+    ]

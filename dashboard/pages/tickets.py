@@ -15,6 +15,7 @@ on ``ticket.updated``. "Export CSV" downloads the rows matching the current filt
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -183,7 +184,25 @@ def _detail(ticket_id: str | None, note: str = "") -> list[Any]:
     if d is None:
         return [html.Div(f"No ticket {ticket_id}.", className="text-danger")]
     t = d.ticket
-    facts = [
+    return [
+        html.H5(t.ticket_id, id="tk-detail-id"),
+        html.Table(
+            html.Tbody(
+                [html.Tr([html.Th(k, className="pe-2 fw-normal text-muted"), html.Td(str(v))]) for k, v in _facts(t)]
+            ),
+            className="small mb-2",
+        ),
+        html.Div(_evidence(d.evidence), className="d-flex flex-wrap evidence", id="tk-evidence"),
+        html.H6("History", className="mt-2"),
+        html.Ul(_history(d.transitions), className="list-unstyled"),
+        _review_actions(t.state),
+        html.Div(note, id="tk-result", className="small mt-1", role="status"),
+    ]
+
+
+def _facts(t: Any) -> list[tuple[str, Any]]:
+    """``(label, value)`` rows of a ticket's facts, its bookkeeping details left out."""
+    return [
         ("Violation", t.kind.value),
         ("State", t.state.value),
         ("Time (UTC)", (iso_utc(t.ts_ms) or "").replace("T", " ")),
@@ -199,8 +218,12 @@ def _detail(ticket_id: str | None, note: str = "") -> list[Any]:
         ),
         ("Fine", f"PKR {t.fine_pkr:,}"),
     ] + [(k.replace("_", " "), v) for k, v in t.details[:8] if k not in HIDDEN_DETAILS]
+
+
+def _evidence(files: Iterable[Any]) -> list[Any]:
+    """One figure per evidence file: the image (or "file missing"), its role and SHA-256."""
     evidence = []
-    for e in d.evidence:
+    for e in files:
         img = (
             html.Img(
                 src=f"/evidence/{e.sha256}",
@@ -222,15 +245,23 @@ def _detail(ticket_id: str | None, note: str = "") -> list[Any]:
                 className="evidence-item me-2 mb-2",
             )
         )
-    history = [
+    return evidence
+
+
+def _history(transitions: Iterable[Any]) -> list[Any]:
+    """One line per recorded state change of the ticket."""
+    return [
         html.Li(
             f"{(iso_utc(x.ts_ms) or '')[11:19]} {x.actor}: {x.from_state.value if x.from_state else '-'} -> {x.to_state.value}"
             + (f" ({x.reason})" if x.reason else ""),
             className="small",
         )
-        for x in d.transitions
+        for x in transitions
     ]
-    state = t.state
+
+
+def _review_actions(state: TicketState) -> html.Div:
+    """The reason box and review buttons the ticket's state allows, or why there are none."""
     buttons: list[Any] = []
     if state in (TicketState.ISSUED, TicketState.UNDER_REVIEW):
         if state == TicketState.ISSUED:
@@ -241,7 +272,7 @@ def _detail(ticket_id: str | None, note: str = "") -> list[Any]:
             html.Button("Approve", id="tk-approve", n_clicks=0, className="btn btn-sm btn-success me-1"),
             html.Button("Void", id="tk-void", n_clicks=0, className="btn btn-sm btn-danger"),
         ]
-    actions = html.Div(
+    return html.Div(
         [
             dcc.Textarea(
                 id="tk-reason",
@@ -256,20 +287,6 @@ def _detail(ticket_id: str | None, note: str = "") -> list[Any]:
         else [html.Div(f"No review action: the ticket is {state.value}.", className="small text-muted")],
         className="mt-2",
     )
-    return [
-        html.H5(t.ticket_id, id="tk-detail-id"),
-        html.Table(
-            html.Tbody(
-                [html.Tr([html.Th(k, className="pe-2 fw-normal text-muted"), html.Td(str(v))]) for k, v in facts]
-            ),
-            className="small mb-2",
-        ),
-        html.Div(evidence, className="d-flex flex-wrap evidence", id="tk-evidence"),
-        html.H6("History", className="mt-2"),
-        html.Ul(history, className="list-unstyled"),
-        actions,
-        html.Div(note, id="tk-result", className="small mt-1", role="status"),
-    ]
 
 
 @callback(Output("tk-detail", "children"), Input("tk-selected", "data"))
