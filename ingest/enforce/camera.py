@@ -1,41 +1,14 @@
-"""Per-camera enforcement stage of the worker: speeds, rules, evidence, plates.
-
-A :class:`CameraEnforcer` runs after the vision pipeline on every analysed frame:
-
-1. ground speed per track (:class:`core.speed.SpeedEstimator`, from the camera's
-   calibration) and the mean speed for the density report;
-2. the camera's rules (:class:`core.rules.RuleEngine`) with the signal phases
-   (schedule from the config, or the ``signal.state`` stream a controller writes);
-3. evidence: a ring buffer of recent frames; for each violation the frames before, at
-   and after the moment (``evidence.frames``, ``evidence.spacing_s`` apart) and a plate
-   (or vehicle) crop are JPEG-encoded once and put in Redis by SHA-256
-   (:class:`bus.evidence.EvidenceStore`); the violation is published once the frame
-   after the moment exists and the plate was read (or ``evidence.hold_s`` passed, or
-   the track ended), carrying the SHA-256 of each file;
-4. plates: when the ANPR modules (:mod:`vision.plates`) are installed, a background
-   thread reads the violator's plate from its largest view (never blocking analysis);
-   with ``evidence.read_plates: all`` every vehicle is read once, for the watch list.
-
-Crash safety: pending violations (evidence stored, not yet published) and a checkpoint
-of the rule engine (vehicles in view, what they were already reported for) are kept
-in Redis (:class:`bus.rulestate.RuleStateStore`); a restarted worker publishes the
-pending ones and re-links the vehicles still in view, so nothing is lost and nothing
-is reported twice. Violation ids are idempotent in any case (the ticketing service
-makes one ticket per id).
-"""
+"""The per-camera enforcer: speeds, rules, evidence and plates of one camera (see :mod:`ingest.enforce`)."""
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-import cv2
 import numpy as np
 
 from bus.embedded import RedisClient
@@ -43,14 +16,15 @@ from bus.evidence import EvidenceStore
 from bus.rulestate import RuleStateStore
 from bus.schema import stream_of
 from bus.streams import EventBus
-from bus.watchlist import RedisWatchlist, WatchlistCache, load_watchlist_file
-from config.settings import AppConfig, CameraConfig, resolve_path
-from core.anpr import Watchlist, normalize_plate_text
-from core.geometry import Homography
+from config.settings import AppConfig, CameraConfig
+from core.anpr import normalize_plate_text
 from core.rules import RuleEngine, WatchlistSource
-from core.signals import ScheduledSignal, SignalBoard, StreamSignal
-from core.speed import SpeedEstimator, SpeedParams
+from core.speed import SpeedEstimator
 from core.types import Box, Frame, Incident, SignalState, Violation
+from ingest.enforce.build import build_signals, homography_of, speed_params
+from ingest.enforce.images import crop, encode_jpeg
+from ingest.enforce.pending import Pending
+from ingest.enforce.plates import PlateResult, PlateWorker
 
 log = logging.getLogger("ingest.enforce")
 
@@ -62,209 +36,8 @@ MAX_WAIT_S = 20.0
 MIN_PLATE_BOX_H = 48
 
 
-def build_signals(cfg: AppConfig) -> SignalBoard:
-    """Signal clocks of every configured signal."""
-    sigs: dict[str, ScheduledSignal | StreamSignal] = {}
-    for s in cfg.signals:
-        if s.source == "schedule":
-            sigs[s.id] = ScheduledSignal([(p.phase, p.duration_s) for p in s.cycle], s.offset_s)
-        else:
-            sigs[s.id] = StreamSignal(stale_s=s.stale_s)
-    return SignalBoard(sigs)
-
-
-def homography_of(camera: CameraConfig) -> Homography | None:
-    cal = camera.ground_calibration()
-    return None if cal is None else Homography(cal.image_points, cal.ground_points_m)
-
-
-def speed_params(camera: CameraConfig) -> SpeedParams:
-    s = camera.speed
-    return SpeedParams(
-        window_s=s.window_s,
-        min_span_s=s.min_span_s,
-        min_samples=s.min_samples,
-        max_kmh=s.max_kmh,
-        max_accel_mps2=s.max_accel_mps2,
-        edge_margin_px=s.edge_margin_px,
-        max_m_per_px=s.max_m_per_px,
-    )
-
-
-def encode_jpeg(image: np.ndarray, quality: int) -> bytes:
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return np.asarray(buf).tobytes()
-
-
-def crop(image: np.ndarray, box: Box, pad: float = 0.08) -> np.ndarray | None:
-    h, w = image.shape[:2]
-    x, y, bw, bh = box
-    x0, y0 = max(0, int(x - pad * bw)), max(0, int(y - pad * bh))
-    x1, y1 = min(w, int(np.ceil(x + bw * (1 + pad)))), min(h, int(np.ceil(y + bh * (1 + pad))))
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return None
-    return image[y0:y1, x0:x1]
-
-
-# --------------------------------------------------------------------------- plate reading
-
-
-@dataclass(frozen=True, slots=True)
-class PlateResult:
-    """A plate read in the background: text, confidence and the plate crop (JPEG)."""
-
-    text: str
-    confidence: float
-    crop_jpeg: bytes | None
-
-
-class PlateWorker:
-    """One background thread reading plates from vehicle crops (OCR is slow on a CPU).
-
-    Jobs are dropped, not queued without bound, when the reader falls behind.
-
-    Args:
-        reader: Object with ``read(image, box_hint) -> [candidate(text, confidence, box)]``
-            (:class:`vision.plates.PlateReader`).
-        max_queue: Jobs waiting at most.
-    """
-
-    MAX_RESULTS = 5000
-
-    def __init__(self, reader: Any, max_queue: int = 8, jpeg_quality: int = 90) -> None:
-        self.reader = reader
-        self.jpeg_quality = jpeg_quality
-        self._jobs: queue.Queue[tuple[str, np.ndarray]] = queue.Queue(max_queue)
-        self._results: dict[str, PlateResult | None] = {}
-        self._lock = threading.Lock()
-        self._finished: set[str] = set()
-        self._stop = threading.Event()
-        self.dropped = 0
-        self.read = 0
-        self._thread = threading.Thread(target=self._run, name="plates", daemon=True)
-        self._thread.start()
-
-    @classmethod
-    def try_create(cls, jpeg_quality: int = 90) -> PlateWorker | None:
-        """A worker around :class:`vision.plates.PlateReader`, or None when ANPR is not installed."""
-        try:
-            from vision.plates import PlateReader
-        except ImportError:
-            return None
-        try:
-            return cls(PlateReader(), jpeg_quality=jpeg_quality)
-        except Exception as e:  # noqa: BLE001 - no ANPR: tickets go to manual review
-            log.warning("plate reader unavailable (%s): tickets without plates go to manual review", e)
-            return None
-
-    def submit(self, key: str, vehicle_crop: np.ndarray) -> bool:
-        """Queue a read of one vehicle crop under ``key``; False when dropped."""
-        with self._lock:
-            if key in self._results:
-                return True
-            while len(self._results) >= self.MAX_RESULTS:  # forget the oldest reads (bounded memory)
-                old = next(iter(self._results))
-                self._results.pop(old)
-                self._finished.discard(old)
-            self._results[key] = None
-        try:
-            self._jobs.put_nowait((key, vehicle_crop.copy()))
-            return True
-        except queue.Full:
-            with self._lock:
-                self._results.pop(key, None)
-            self.dropped += 1
-            return False
-
-    def result(self, key: str) -> PlateResult | None | bool:
-        """The read result; ``False`` when not submitted, ``None`` while pending or when nothing was found."""
-        with self._lock:
-            if key not in self._results:
-                return False
-            return self._results[key]
-
-    def done(self, key: str) -> bool:
-        """The read of ``key`` finished (found a plate or not)."""
-        with self._lock:
-            return key in self._finished
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                key, img = self._jobs.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            res: PlateResult | None = None
-            try:
-                cands = self.reader.read(img)
-                if cands:
-                    c = cands[0]
-                    pc = crop(img, c.box, pad=0.15)
-                    res = PlateResult(
-                        c.text, float(c.confidence), encode_jpeg(pc, self.jpeg_quality) if pc is not None else None
-                    )
-            except Exception as e:  # noqa: BLE001 - a bad crop must not kill the reader
-                log.warning("plate read failed: %s", e)
-            self.read += 1
-            with self._lock:
-                self._results[key] = res
-                self._finished.add(key)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2.0)
-
-
-# --------------------------------------------------------------------------- pending violations
-
-
-@dataclass
-class Pending:
-    """A violation waiting for its last evidence frame and its plate."""
-
-    violation: Violation
-    vehicle_key: str
-    evidence: list[str] = field(default_factory=list)
-    roles: list[str] = field(default_factory=list)
-    after_done: bool = False
-    best_box: Box = (0.0, 0.0, 0.0, 0.0)
-    plate_key: str | None = None
-    last_seen_ms: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        from bus.schema import dumps
-
-        return {
-            "violation": dumps(self.violation),
-            "vehicle_key": self.vehicle_key,
-            "evidence": self.evidence,
-            "roles": self.roles,
-            "after_done": self.after_done,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Pending | None:
-        from bus.schema import SchemaError, loads
-
-        try:
-            v = loads(d["violation"]).obj
-        except (KeyError, SchemaError):
-            return None
-        if not isinstance(v, Violation):
-            return None
-        return cls(
-            v,
-            str(d.get("vehicle_key", "")),
-            list(d.get("evidence") or []),
-            list(d.get("roles") or []),
-            bool(d.get("after_done")),
-        )
-
-
 class CameraEnforcer:
-    """Speeds, rules and evidence for one camera (see the module docstring).
+    """Speeds, rules and evidence for one camera (see :mod:`ingest.enforce`).
 
     Args:
         cfg: Whole configuration (signals, fines, watch list, evidence settings).
@@ -585,52 +358,3 @@ class CameraEnforcer:
             self.state.save_checkpoint(self.camera.id, self.engine.checkpoint())
         except Exception as e:  # noqa: BLE001 - best effort; violation ids stay idempotent anyway
             log.warning("camera %s: checkpoint not saved: %s", self.camera.id, e)
-
-
-def watchlist_cache(cfg: AppConfig, client: RedisClient, poll_s: float = 2.0) -> WatchlistCache:
-    """The process's view of the Redis watchlist (see :mod:`bus.watchlist`).
-
-    Redis is the one source at run time (seeded from ``cfg.watchlist_file`` at launch);
-    the file's list is used only while Redis cannot be reached before the first load.
-    """
-    fallback = Watchlist()
-    if cfg.watchlist_file is not None:
-        try:
-            fallback = Watchlist(load_watchlist_file(resolve_path(cfg.watchlist_file)))
-        except ValueError as e:
-            log.warning("watchlist file not usable as a fallback: %s", e)
-    return WatchlistCache(RedisWatchlist(client), poll_s=poll_s, fallback=fallback)
-
-
-def enforcer_factory(
-    cfg: AppConfig, client: RedisClient, watchlist: WatchlistSource | None = None
-) -> Callable[[CameraConfig], CameraEnforcer]:
-    """Makes one :class:`CameraEnforcer` per camera, sharing one plate reader and one watchlist per process.
-
-    Args:
-        cfg: Whole configuration.
-        client: Redis client.
-        watchlist: Watchlist (or callable returning the current one); default: a
-            :func:`watchlist_cache` on ``client``, so run-time edits in Redis apply within seconds.
-    """
-    plates: list[PlateWorker | None] = []
-    wl = watchlist if watchlist is not None else watchlist_cache(cfg, client).get
-
-    def make(camera: CameraConfig) -> CameraEnforcer:
-        if not plates:
-            off = cfg.evidence.read_plates == "off"
-            plates.append(None if off else PlateWorker.try_create(cfg.evidence.jpeg_quality))
-        return CameraEnforcer(cfg, camera, client, plates[0], watchlist=wl)
-
-    return make
-
-
-__all__ = [
-    "CameraEnforcer",
-    "PlateResult",
-    "PlateWorker",
-    "build_signals",
-    "enforcer_factory",
-    "homography_of",
-    "watchlist_cache",
-]

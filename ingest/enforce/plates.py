@@ -1,0 +1,121 @@
+"""Background plate reading: one thread running the ANPR reader on vehicle crops."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ingest.enforce.images import crop, encode_jpeg
+
+log = logging.getLogger("ingest.enforce")
+
+
+@dataclass(frozen=True, slots=True)
+class PlateResult:
+    """A plate read in the background: text, confidence and the plate crop (JPEG)."""
+
+    text: str
+    confidence: float
+    crop_jpeg: bytes | None
+
+
+class PlateWorker:
+    """One background thread reading plates from vehicle crops (OCR is slow on a CPU).
+
+    Jobs are dropped, not queued without bound, when the reader falls behind.
+
+    Args:
+        reader: Object with ``read(image, box_hint) -> [candidate(text, confidence, box)]``
+            (:class:`vision.plates.PlateReader`).
+        max_queue: Jobs waiting at most.
+    """
+
+    MAX_RESULTS = 5000
+
+    def __init__(self, reader: Any, max_queue: int = 8, jpeg_quality: int = 90) -> None:
+        self.reader = reader
+        self.jpeg_quality = jpeg_quality
+        self._jobs: queue.Queue[tuple[str, np.ndarray]] = queue.Queue(max_queue)
+        self._results: dict[str, PlateResult | None] = {}
+        self._lock = threading.Lock()
+        self._finished: set[str] = set()
+        self._stop = threading.Event()
+        self.dropped = 0
+        self.read = 0
+        self._thread = threading.Thread(target=self._run, name="plates", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def try_create(cls, jpeg_quality: int = 90) -> PlateWorker | None:
+        """A worker around :class:`vision.plates.PlateReader`, or None when ANPR is not installed."""
+        try:
+            from vision.plates import PlateReader
+        except ImportError:
+            return None
+        try:
+            return cls(PlateReader(), jpeg_quality=jpeg_quality)
+        except Exception as e:  # noqa: BLE001 - no ANPR: tickets go to manual review
+            log.warning("plate reader unavailable (%s): tickets without plates go to manual review", e)
+            return None
+
+    def submit(self, key: str, vehicle_crop: np.ndarray) -> bool:
+        """Queue a read of one vehicle crop under ``key``; False when dropped."""
+        with self._lock:
+            if key in self._results:
+                return True
+            while len(self._results) >= self.MAX_RESULTS:  # forget the oldest reads (bounded memory)
+                old = next(iter(self._results))
+                self._results.pop(old)
+                self._finished.discard(old)
+            self._results[key] = None
+        try:
+            self._jobs.put_nowait((key, vehicle_crop.copy()))
+            return True
+        except queue.Full:
+            with self._lock:
+                self._results.pop(key, None)
+            self.dropped += 1
+            return False
+
+    def result(self, key: str) -> PlateResult | None | bool:
+        """The read result; ``False`` when not submitted, ``None`` while pending or when nothing was found."""
+        with self._lock:
+            if key not in self._results:
+                return False
+            return self._results[key]
+
+    def done(self, key: str) -> bool:
+        """The read of ``key`` finished (found a plate or not)."""
+        with self._lock:
+            return key in self._finished
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                key, img = self._jobs.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            res: PlateResult | None = None
+            try:
+                cands = self.reader.read(img)
+                if cands:
+                    c = cands[0]
+                    pc = crop(img, c.box, pad=0.15)
+                    res = PlateResult(
+                        c.text, float(c.confidence), encode_jpeg(pc, self.jpeg_quality) if pc is not None else None
+                    )
+            except Exception as e:  # noqa: BLE001 - a bad crop must not kill the reader
+                log.warning("plate read failed: %s", e)
+            self.read += 1
+            with self._lock:
+                self._results[key] = res
+                self._finished.add(key)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2.0)

@@ -1,0 +1,7 @@
+"""``python -m ingest.worker``."""
+
+import sys
+
+from ingest.worker.cli import main
+
+sys.exit(main())
