@@ -201,6 +201,60 @@ def _link(src: Path, dst: Path) -> None:
     os.symlink(src, dst)
 
 
+def _label_table(source: str, src_dir: Path) -> dict[int, int]:
+    """Source class id -> our class id of one set (a synthetic set must already use our labels)."""
+    if not (src_dir / "data.yaml").is_file():
+        raise DatasetError(f"source set not available: {src_dir / 'data.yaml'}")
+    names = read_source_names(src_dir / "data.yaml")
+    if source == "synthetic":
+        if names != list(LABELS):
+            raise DatasetError(f"{src_dir / 'data.yaml'}: synthetic renders must be labelled with {list(LABELS)}")
+        return {i: i for i in range(len(LABELS))}
+    return id_table(source, names)
+
+
+def _merge_split(
+    source: str, src_dir: Path, split: str, step: int, table: dict[int, int], out: Path, stats: BuildStats
+) -> list[str]:
+    """Link every ``step``-th image (by name) of one split of a set into ``out`` and write its remapped labels.
+
+    Returns:
+        The paths of the linked images.
+    """
+    img_dir = src_dir / "images" / split
+    lbl_dir = src_dir / "labels" / split
+    images = sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[::step]
+    out_img = out / "images" / split
+    out_lbl = out / "labels" / split
+    out_img.mkdir(parents=True, exist_ok=True)
+    out_lbl.mkdir(parents=True, exist_ok=True)
+    linked: list[str] = []
+    for img in images:
+        name = f"{source}__{img.name}"
+        _link(img, out_img / name)
+        lbl = lbl_dir / (img.stem + ".txt")
+        text = lbl.read_text(encoding="utf-8") if lbl.is_file() else ""
+        lines, bad = remap_label_text(text, table)
+        stats.skipped_lines += bad
+        (out_lbl / (Path(name).stem + ".txt")).write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+        for line in lines:
+            stats.boxes[f"{split}/{LABELS[int(line.split()[0])]}"] += 1
+        linked.append(str(out_img / name))
+    stats.images[f"{source}/{split}"] = len(images)
+    return linked
+
+
+def _data_config(out: Path, val: str) -> dict[str, object]:
+    """An ultralytics data.yaml mapping for the merged set in ``out`` with this ``val`` entry."""
+    return {
+        "path": str(out),
+        "train": "images/train",
+        "val": val,
+        "nc": len(LABELS),
+        "names": {i: n for i, n in enumerate(LABELS)},
+    }
+
+
 def build_dataset(
     data_root: Path = DEFAULT_DATA_ROOT,
     out: Path = DEFAULT_OUT,
@@ -236,55 +290,18 @@ def build_dataset(
     if synthetic is not None:
         sets.append(("synthetic", Path(synthetic).resolve()))
     for source, src_dir in sets:
-        if not (src_dir / "data.yaml").is_file():
-            raise DatasetError(f"source set not available: {src_dir / 'data.yaml'}")
-        names = read_source_names(src_dir / "data.yaml")
-        if source == "synthetic":
-            if names != list(LABELS):
-                raise DatasetError(f"{src_dir / 'data.yaml'}: synthetic renders must be labelled with {list(LABELS)}")
-            table = {i: i for i in range(len(LABELS))}
-        else:
-            table = id_table(source, names)
+        table = _label_table(source, src_dir)
         for split in ("train", "val") if source != "synthetic" else ("train",):
-            img_dir = src_dir / "images" / split
-            lbl_dir = src_dir / "labels" / split
-            images = sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if split == "train":
-                images = images[:: max(1, stride.get(source, 1))]
-            out_img = out / "images" / split
-            out_lbl = out / "labels" / split
-            out_img.mkdir(parents=True, exist_ok=True)
-            out_lbl.mkdir(parents=True, exist_ok=True)
-            for img in images:
-                name = f"{source}__{img.name}"
-                _link(img, out_img / name)
-                lbl = lbl_dir / (img.stem + ".txt")
-                text = lbl.read_text(encoding="utf-8") if lbl.is_file() else ""
-                lines, bad = remap_label_text(text, table)
-                stats.skipped_lines += bad
-                (out_lbl / (Path(name).stem + ".txt")).write_text(
-                    "\n".join(lines) + ("\n" if lines else ""), encoding="utf-8"
-                )
-                for line in lines:
-                    stats.boxes[f"{split}/{LABELS[int(line.split()[0])]}"] += 1
-                if split == "val":
-                    val_lists.setdefault(source, []).append(str(out_img / name))
-            stats.images[f"{source}/{split}"] = len(images)
+            step = max(1, stride.get(source, 1)) if split == "train" else 1
+            files = _merge_split(source, src_dir, split, step, table, out, stats)
+            if split == "val" and files:
+                val_lists.setdefault(source, []).extend(files)
     # Per-source val lists so each set can be validated on its own (models.evaluate).
     for source, files in val_lists.items():
         (out / f"val_{source}.txt").write_text("\n".join(files) + "\n", encoding="utf-8")
     data_yaml = out / "data.yaml"
-    cfg = {
-        "path": str(out),
-        "train": "images/train",
-        "val": "images/val",
-        "nc": len(LABELS),
-        "names": {i: n for i, n in enumerate(LABELS)},
-    }
-    data_yaml.write_text(
-        "# Generated by models/dataset.py from " + str(data_root) + "\n" + yaml.safe_dump(cfg, sort_keys=False),
-        encoding="utf-8",
-    )
+    header = "# Generated by models/dataset.py from " + str(data_root) + "\n"
+    data_yaml.write_text(header + yaml.safe_dump(_data_config(out, "images/val"), sort_keys=False), encoding="utf-8")
     return data_yaml, stats
 
 
@@ -297,15 +314,8 @@ def source_val_yaml(data_yaml: Path, source: str) -> Path:
     lst = out / f"val_{source}.txt"
     if not lst.is_file():
         raise DatasetError(f"no val list for {source}: {lst} (build the dataset first)")
-    cfg = {
-        "path": str(out),
-        "train": "images/train",
-        "val": lst.name,
-        "nc": len(LABELS),
-        "names": {i: n for i, n in enumerate(LABELS)},
-    }
     path = out / f"data_val_{source}.yaml"
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(_data_config(out, lst.name), sort_keys=False), encoding="utf-8")
     return path
 
 

@@ -25,16 +25,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import os
 import sys
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,252 +42,68 @@ os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 from core.types import LABELS
 from models.dataset import (
     DEFAULT_OUT,
-    IMAGE_SUFFIXES,
     SOURCES,
     available_sources,
     build_dataset,
     labelled_classes,
-    read_source_names,
-    source_dir,
-    source_mapping,
     source_val_yaml,
+)
+from models.eval_data import (
+    AUDITED_LABELS,
+    read_audited_labels,
+    road_image_names,
+    road_images,
+    val_split,
+    video_frames,
+)
+from models.eval_scoring import (
+    SMALL_PX,
+    ClassCounts,
+    GtBox,
+    ImagePair,
+    ScoredBox,
+    SetScore,
+    _r,
+    accumulate,
+    greedy_match,
+    greedy_pairs,
+    iou_matrix,
+    score_image,
+    score_pairs,
 )
 from vision.runtimes import PRECISIONS
 from vision.tiling import parse_tiles
 
+__all__ = [
+    "AUDITED_LABELS",
+    "SMALL_PX",
+    "ClassCounts",
+    "GtBox",
+    "ImagePair",
+    "Predictor",
+    "ScoredBox",
+    "SetScore",
+    "accumulate",
+    "collect",
+    "collect_sets",
+    "format_table",
+    "greedy_match",
+    "greedy_pairs",
+    "iou_matrix",
+    "main",
+    "parse_tiles",
+    "read_audited_labels",
+    "road_image_names",
+    "road_images",
+    "score_image",
+    "score_pairs",
+    "ultralytics_val",
+    "val_split",
+    "video_frames",
+]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-
-#: One labelled box: (label, x, y, w, h) in pixels, x/y = top-left corner.
-GtBox = tuple[str, float, float, float, float]
-#: One predicted box with its confidence.
-ScoredBox = tuple[float, GtBox]
-
-
-@dataclass
-class ClassCounts:
-    """True positives, false positives and false negatives."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else float("nan")
-
-    def add(self, other: ClassCounts) -> None:
-        self.tp += other.tp
-        self.fp += other.fp
-        self.fn += other.fn
-
-
-@dataclass
-class SetScore:
-    """Scores of one evaluation set."""
-
-    name: str
-    images: int = 0
-    any_class: ClassCounts = field(default_factory=ClassCounts)
-    per_class: dict[str, ClassCounts] = field(default_factory=lambda: defaultdict(ClassCounts))
-    #: Any-class counts of far-field boxes: ground truth (FN/TP) and predictions (FP) narrower than SMALL_PX.
-    small: ClassCounts = field(default_factory=ClassCounts)
-    extra: dict[str, float] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, object]:
-        def cc(c: ClassCounts) -> dict[str, float | int | None]:
-            return {"tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": _r(c.precision), "recall": _r(c.recall)}
-
-        return {
-            "images": self.images,
-            "any_class": cc(self.any_class),
-            "per_class": {k: cc(v) for k, v in sorted(self.per_class.items())},
-            f"small_lt{SMALL_PX}px": cc(self.small),
-            **{k: _r(v) for k, v in self.extra.items()},
-        }
-
-
-#: Boxes narrower than this (pixels of the image as stored) are "far field" in the small-box row.
-SMALL_PX = 20
-
-
-def _r(v: float) -> float | None:
-    return None if v != v else round(float(v), 4)  # NaN -> None (valid JSON)
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` (N, 4 xywh) with every box in ``b`` (M, 4 xywh)."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), dtype=np.float64)
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
-    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.clip(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, 0][:, None], b[:, 0][None]), 0, None)
-    ih = np.clip(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, 1][:, None], b[:, 1][None]), 0, None)
-    inter = iw * ih
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
-
-
-def greedy_match(pred: np.ndarray, gt: np.ndarray, iou_thr: float = 0.5) -> int:
-    """Number of one-to-one matches with IoU >= ``iou_thr``, taking the highest-IoU pair first."""
-    return len(greedy_pairs(pred, gt, iou_thr))
-
-
-def greedy_pairs(pred: np.ndarray, gt: np.ndarray, iou_thr: float = 0.5) -> list[tuple[int, int]]:
-    """One-to-one (prediction, ground truth) index pairs with IoU >= ``iou_thr``, highest-IoU pair first."""
-    iou = iou_matrix(pred, gt)
-    if iou.size == 0:
-        return []
-    pi, gi = np.nonzero(iou >= iou_thr)
-    order = np.argsort(-iou[pi, gi], kind="stable")
-    used_p: set[int] = set()
-    used_g: set[int] = set()
-    pairs: list[tuple[int, int]] = []
-    for k in order:
-        p, g = int(pi[k]), int(gi[k])
-        if p not in used_p and g not in used_g:
-            used_p.add(p)
-            used_g.add(g)
-            pairs.append((p, g))
-    return pairs
-
-
-def score_image(preds: Sequence[GtBox], gts: Sequence[GtBox], iou_thr: float = 0.5) -> SetScore:
-    """Score one image: any-class and per-class counts (labels compared exactly)."""
-    s = SetScore("image", images=1)
-    pb = np.array([p[1:] for p in preds], dtype=np.float64).reshape(-1, 4)
-    gb = np.array([g[1:] for g in gts], dtype=np.float64).reshape(-1, 4)
-    pairs = greedy_pairs(pb, gb, iou_thr)
-    tp = len(pairs)
-    s.any_class = ClassCounts(tp, len(preds) - tp, len(gts) - tp)
-    matched_p, matched_g = {p for p, _ in pairs}, {g for _, g in pairs}
-    small_g = [i for i, g in enumerate(gts) if g[3] < SMALL_PX]
-    small_tp = sum(1 for i in small_g if i in matched_g)
-    small_fp = sum(1 for i, p in enumerate(preds) if p[3] < SMALL_PX and i not in matched_p)
-    s.small = ClassCounts(small_tp, small_fp, len(small_g) - small_tp)
-    for label in {p[0] for p in preds} | {g[0] for g in gts}:
-        pl = np.array([p[1:] for p in preds if p[0] == label], dtype=np.float64).reshape(-1, 4)
-        gl = np.array([g[1:] for g in gts if g[0] == label], dtype=np.float64).reshape(-1, 4)
-        t = greedy_match(pl, gl, iou_thr)
-        s.per_class[label] = ClassCounts(t, len(pl) - t, len(gl) - t)
-    return s
-
-
-def accumulate(name: str, parts: Iterable[SetScore]) -> SetScore:
-    """Sum per-image scores into one set score."""
-    total = SetScore(name)
-    for p in parts:
-        total.images += p.images
-        total.any_class.add(p.any_class)
-        total.small.add(p.small)
-        for k, v in p.per_class.items():
-            total.per_class[k].add(v)
-    return total
-
-
-# ---------------------------------------------------------------- data loaders (yield BGR image + gt)
-
-
-#: Vehicles that ``road_images/boxes.csv`` leaves out, found among the shipped model's "false
-#: positives" and checked by eye (see MODEL_CARD.md, "Label audit").
-AUDITED_LABELS = REPO_ROOT / "models" / "road_images_missing_labels.csv"
-
-
-def read_audited_labels(path: Path, visibility: str = "full") -> dict[str, list[GtBox]]:
-    """image -> extra ground-truth boxes of the label audit with this visibility (``full`` / ``cut_by_frame_edge``)."""
-    out: dict[str, list[GtBox]] = defaultdict(list)
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["visibility"] == visibility:
-                out[row["image"]].append(
-                    (row["coarse_class"], float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"]))
-                )
-    return out
-
-
-def road_image_names(root: Path) -> list[str]:
-    """Image names of ``road_images/boxes.csv`` in the order :func:`road_images` yields them."""
-    with (root / "boxes.csv").open(newline="", encoding="utf-8") as fh:
-        return sorted({row["image"] for row in csv.DictReader(fh)})
-
-
-def road_images(root: Path) -> Iterator[tuple[str, np.ndarray, list[GtBox]]]:
-    """Images of ``road_images/boxes.csv`` with their boxes (``coarse_class`` labels)."""
-    import cv2
-
-    gts: dict[str, list[GtBox]] = defaultdict(list)
-    with (root / "boxes.csv").open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            gts[row["image"]].append(
-                (row["coarse_class"], float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"]))
-            )
-    for name in sorted(gts):
-        img = cv2.imread(str(root / name))
-        if img is None:
-            raise FileNotFoundError(f"cannot read {root / name}")
-        yield name, img, gts[name]
-
-
-def video_frames(root: Path) -> Iterator[tuple[str, np.ndarray, list[GtBox]]]:
-    """Frames listed in ``videos/boxes.csv`` (0-based OpenCV order) with their boxes."""
-    import cv2
-
-    gts: dict[str, dict[int, list[GtBox]]] = defaultdict(lambda: defaultdict(list))
-    with (root / "boxes.csv").open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            gts[row["video"]][int(row["frame"])].append(
-                (row["coarse_class"], float(row["x"]), float(row["y"]), float(row["w"]), float(row["h"]))
-            )
-    for video, frames in sorted(gts.items()):
-        cap = cv2.VideoCapture(str(root / video))
-        if not cap.isOpened():
-            raise FileNotFoundError(f"cannot open {root / video}")
-        idx = 0
-        last = max(frames)
-        try:
-            while idx <= last:
-                ok, img = cap.read()
-                if not ok:
-                    break
-                if idx in frames:
-                    yield f"{video}#{idx}", img, frames[idx]
-                idx += 1
-        finally:
-            cap.release()
-
-
-def val_split(data_root: Path, source: str) -> Iterator[tuple[str, np.ndarray, list[GtBox]]]:
-    """Val images of one training source set, labels mapped to our labels."""
-    import cv2
-
-    folder = source_dir(data_root, source)
-    names = read_source_names(folder / "data.yaml")
-    mapping = source_mapping(source, names)
-    img_dir = folder / "images" / "val"
-    lbl_dir = folder / "labels" / "val"
-    for img_path in sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-        img = cv2.imread(str(img_path))
-        if img is None:
-            continue
-        h, w = img.shape[:2]
-        boxes: list[GtBox] = []
-        lbl = lbl_dir / (img_path.stem + ".txt")
-        if lbl.is_file():
-            for line in lbl.read_text(encoding="utf-8").splitlines():
-                parts = line.split()
-                if len(parts) != 5:
-                    continue
-                c, xc, yc, bw, bh = int(float(parts[0])), *(float(v) for v in parts[1:])
-                if names[c] in mapping:  # a class the manifest drops has no label of ours
-                    boxes.append((mapping[names[c]], (xc - bw / 2) * w, (yc - bh / 2) * h, bw * w, bh * h))
-        yield img_path.name, img, boxes
-
 
 # ---------------------------------------------------------------- model
 
@@ -347,10 +161,6 @@ class Predictor:
         ]
 
 
-#: Predictions and ground truth of one image.
-ImagePair = tuple[list[ScoredBox], list[GtBox]]
-
-
 def collect(name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], predict: Predictor) -> list[ImagePair]:
     """Run the predictor over a set (progress on stderr); keep every prediction with its confidence."""
     pairs: list[ImagePair] = []
@@ -370,11 +180,6 @@ def collect(name: str, items: Iterable[tuple[str, np.ndarray, list[GtBox]]], pre
         flush()
     print(file=sys.stderr)
     return pairs
-
-
-def score_pairs(name: str, pairs: Sequence[ImagePair], conf: float, iou_thr: float = 0.5) -> SetScore:
-    """Score collected predictions, keeping those with confidence >= ``conf``."""
-    return accumulate(name, (score_image([b for c, b in p if c >= conf], g, iou_thr) for p, g in pairs))
 
 
 def ultralytics_val(weights: Path, data_yaml: Path, imgsz: int) -> dict[str, float]:
@@ -451,8 +256,8 @@ def collect_sets(
     return collected
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
     p = argparse.ArgumentParser(
         description="Precision/recall at IoU 0.5 of a YOLO model on road_images, the labelled video and the val splits.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -512,6 +317,12 @@ def main(argv: list[str] | None = None) -> int:
         default=AUDITED_LABELS,
         help="also score road_images with these extra boxes (fully visible vehicles the labels leave out)",
     )
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, tuple[int, int] | None]:
+    """Options (``--as-workers`` applied) and the tile grid of ``--tiles`` (None without it)."""
+    p = build_parser()
     args = p.parse_args(argv)
     if args.as_workers:
         args.runtime, args.precision, args.iou, args.agnostic_nms = "openvino", "auto", 0.5, True
@@ -519,15 +330,18 @@ def main(argv: list[str] | None = None) -> int:
         tiles = parse_tiles(args.tiles) if args.tiles else None
     except ValueError as e:
         p.error(str(e))
+    return args, tiles
 
-    if not Path(args.weights).exists():
-        print(f"error: weights not found: {args.weights}", file=sys.stderr)
-        return 2
-    train_root = args.train_root or args.data / "train"
-    wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
-    sweep = sorted({float(v) for v in args.sweep.split(",") if v.strip()} | {args.conf})
+
+def collect_modes(
+    args: argparse.Namespace, tiles: tuple[int, int] | None, wanted: set[str], train_root: Path, conf: float
+) -> tuple[dict[str, list[ImagePair]], dict[str, float]]:
+    """Collect every wanted set whole-frame and, with ``tiles``, tiled too (set names get a suffix).
+
+    Returns:
+        (set name -> predictions and ground truth, mode -> seconds per image).
+    """
     collected: dict[str, list[ImagePair]] = {}
-    extras: dict[str, dict[str, float]] = {}
     speeds: dict[str, float] = {}
     modes: list[tuple[str, tuple[int, int] | None]] = [("", None)]
     if tiles is not None:
@@ -536,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         predict = Predictor(
             args.weights,
             args.imgsz,
-            min(sweep),
+            conf,
             args.runtime,
             args.precision,
             args.threads,
@@ -550,35 +364,58 @@ def main(argv: list[str] | None = None) -> int:
         speeds["whole" if grid is None else f"tiled {grid[0]}x{grid[1]}"] = round(
             predict.seconds / max(predict.count, 1), 4
         )
-    if "val" in wanted and args.ultralytics_val:
-        data_yaml = DEFAULT_OUT / "data.yaml"
-        if not data_yaml.is_file():
-            data_yaml, _ = build_dataset(train_root, DEFAULT_OUT)
-        for source in SOURCES:
-            extras[f"val:{source}"] = ultralytics_val(args.weights, source_val_yaml(data_yaml, source), args.imgsz)
+    return collected, speeds
 
-    def score_all(conf: float) -> list[SetScore]:
-        out = []
-        for name, pairs in collected.items():
-            s = score_pairs(name, pairs, conf)
-            s.extra.update(extras.get(name, {}))
-            out.append(s)
-        return out
 
-    scores = score_all(args.conf)
-    print(f"precision/recall at IoU >= 0.5, confidence >= {args.conf}")
-    print(format_table(scores))
+def ultralytics_extras(weights: Path, train_root: Path, imgsz: int) -> dict[str, dict[str, float]]:
+    """``val:<set>`` -> the ultralytics validator's figures, for every source set (dataset built if needed)."""
+    extras: dict[str, dict[str, float]] = {}
+    data_yaml = DEFAULT_OUT / "data.yaml"
+    if not data_yaml.is_file():
+        data_yaml, _ = build_dataset(train_root, DEFAULT_OUT)
+    for source in SOURCES:
+        extras[f"val:{source}"] = ultralytics_val(weights, source_val_yaml(data_yaml, source), imgsz)
+    return extras
+
+
+def score_all(
+    collected: dict[str, list[ImagePair]], extras: dict[str, dict[str, float]], conf: float
+) -> list[SetScore]:
+    """Score every collected set at confidence >= ``conf``, with its extra figures."""
+    out = []
+    for name, pairs in collected.items():
+        s = score_pairs(name, pairs, conf)
+        s.extra.update(extras.get(name, {}))
+        out.append(s)
+    return out
+
+
+def print_sweep(
+    collected: dict[str, list[ImagePair]], extras: dict[str, dict[str, float]], sweep: list[float]
+) -> dict[str, dict[str, list[float | None]]]:
+    """Print the any-class P/R table by confidence threshold (when more than one); return its rows."""
     sweep_rows: dict[str, dict[str, list[float | None]]] = {}
     if len(sweep) > 1:
         print("\nany-class precision / recall by confidence threshold")
         print(f"{'set':<34}" + "".join(f"{c:>14.2f}" for c in sweep))
-        per_conf = {c: score_all(c) for c in sweep}
+        per_conf = {c: score_all(collected, extras, c) for c in sweep}
         for i, name in enumerate(collected):
             cells = [per_conf[c][i].any_class for c in sweep]
             sweep_rows[name] = {f"{c:.2f}": [_r(x.precision), _r(x.recall)] for c, x in zip(sweep, cells, strict=True)}
             print(f"{name:<34}" + "".join(f"{x.precision:>7.3f}/{x.recall:<6.3f}" for x in cells))
+    return sweep_rows
+
+
+def result_json(
+    args: argparse.Namespace,
+    tiles: tuple[int, int] | None,
+    speeds: dict[str, float],
+    scores: list[SetScore],
+    sweep_rows: dict[str, dict[str, list[float | None]]],
+) -> dict[str, Any]:
+    """The JSON result line: settings, speeds, every set's figures and the sweep."""
     speed = next(iter(speeds.values()))
-    result = {
+    return {
         "weights": str(args.weights),
         "runtime": args.runtime if args.runtime == "ultralytics" else f"{args.runtime}/{args.precision}",
         "imgsz": args.imgsz,
@@ -592,7 +429,26 @@ def main(argv: list[str] | None = None) -> int:
         "sets": {s.name: s.as_dict() for s in scores},
         "sweep": sweep_rows,
     }
-    line = json.dumps(result, sort_keys=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    args, tiles = parse_args(argv)
+    if not Path(args.weights).exists():
+        print(f"error: weights not found: {args.weights}", file=sys.stderr)
+        return 2
+    train_root = args.train_root or args.data / "train"
+    wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
+    sweep = sorted({float(v) for v in args.sweep.split(",") if v.strip()} | {args.conf})
+    collected, speeds = collect_modes(args, tiles, wanted, train_root, min(sweep))
+    extras: dict[str, dict[str, float]] = {}
+    if "val" in wanted and args.ultralytics_val:
+        extras = ultralytics_extras(args.weights, train_root, args.imgsz)
+    scores = score_all(collected, extras, args.conf)
+    print(f"precision/recall at IoU >= 0.5, confidence >= {args.conf}")
+    print(format_table(scores))
+    sweep_rows = print_sweep(collected, extras, sweep)
+    line = json.dumps(result_json(args, tiles, speeds, scores, sweep_rows), sort_keys=False)
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(line + "\n", encoding="utf-8")

@@ -161,6 +161,71 @@ def export_metadata(onnx_path: Path) -> dict[str, Any]:
     return {p.key: _parse_value(p.value) for p in proto.metadata_props}
 
 
+def calibration_batches(
+    images: Sequence[Path], letterbox: Letterbox, frames_per_video: int, progress: Callable[[str], None]
+) -> tuple[list[np.ndarray], Counter[str], int]:
+    """Letterboxed calibration frames of ``images`` (videos: ``frames_per_video`` frames each).
+
+    Returns:
+        (one batch per frame, frames per set or video name, number of unreadable files).
+    """
+    batches: list[np.ndarray] = []
+    sets: Counter[str] = Counter()
+    unreadable = 0
+    for i, path in enumerate(images, 1):
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            frames, group = video_frames(path, frames_per_video), path.name
+        else:
+            image = cv2.imread(str(path))
+            frames = [] if image is None else [image]
+            group = path.parents[2].name if len(path.parents) > 2 else path.parent.name  # <set>/images/train/x.jpg
+        if not frames:
+            unreadable += 1
+        for frame in frames:
+            batch, _ = letterbox([frame])
+            batches.append(batch.copy())  # the letterbox buffer is reused
+            sets[group] += 1
+        if i % 100 == 0 or i == len(images):
+            progress(f"calibration media: {i}/{len(images)} read, {len(batches)} frames")
+    return batches, sets, unreadable
+
+
+def int8_metadata(
+    onnx_path: Path, weights: Path, n_frames: int, sets: Counter[str], nncf_version: str, ov_version: str
+) -> dict[str, Any]:
+    """The export's metadata, marked int8, with how the model was quantized (tied to ``weights`` by digest)."""
+    meta = export_metadata(onnx_path)
+    meta["description"] = f"{meta.get('description', 'YOLO detector')} (int8, OpenVINO)"
+    meta["quantization"] = {
+        "method": "NNCF post-training quantization, MIXED preset (symmetric weights, asymmetric activations)",
+        "kept_float": list(KEEP_FLOAT_TYPES),
+        "source": weights.name,
+        "source_sha256": file_digest(weights),
+        "calibration_images": n_frames,
+        "calibration_sets": dict(sorted(sets.items())),
+        "nncf": nncf_version,
+        "openvino": ov_version,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return meta
+
+
+def save_model(quantized: Any, meta: dict[str, Any], out_dir: Path, stem: str) -> None:
+    """Write ``<stem>.xml`` and ``metadata.yaml`` into a temporary directory, then swap it in as ``out_dir``."""
+    import openvino as ov
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as tmp:
+        staged = Path(tmp) / out_dir.name
+        staged.mkdir()
+        ov.save_model(quantized, str(staged / f"{stem}.xml"), compress_to_fp16=False)
+        (staged / "metadata.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+        if out_dir.exists():
+            old = Path(tmp) / "old"
+            out_dir.rename(old)
+        staged.rename(out_dir)
+
+
 def quantize(
     weights: Path,
     images: Sequence[Path],
@@ -196,24 +261,7 @@ def quantize(
     onnx_path = export_onnx(weights) if weights.suffix.lower() == ".pt" else weights
     info = read_model_info(onnx_path)
     letterbox = Letterbox(max(info.imgsz), info.stride, layout=NCHW_F32)
-    batches: list[np.ndarray] = []
-    sets: Counter[str] = Counter()
-    unreadable = 0
-    for i, path in enumerate(images, 1):
-        if path.suffix.lower() in VIDEO_SUFFIXES:
-            frames, group = video_frames(path, frames_per_video), path.name
-        else:
-            image = cv2.imread(str(path))
-            frames = [] if image is None else [image]
-            group = path.parents[2].name if len(path.parents) > 2 else path.parent.name  # <set>/images/train/x.jpg
-        if not frames:
-            unreadable += 1
-        for frame in frames:
-            batch, _ = letterbox([frame])
-            batches.append(batch.copy())  # the letterbox buffer is reused
-            sets[group] += 1
-        if i % 100 == 0 or i == len(images):
-            progress(f"calibration media: {i}/{len(images)} read, {len(batches)} frames")
+    batches, sets, unreadable = calibration_batches(images, letterbox, frames_per_video, progress)
     if not batches:
         raise QuantizeError(f"none of the {len(images)} calibration files could be read")
     progress(f"quantizing {onnx_path.name} on {len(batches)} frames ({unreadable} unreadable files)")
@@ -227,29 +275,8 @@ def quantize(
         ignored_scope=nncf.IgnoredScope(types=list(KEEP_FLOAT_TYPES), validate=False),
     )
     seconds = time.perf_counter() - t0
-    meta = export_metadata(onnx_path)
-    meta["description"] = f"{meta.get('description', 'YOLO detector')} (int8, OpenVINO)"
-    meta["quantization"] = {
-        "method": "NNCF post-training quantization, MIXED preset (symmetric weights, asymmetric activations)",
-        "kept_float": list(KEEP_FLOAT_TYPES),
-        "source": weights.name,
-        "source_sha256": file_digest(weights),
-        "calibration_images": len(batches),
-        "calibration_sets": dict(sorted(sets.items())),
-        "nncf": str(nncf.__version__),
-        "openvino": str(ov.__version__),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as tmp:
-        staged = Path(tmp) / out_dir.name
-        staged.mkdir()
-        ov.save_model(quantized, str(staged / f"{weights.stem}.xml"), compress_to_fp16=False)
-        (staged / "metadata.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
-        if out_dir.exists():
-            old = Path(tmp) / "old"
-            out_dir.rename(old)
-        staged.rename(out_dir)
+    meta = int8_metadata(onnx_path, weights, len(batches), sets, str(nncf.__version__), str(ov.__version__))
+    save_model(quantized, meta, out_dir, weights.stem)
     size = sum(f.stat().st_size for f in out_dir.iterdir()) / 1e6
     progress(f"wrote {out_dir} ({size:.1f} MB) in {seconds:.0f} s")
     return out_dir

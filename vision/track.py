@@ -35,11 +35,14 @@ import cv2
 
 from config.settings import CameraConfig, DetectorConfig, FileSource, LineConfig
 from core.counting import VEHICLE_LABELS
-from core.types import Frame
+from core.types import Frame, Track
 from vision.detectors.base import SHIPPED_WEIGHTS, Detector, DetectorError
 from vision.detectors.factory import build_detector
 from vision.pipeline import CameraPipeline
 from vision.tiling import parse_tiles
+
+#: Camera id of the video file in the pipeline's config and frames.
+CAMERA_ID = "cli"
 
 
 def _parse_line(spec: str) -> LineConfig:
@@ -99,31 +102,23 @@ def _choose_detector(args: argparse.Namespace) -> DetectorConfig:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.stride < 1:
-        print("error: --stride must be >= 1", file=sys.stderr)
-        return 2
-    if not args.video.exists():
-        print(f"error: video not found: {args.video}", file=sys.stderr)
-        return 2
-    detector: Detector
-    try:
-        det_cfg = _choose_detector(args)
-        detector = build_detector(det_cfg)
-    except (DetectorError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    cap = cv2.VideoCapture(str(args.video))
+def _open_video(path: Path) -> tuple[cv2.VideoCapture, float, int] | None:
+    """The opened video, its frame rate (25 when unknown or absurd) and frame count; None (reported) if it fails."""
+    cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
-        print(f"error: OpenCV cannot open {args.video}", file=sys.stderr)
-        return 2
+        print(f"error: OpenCV cannot open {path}", file=sys.stderr)
+        return None
     fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
     if not fps or fps != fps or fps > 1000:
         fps = 25.0
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-    camera = CameraConfig(
-        id="cli",
+    return cap, fps, total
+
+
+def _camera(args: argparse.Namespace, det_cfg: DetectorConfig, fps: float) -> CameraConfig:
+    """A camera for the video file, analysed at ``fps / --stride`` with the ``--line`` counting lines."""
+    return CameraConfig(
+        id=CAMERA_ID,
         name=args.video.name,
         location=(0.0, 0.0),
         segment="cli",
@@ -132,17 +127,37 @@ def main(argv: list[str] | None = None) -> int:
         detector=det_cfg,
         lines=tuple(args.line),
     )
-    pipeline = CameraPipeline(camera, detector=detector, frame_rate=fps / args.stride)
-    print(
-        f"tracking {args.video} ({total or '?'} frames at {fps:g} fps, stride {args.stride}) with "
-        f"{det_cfg.kind} detector{' ' + str(getattr(detector, 'weights', '')) if det_cfg.kind == 'yolo' else ''}",
-        file=sys.stderr,
-    )
+
+
+def _frame_row(index: int, vehicles: list[Track]) -> dict[str, object]:
+    """The JSON line of one analysed frame."""
+    return {
+        "frame": index,
+        "vehicles": [
+            {
+                "track_id": t.track_id,
+                "label": t.label,
+                "confidence": round(float(t.confidence), 4),
+                "box": [round(float(v), 1) for v in t.box],
+            }
+            for t in vehicles
+        ],
+    }
+
+
+def _track_video(
+    args: argparse.Namespace, cap: cv2.VideoCapture, pipeline: CameraPipeline, fps: float, total: int, t0: float
+) -> tuple[int, dict[int, str]]:
+    """Run the pipeline over every ``--stride``-th frame (JSON lines with ``--json``, progress on stderr).
+
+    Returns:
+        (frames analysed, vehicle track id -> its label).
+    """
     out = sys.stdout
     index = -1
     analysed = 0
     labels_of: dict[int, str] = {}
-    t0 = last_report = time.monotonic()
+    last_report = t0
     while True:
         if args.max_frames is not None and index + 1 >= args.max_frames:
             break
@@ -152,26 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         index += 1
         if index % args.stride:
             continue
-        frame = Frame(camera_id=camera.id, index=index, ts_ms=int(round(index * 1000.0 / fps)), image=image)
+        frame = Frame(camera_id=CAMERA_ID, index=index, ts_ms=int(round(index * 1000.0 / fps)), image=image)
         result = pipeline.process(frame)
         analysed += 1
         vehicles = [t for t in result.tracks if t.label in VEHICLE_LABELS]
         for t in vehicles:
             labels_of[t.track_id] = t.label
         if args.json:
-            row = {
-                "frame": index,
-                "vehicles": [
-                    {
-                        "track_id": t.track_id,
-                        "label": t.label,
-                        "confidence": round(float(t.confidence), 4),
-                        "box": [round(float(v), 1) for v in t.box],
-                    }
-                    for t in vehicles
-                ],
-            }
-            out.write(json.dumps(row) + "\n")
+            out.write(json.dumps(_frame_row(index, vehicles)) + "\n")
         now = time.monotonic()
         if now - last_report >= 2.0:
             last_report = now
@@ -179,7 +182,14 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  frame {index + 1}/{total or '?'}  {rate:.1f} frames/s  {len(labels_of)} vehicles", file=sys.stderr
             )
-    cap.release()
+    return analysed, labels_of
+
+
+def _print_summary(
+    args: argparse.Namespace, pipeline: CameraPipeline, analysed: int, labels_of: dict[int, str], t0: float
+) -> None:
+    """The summary: one JSON line with ``--json``, else plain lines (vehicles per label, crossings)."""
+    out = sys.stdout
     by_label: dict[str, int] = {}
     for label in labels_of.values():
         by_label[label] = by_label.get(label, 0) + 1
@@ -202,6 +212,39 @@ def main(argv: list[str] | None = None) -> int:
         for key, n in (pipeline.counts() if args.line else {}).items():
             print(f"crossings {key}: {n}")
     out.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.stride < 1:
+        print("error: --stride must be >= 1", file=sys.stderr)
+        return 2
+    if not args.video.exists():
+        print(f"error: video not found: {args.video}", file=sys.stderr)
+        return 2
+    detector: Detector
+    try:
+        det_cfg = _choose_detector(args)
+        detector = build_detector(det_cfg)
+    except (DetectorError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    opened = _open_video(args.video)
+    if opened is None:
+        return 2
+    cap, fps, total = opened
+    camera = _camera(args, det_cfg, fps)
+    pipeline = CameraPipeline(camera, detector=detector, frame_rate=fps / args.stride)
+    print(
+        f"tracking {args.video} ({total or '?'} frames at {fps:g} fps, stride {args.stride}) with "
+        f"{det_cfg.kind} detector{' ' + str(getattr(detector, 'weights', '')) if det_cfg.kind == 'yolo' else ''}",
+        file=sys.stderr,
+    )
+    t0 = time.monotonic()
+    analysed, labels_of = _track_video(args, cap, pipeline, fps, total, t0)
+    cap.release()
+    _print_summary(args, pipeline, analysed, labels_of, t0)
     return 0
 
 
