@@ -8,9 +8,11 @@ detector (the shipped model unless the camera names weights; no motion gate, so 
 is scored) and matches detections to the truth boxes (IoU >= 0.5, greedy one-to-one, as
 ``models.evaluate``).
 
-Scored truth: vehicles in view whose box is at least ``--min-px`` pixels wide and high and
-not cut by the image edge (a sliver entering the frame is not a fair miss); detections that
-match an unscored truth box are neither true nor false positives.
+Scored truth: vehicles in view whose box is at least ``--min-px`` pixels wide and high, not
+cut by the image edge (a sliver entering the frame is not a fair miss), and not hidden behind
+nearer vehicles: at most ``--max-occluded`` of the box is covered by the boxes of vehicles
+nearer to the camera (drawn over it; box overlap, a conservative proxy for the pixels hidden).
+Detections that match an unscored truth box are neither true nor false positives.
 
 Prints a table and one JSON line per camera, then a total line::
 
@@ -40,25 +42,51 @@ def _xywh(boxes: Sequence[tuple[float, float, float, float]]) -> np.ndarray:
     return np.array(boxes, dtype=np.float64).reshape(-1, 4)
 
 
-def scored(v: VehicleTruth, hw: tuple[int, int], min_px: float) -> bool:
-    """A truth box counts when big enough and fully inside the image."""
+def occlusion(v: VehicleTruth, others: Sequence[VehicleTruth], grid: int = 16) -> float:
+    """Fraction of ``v``'s box covered by the boxes of vehicles nearer the camera (lower in the image)."""
+    x, y, w, h = v.box
+    if w <= 0 or h <= 0:
+        return 1.0
+    xs = x + (np.arange(grid) + 0.5) * w / grid
+    ys = y + (np.arange(grid) + 0.5) * h / grid
+    covered = np.zeros((grid, grid), bool)
+    for o in others:
+        if o is v or not o.visible or o.bottom_center[1] <= v.bottom_center[1]:
+            continue
+        ox, oy, ow, oh = o.box
+        covered |= ((ys >= oy) & (ys <= oy + oh))[:, None] & ((xs >= ox) & (xs <= ox + ow))[None, :]
+    return float(covered.mean())
+
+
+def scored(
+    v: VehicleTruth,
+    hw: tuple[int, int],
+    min_px: float,
+    others: Sequence[VehicleTruth] = (),
+    max_occluded: float = 1.0,
+) -> bool:
+    """A truth box counts when big enough, fully inside the image and not mostly hidden by nearer vehicles."""
     x, y, w, h = v.box
     fh, fw = hw
     inside = x > 1 and y > 1 and x + w < fw - 1 and y + h < fh - 1
-    return v.visible and w >= min_px and h >= min_px and inside
+    if not (v.visible and w >= min_px and h >= min_px and inside):
+        return False
+    return max_occluded >= 1.0 or occlusion(v, others) <= max_occluded
 
 
-def score_frame(dets: Sequence[Detection], truth: SceneTruth, hw: tuple[int, int], min_px: float) -> Counter[str]:
+def score_frame(
+    dets: Sequence[Detection], truth: SceneTruth, hw: tuple[int, int], min_px: float, max_occluded: float = 1.0
+) -> Counter[str]:
     """TP/FP/FN counts of one frame, any class and per class (``<label>:tp`` ...)."""
     out: Counter[str] = Counter()
     visible = [v for v in truth.vehicles if v.visible]
-    keep = [v for v in visible if scored(v, hw, min_px)]
+    keep = [v for v in visible if scored(v, hw, min_px, visible, max_occluded)]
     pb = _xywh([d.box for d in dets])
     pairs = greedy_pairs(pb, _xywh([v.box for v in keep]))
     matched_p = {p for p, _ in pairs}
     matched_g = {g for _, g in pairs}
     # a detection on an unscored (small / cut) vehicle is not a false positive
-    others = [v for v in visible if not scored(v, hw, min_px)]
+    others = [v for v in visible if not scored(v, hw, min_px, visible, max_occluded)]
     ious = iou_matrix(pb, _xywh([v.box for v in others]))
     for i, d in enumerate(dets):
         if i in matched_p:
@@ -99,7 +127,9 @@ def summary(name: str, c: Counter[str], frames: int) -> dict[str, object]:
     }
 
 
-def bench_camera(cam: CameraConfig, seconds: float, min_px: float, det_cfg: DetectorConfig) -> tuple[Counter[str], int]:
+def bench_camera(
+    cam: CameraConfig, seconds: float, min_px: float, det_cfg: DetectorConfig, max_occluded: float = 1.0
+) -> tuple[Counter[str], int]:
     """Render ``seconds`` of one synthetic camera at its analysis rate and score the detector on every frame."""
     assert isinstance(cam.source, SyntheticConfig)
     src = cam.source.model_copy(update={"realtime": False, "fps": cam.analysis_fps})
@@ -109,7 +139,7 @@ def bench_camera(cam: CameraConfig, seconds: float, min_px: float, det_cfg: Dete
     total: Counter[str] = Counter()
     for k in range(n):
         image, truth = scene.step()
-        total += score_frame(det.detect(image), truth, image.shape[:2], min_px)
+        total += score_frame(det.detect(image), truth, image.shape[:2], min_px, max_occluded)
         if k % max(1, n // 10) == 0:
             print(f"\r  {cam.id}: frame {k + 1}/{n}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
@@ -128,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--seconds", type=float, default=60.0, help="scene seconds per camera")
     p.add_argument("--min-px", type=float, default=12.0, help="smallest truth box (width and height) scored")
+    p.add_argument(
+        "--max-occluded",
+        type=float,
+        default=0.5,
+        help="truth boxes more than this fraction covered by nearer vehicles' boxes are not scored (1 = score all)",
+    )
     p.add_argument("--weights", type=Path, default=None, help="weights (default: the camera's, else the shipped model)")
     p.add_argument("--json", action="store_true", help="print only the JSON lines")
     args = p.parse_args(argv)
@@ -146,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         update: dict[str, object] = {"motion_gate": False, "share": False}
         if args.weights is not None:
             update["weights"] = args.weights
-        counts, n = bench_camera(cam, args.seconds, args.min_px, base.model_copy(update=update))
+        counts, n = bench_camera(cam, args.seconds, args.min_px, base.model_copy(update=update), args.max_occluded)
         grand += counts
         frames += n
         rows.append(summary(cam.id, counts, n))
