@@ -18,7 +18,7 @@ from archive.database import Database
 from archive.errors import InvalidTransition, TicketNotFound
 from archive.models import EvidenceRecord, TicketEvidenceRecord, TicketRecord, TicketTransitionRecord
 from archive.views import CitizenTicketView, EvidenceItem, TicketDetail, TicketFilter, TicketRow
-from core.anpr import normalize_plate_text
+from core.anpr import normalise_plate_text
 from core.tickets import normalise_ticket_id
 from core.tickets import transition as ticket_transition
 from core.types import ETicket, IncidentKind, TicketState, TicketTransition
@@ -153,7 +153,7 @@ class TicketRepository:
                 f"unknown state {to!r}; states: {', '.join(s.value for s in TicketState)}"
             ) from None
         if plate is not None:
-            plate = normalize_plate_text(plate)
+            plate = normalise_plate_text(plate)
             if not 2 <= len(plate) <= 12:
                 raise ValueError("plate must have 2-12 letters or digits")
         tid = normalise_ticket_id(ticket_id)
@@ -179,7 +179,7 @@ class TicketRepository:
             if rec is None or rec.plate:
                 return False
             rec.plate, rec.plate_confidence, rec.updated_ts_ms = (
-                normalize_plate_text(plate),
+                normalise_plate_text(plate),
                 confidence,
                 self._db.clock(),
             )
@@ -191,7 +191,7 @@ class TicketRepository:
         Tickets without a plate, or voided ones, are never shown.
         """
         tid = normalise_ticket_id(ticket_id)
-        want = normalize_plate_text(plate)
+        want = normalise_plate_text(plate)
         if not want:
             return None
         with self._db.session() as s:
@@ -234,7 +234,7 @@ def filter_tickets(q: Select[Any], f: TicketFilter) -> Select[Any]:
     if f.segment_id:
         q = q.where(TicketRecord.segment_id == f.segment_id)
     if f.plate:
-        q = q.where(TicketRecord.plate == normalize_plate_text(f.plate))
+        q = q.where(TicketRecord.plate == normalise_plate_text(f.plate))
     if f.since_ms is not None:
         q = q.where(TicketRecord.ts_ms >= f.since_ms)
     if f.until_ms is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 
 from config.settings import REPO_ROOT
-from core.anpr import normalize_plate_text
+from core.anpr import normalise_plate_text
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "plates"
 
@@ -55,7 +55,7 @@ def run_set(reader: object, folder: Path, use_box: bool = False, verbose: bool =
         if img is None:
             print(f"  cannot read {row['image']}", file=sys.stderr)
             continue
-        truth = normalize_plate_text(row["plate_text"])
+        truth = normalise_plate_text(row["plate_text"])
         hint = tuple(float(row[k]) for k in ("x", "y", "w", "h")) if use_box else None
         t0, c0 = time.perf_counter(), time.process_time()
         plates = reader.read(img, box_hint=hint)  # type: ignore[arg-type]

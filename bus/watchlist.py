@@ -31,7 +31,7 @@ from bus.keys import WATCHLIST_CHANNEL, WATCHLIST_PLATES_KEY, WATCHLIST_VERSION_
 from core.anpr import (
     Watchlist,
     WatchlistEntry,
-    normalize_plate_text,
+    normalise_plate_text,
     watchlist_from_csv,
     watchlist_from_mapping,
 )
@@ -118,7 +118,7 @@ class RedisWatchlist:
 
     def remove(self, plate: str) -> bool:
         """Remove a plate; True if it was listed (the version moves only then)."""
-        norm = normalize_plate_text(plate)
+        norm = normalise_plate_text(plate)
         if not self.client.hexists(WATCHLIST_PLATES_KEY, norm):
             return False
         self._commit(lambda p: p.hdel(WATCHLIST_PLATES_KEY, norm))

@@ -10,7 +10,7 @@ service vehicles in the synthetic scenes).
 This module is what the synthetic camera draws and what a plate reader checks its
 output against: :func:`random_plate` makes plates deterministically from an rng,
 :data:`PLATE_RE` / :func:`is_valid_plate` accept them with or without the separator,
-:func:`core.anpr.normalize_plate_text` removes separators for comparison, and
+:func:`core.anpr.normalise_plate_text` removes separators for comparison, and
 :func:`fix_ocr_confusions` repairs the usual OCR swaps (``O``/``0``, ``I``/``1``...)
 using the letters-then-digits layout.
 """
@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.anpr.text import normalize_plate_text
+from core.anpr.text import normalise_plate_text
 
 
 class RandomLike(Protocol):
@@ -140,7 +140,7 @@ def parse_plate(text: str) -> tuple[str, str] | None:
     """Split a plate into ``(letters, digits)``; None when it is not a plate of this layout."""
     m = PLATE_RE.match(text.strip().upper())
     if m is None:
-        m = PLATE_RE.match(normalize_plate_text(text))
+        m = PLATE_RE.match(normalise_plate_text(text))
     return (m.group("letters"), m.group("digits")) if m else None
 
 
@@ -173,7 +173,7 @@ def fix_ocr_confusions(text: str) -> str | None:
     Examples:
         ``"LEA-I234"`` -> ``"LEA1234"``; ``"8KA 123"`` -> ``"BKA123"``; ``"QA-5S"`` -> ``"QA55"``.
     """
-    raw = normalize_plate_text(text)
+    raw = normalise_plate_text(text)
     if not 3 <= len(raw) <= 7:
         return None
     splits = [3, 2]

@@ -22,7 +22,7 @@ import re
 from dataclasses import replace
 
 from config.settings import FinesConfig
-from core.anpr.text import normalize_plate_text
+from core.anpr.text import normalise_plate_text
 from core.types import ETicket, IncidentKind, TicketState, TicketTransition, Violation
 
 #: Allowed state changes.
@@ -108,7 +108,7 @@ def issue(violation: Violation, fines: FinesConfig, now_ms: int, min_plate_confi
         A ticket in ``issued``, or already in ``under_review`` when the plate is missing,
         unreadable or the evidence is incomplete (the reason is in the transition).
     """
-    plate = normalize_plate_text(violation.plate or "")
+    plate = normalise_plate_text(violation.plate or "")
     if not (2 <= len(plate) <= 12) or violation.plate_confidence < min_plate_confidence:
         plate = ""
     ticket = ETicket(

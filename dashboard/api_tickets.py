@@ -41,7 +41,7 @@ import flask
 from archive import InvalidTransition, TicketFilter, TicketNotFound
 from archive.repository import TICKET_SORTS
 from bus.ratelimit import RateLimiter
-from core.anpr import normalize_plate_text
+from core.anpr import normalise_plate_text
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import IncidentKind, TicketState, TicketUpdate
 from dashboard import api_incidents
@@ -91,7 +91,7 @@ def _ticket_filter() -> TicketFilter:
     if needs not in (None, "", "true", "false"):
         raise BadRequest(400, "needs_plate must be true or false")
     plate = flask.request.args.get("plate")
-    if plate is not None and not PLATE_RE.match(normalize_plate_text(plate)):
+    if plate is not None and not PLATE_RE.match(normalise_plate_text(plate)):
         raise BadRequest(422, "plate must have 2-12 letters or digits")
     since = _int_arg("since", -1, 0, 10**14)
     until = _int_arg("until", -1, 0, 10**14)
@@ -100,7 +100,7 @@ def _ticket_filter() -> TicketFilter:
         kinds=_enum_list("kind", IncidentKind, ("overspeed", "wrong_way", "red_light", "stalled")),  # type: ignore[arg-type]
         camera_id=flask.request.args.get("camera") or None,
         segment_id=flask.request.args.get("segment") or None,
-        plate=normalize_plate_text(plate) if plate else None,
+        plate=normalise_plate_text(plate) if plate else None,
         since_ms=None if since < 0 else since,
         until_ms=None if until < 0 else until,
         needs_plate=None if not needs else needs == "true",
@@ -245,14 +245,14 @@ def transition(ticket_id: str) -> flask.Response:
     if to == TicketState.VOID.value and not reason:
         raise BadRequest(422, "say why the ticket is void (reason)")
     plate = body.get("plate")
-    if plate is not None and not PLATE_RE.match(normalize_plate_text(plate)):
+    if plate is not None and not PLATE_RE.match(normalise_plate_text(plate)):
         raise BadRequest(422, "plate must have 2-12 letters or digits")
     arc = _archive()
     before = arc.get_ticket(tid)
     if before is None:
         raise BadRequest(404, f"no ticket {tid}")
     try:
-        d = arc.transition(tid, to, user, reason, plate=normalize_plate_text(plate) if plate else None)
+        d = arc.transition(tid, to, user, reason, plate=normalise_plate_text(plate) if plate else None)
     except TicketNotFound:
         raise BadRequest(404, f"no ticket {tid}") from None
     except InvalidTransition as e:
@@ -280,7 +280,7 @@ def transition(ticket_id: str) -> flask.Response:
 def lookup() -> flask.Response:
     body = _json_body({"ticket", "plate"}, required=("ticket", "plate"))
     tid = _check_ticket_id(body["ticket"])
-    plate = normalize_plate_text(body["plate"])
+    plate = normalise_plate_text(body["plate"])
     if not PLATE_RE.match(plate):
         raise BadRequest(422, "plate must have 2-12 letters or digits")
     ctx = current()

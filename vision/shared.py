@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from core.types import Detection
+from vision.wrapper import WrappedDetector
 
 
 class BatchDetector(Protocol):
@@ -66,7 +67,7 @@ class SharedStats:
         return self.frames / self.batches if self.batches else 0.0
 
 
-class SharedDetector:
+class SharedDetector(WrappedDetector):
     """Serves :meth:`detect` calls from many threads with one detector, batching concurrent frames.
 
     Thread-safe. A failing batch raises its error in every caller whose frame was in it
@@ -78,8 +79,6 @@ class SharedDetector:
         max_batch: Most frames per batch.
         stats: Frames, batches and batch sizes so far.
     """
-
-    calibrated_scores = True
 
     def __init__(self, detector: BatchDetector, max_batch: int = 8) -> None:
         """Wrap a detector.
@@ -99,11 +98,6 @@ class SharedDetector:
         self._cond = threading.Condition()
         self._pending: list[_Request] = []
         self._busy = False
-
-    @property
-    def runtime(self) -> str:
-        """The wrapped detector's runtime."""
-        return str(getattr(self.detector, "runtime", type(self.detector).__name__))
 
     @property
     def imgsz(self) -> int | None:

@@ -31,6 +31,7 @@ from typing import Protocol
 import numpy as np
 
 from core.types import Detection, nms_group
+from vision.wrapper import WrappedDetector
 
 
 class BatchDetector(Protocol):
@@ -218,7 +219,7 @@ def merge_tiled(
     return sorted([*out, *joined], key=lambda d: -d.confidence)
 
 
-class TiledDetector:
+class TiledDetector(WrappedDetector):
     """Runs a batch detector on overlapping tiles of each frame (plus, optionally, the whole frame).
 
     Thread-safe when the wrapped detector is (it keeps only counters of its own).
@@ -268,16 +269,6 @@ class TiledDetector:
         self.edge_margin = float(edge_margin)
         self.seconds = 0.0
         self.frames = 0
-
-    @property
-    def calibrated_scores(self) -> bool:
-        """The wrapped detector's."""
-        return bool(getattr(self.detector, "calibrated_scores", True))
-
-    @property
-    def runtime(self) -> str:
-        """The wrapped detector's runtime."""
-        return str(getattr(self.detector, "runtime", type(self.detector).__name__))
 
     @property
     def passes(self) -> int:

@@ -21,7 +21,7 @@ from bench.scenario.model import Scenario
 from bench.scenario.source import ScenarioSource
 from bus.watchlist import load_watchlist_file
 from config.settings import CameraConfig, resolve_path
-from core.anpr import Watchlist, normalize_plate_text
+from core.anpr import Watchlist, normalise_plate_text
 from core.congestion import CongestionTracker
 from core.counting import ZoneOccupancy
 from core.geometry import point_in_polygon, segments_intersect, side_of_line
@@ -72,7 +72,7 @@ def expectations(sc: Scenario, sources: dict[str, ScenarioSource]) -> Expected:
         est = SpeedEstimator(h, speed_params(cam)) if h is not None else None
         for vid, series in by_vehicle.items():
             rule = series[0][1].rule
-            plate = normalize_plate_text(series[0][1].plate)
+            plate = normalise_plate_text(series[0][1].plate)
             visible = [(ts, v) for ts, v in series if v.visible]
             if not visible:
                 continue

@@ -3,7 +3,7 @@
 Everything here works on text and on per-character probabilities coming from an
 OCR model; nothing reads images (that is :mod:`vision.plates`).
 
-* :mod:`core.anpr.text`: the plate alphabet, :func:`normalize_plate_text` (upper-case
+* :mod:`core.anpr.text`: the plate alphabet, :func:`normalise_plate_text` (upper-case
   ASCII letters and digits only), :func:`hamming` and :func:`edit_distance`.
 * :mod:`core.anpr.ocr`: :class:`OcrLine`, one line of text as an OCR model read it.
 * :mod:`core.anpr.layouts`: :class:`PlateLayout` and the tiny pattern language of
@@ -29,7 +29,7 @@ from __future__ import annotations
 from core.anpr.format_set import DEFAULT_CONFUSIONS, PlateFormatSet, Resolution
 from core.anpr.layouts import CLASSES, PlateLayout, parse_pattern
 from core.anpr.ocr import OcrLine
-from core.anpr.text import ALPHABET, edit_distance, hamming, normalize_plate_text
+from core.anpr.text import ALPHABET, edit_distance, hamming, normalise_plate_text
 from core.anpr.text import DIGITS as DIGITS
 from core.anpr.text import LETTERS as LETTERS
 from core.anpr.voting import PlateObservation, TrackPlateVoter
@@ -57,7 +57,7 @@ __all__ = [
     "WatchlistHit",
     "edit_distance",
     "hamming",
-    "normalize_plate_text",
+    "normalise_plate_text",
     "parse_pattern",
     "watchlist_from_csv",
     "watchlist_from_mapping",

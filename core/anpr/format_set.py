@@ -17,7 +17,7 @@ import numpy as np
 
 from core.anpr.layouts import PlateLayout
 from core.anpr.ocr import OcrLine
-from core.anpr.text import ALPHABET, ALPHABET_INDEX, normalize_plate_text
+from core.anpr.text import ALPHABET, ALPHABET_INDEX, normalise_plate_text
 
 #: Characters OCR commonly swaps on plates (symmetric use: each key may stand for any of its values).
 DEFAULT_CONFUSIONS: dict[str, str] = {
@@ -138,7 +138,7 @@ class PlateFormatSet:
             conf = data["confusions"]
             if not isinstance(conf, Mapping):
                 raise ValueError("plate formats: 'confusions' must map a character to its twins")
-            kwargs["confusions"] = {str(k): normalize_plate_text(str(v)) for k, v in conf.items()}
+            kwargs["confusions"] = {str(k): normalise_plate_text(str(v)) for k, v in conf.items()}
         for key, typ in (
             ("confusion_floor", float),
             ("trim_penalty", float),

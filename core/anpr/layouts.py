@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core.anpr.text import ALPHABET, DIGITS, LETTERS, normalize_plate_text
+from core.anpr.text import ALPHABET, DIGITS, LETTERS, normalise_plate_text
 
 #: Position classes of the layout pattern language.
 CLASSES: dict[str, str] = {"L": LETTERS, "D": DIGITS, "A": ALPHABET}
@@ -50,7 +50,7 @@ class PlateLayout:
         """Build a layout from a pattern string; see :func:`parse_pattern`."""
         if weight <= 0:
             raise ValueError(f"layout {name!r}: weight must be > 0, got {weight}")
-        subs = {normalize_plate_text(k): normalize_plate_text(v) for k, v in (substitute or {}).items()}
+        subs = {normalise_plate_text(k): normalise_plate_text(v) for k, v in (substitute or {}).items()}
         for k, v in subs.items():
             if len(k) != 1 or len(v) != 1:
                 raise ValueError(f"layout {name!r}: substitute maps one character to one, got {k!r}: {v!r}")

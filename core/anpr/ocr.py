@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.anpr.text import ALPHABET, ALPHABET_INDEX, normalize_plate_text
+from core.anpr.text import ALPHABET, ALPHABET_INDEX, normalise_plate_text
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class OcrLine:
     """One line of plate text as an OCR model read it.
 
     Attributes:
-        text: Greedy reading, plate alphabet only (see :func:`normalize_plate_text`).
+        text: Greedy reading, plate alphabet only (see :func:`normalise_plate_text`).
         probs: ``(len(text), len(ALPHABET))`` probabilities of each read character
             (rows sum to at most 1; the rest is mass the model gave to other symbols).
         other: Share of the line's ink the model read as non-plate symbols
@@ -57,7 +57,7 @@ class OcrLine:
     @classmethod
     def from_text(cls, text: str, confidence: float = 1.0) -> OcrLine:
         """A reading with one-hot probabilities (for text from an OCR without per-character scores)."""
-        norm = normalize_plate_text(text)
+        norm = normalise_plate_text(text)
         probs = np.full((len(norm), len(ALPHABET)), (1.0 - confidence) / (len(ALPHABET) - 1))
         for i, c in enumerate(norm):
             probs[i, ALPHABET_INDEX[c]] = confidence

@@ -2,7 +2,7 @@
 
 * :data:`ALPHABET`: digits then letters; per-character probability vectors of an OCR
   model are indexed in this order (:data:`ALPHABET_INDEX`).
-* :func:`normalize_plate_text`: upper-case ASCII letters and digits only.
+* :func:`normalise_plate_text`: upper-case ASCII letters and digits only.
 * :func:`hamming` / :func:`edit_distance`: how far two plate texts are apart.
 
 Plates are personal data: this module never logs them.
@@ -20,7 +20,7 @@ ALPHABET = DIGITS + LETTERS
 ALPHABET_INDEX = {c: i for i, c in enumerate(ALPHABET)}
 
 
-def normalize_plate_text(text: str) -> str:
+def normalise_plate_text(text: str) -> str:
     """Upper-case ASCII letters and digits only: ``"lea-1234"`` -> ``"LEA1234"``.
 
     Full-width forms (``"ＬＥＡ"``) are folded to ASCII first; anything else

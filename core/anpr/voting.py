@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.anpr.text import hamming, normalize_plate_text
+from core.anpr.text import hamming, normalise_plate_text
 from core.types import Box, PlateRead
 
 
@@ -59,7 +59,7 @@ class TrackPlateVoter:
 
     def add(self, track_id: int, text: str, confidence: float, ts_ms: int, box: Box) -> None:
         """Record one frame's reading of a track's plate (ignored when empty or unsure)."""
-        norm = normalize_plate_text(text)
+        norm = normalise_plate_text(text)
         if not norm or confidence < self.min_confidence:
             return
         tv = self._tracks.setdefault(track_id, _TrackVotes())

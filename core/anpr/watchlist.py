@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core.anpr.text import edit_distance, normalize_plate_text
+from core.anpr.text import edit_distance, normalise_plate_text
 from core.types import Incident, IncidentKind, PlateRead, Priority
 
 _PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.CRITICAL: 3}
@@ -46,7 +46,7 @@ class WatchlistEntry:
         Raises:
             ValueError: for an empty/too long plate, an empty reason or an unknown priority.
         """
-        norm = normalize_plate_text(plate)
+        norm = normalise_plate_text(plate)
         if not 2 <= len(norm) <= 10:
             raise ValueError(f"watchlist plate must have 2-10 letters/digits, got {len(norm)}")
         if not reason.strip():
@@ -102,7 +102,7 @@ class Watchlist:
         return len(self._entries)
 
     def __contains__(self, plate: object) -> bool:
-        return isinstance(plate, str) and normalize_plate_text(plate) in self._entries
+        return isinstance(plate, str) and normalise_plate_text(plate) in self._entries
 
     def entries(self) -> list[WatchlistEntry]:
         """All entries, sorted by plate."""
@@ -110,7 +110,7 @@ class Watchlist:
 
     def match(self, text: str) -> WatchlistHit | None:
         """The best hit for a reading: an exact hit, else the closest possible hit, else None."""
-        read = normalize_plate_text(text)
+        read = normalise_plate_text(text)
         if len(read) < 2:
             return None
         exact = self._entries.get(read)

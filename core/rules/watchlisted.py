@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from core.anpr.text import normalize_plate_text
+from core.anpr.text import normalise_plate_text
 from core.anpr.watchlist import Watchlist, watchlist_incident
 from core.rules.ids import incident_id_for
 from core.rules.vehicle import VehicleState
@@ -45,7 +45,7 @@ def record_plate(
     Returns:
         The new incident, or None.
     """
-    plate = normalize_plate_text(text)
+    plate = normalise_plate_text(text)
     if not plate or conf < v.plate_confidence:
         return None
     v.plate, v.plate_confidence = plate, float(conf)

@@ -17,7 +17,7 @@ from bus.rulestate import RuleStateStore
 from bus.schema import stream_of
 from bus.streams import EventBus
 from config.settings import AppConfig, CameraConfig
-from core.anpr import normalize_plate_text
+from core.anpr import normalise_plate_text
 from core.rules import RuleEngine, WatchlistSource
 from core.speed import SpeedEstimator
 from core.types import Box, Frame, Incident, SignalState, Violation
@@ -271,7 +271,7 @@ class CameraEnforcer:
         evidence, roles = list(p.evidence), list(p.roles)
         res = self.plates.result(p.plate_key) if (self.plates is not None and p.plate_key) else None
         if isinstance(res, PlateResult) and res.confidence >= conf:
-            plate, conf = normalize_plate_text(res.text), res.confidence
+            plate, conf = normalise_plate_text(res.text), res.confidence
             if res.crop_jpeg:
                 try:
                     evidence.append(self._store(res.crop_jpeg))

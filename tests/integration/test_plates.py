@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from config.settings import SyntheticRuleBreaker, SyntheticSource
-from core.anpr import Watchlist, WatchlistEntry, normalize_plate_text
+from core.anpr import Watchlist, WatchlistEntry, normalise_plate_text
 from core.types import Frame, IncidentKind, Priority, Track
 from ingest.synthetic import SyntheticScene
 from vision.plates import PlateMonitor, PlateReader, get_engine
@@ -98,7 +98,7 @@ def test_cli_json(tmp_path: Path) -> None:
     assert lines[2]["plates"] == [] and "error" in lines[2]
     for ln in lines[:2]:
         for p in ln["plates"]:
-            assert p["text"] == normalize_plate_text(p["text"])
+            assert p["text"] == normalise_plate_text(p["text"])
             assert 0.0 <= p["confidence"] <= 1.0 and len(p["box"]) == 4
         confs = [p["confidence"] for p in ln["plates"]]
         assert len(confs) >= 1
@@ -125,7 +125,7 @@ def test_synthetic_traffic_votes_plates_and_raises_one_watchlist_incident(reader
         if i % 2:
             continue
         tracks = [Track(v.vehicle_id, v.label, 0.9, v.box) for v in truth.vehicles if v.visible]
-        truth_plates.update({v.vehicle_id: normalize_plate_text(v.plate) for v in truth.vehicles})
+        truth_plates.update({v.vehicle_id: normalise_plate_text(v.plate) for v in truth.vehicles})
         update = monitor.process(Frame("cam-synth", i, truth.ts_ms, image), tracks)
         reads += update.reads
         hits += update.hits

@@ -17,7 +17,7 @@ from core.anpr import (
     Watchlist,
     WatchlistEntry,
     edit_distance,
-    normalize_plate_text,
+    normalise_plate_text,
     parse_pattern,
     watchlist_from_csv,
     watchlist_from_mapping,
@@ -76,9 +76,9 @@ def line(text: str, alts: dict[int, dict[str, float]] | None = None, conf: float
         pytest.param(" -.", "", id="separators-only"),
     ],
 )
-def test_normalize(raw: str, norm: str) -> None:
-    assert normalize_plate_text(raw) == norm
-    assert normalize_plate_text(norm) == norm  # idempotent
+def test_normalise(raw: str, norm: str) -> None:
+    assert normalise_plate_text(raw) == norm
+    assert normalise_plate_text(norm) == norm  # idempotent
 
 
 # --------------------------------------------------------------------------- layouts
@@ -137,7 +137,7 @@ def test_every_generated_pakistani_plate_fits_exactly(formats: PlateFormatSet) -
 
     rng = random.Random(3)
     for _ in range(200):
-        plate = normalize_plate_text(random_plate(rng))
+        plate = normalise_plate_text(random_plate(rng))
         best = formats.resolve(line(plate))[0]
         assert best.text == plate
         assert best.changed == 0

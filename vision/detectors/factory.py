@@ -29,6 +29,7 @@ from vision.detectors.ultralytics import YoloDetector
 from vision.runtimes import available_runtimes, parse_device
 from vision.shared import SharedDetector
 from vision.tiling import TiledDetector
+from vision.wrapper import WrappedDetector
 
 log = logging.getLogger("vision.detector")  # one logger for every detector module, as before the split
 
@@ -130,13 +131,11 @@ def torch_device(device: str) -> str:
     return "cpu" if kind == "cpu" else str(index or 0)
 
 
-class _OneByOne:
+class _OneByOne(WrappedDetector):
     """``detect_batch`` over a detector that only has ``detect`` (the ultralytics reference)."""
 
     def __init__(self, detector: Detector) -> None:
         self.detector = detector
-        self.runtime = str(getattr(detector, "runtime", type(detector).__name__))
-        self.calibrated_scores = bool(getattr(detector, "calibrated_scores", True))
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
         return [self.detector.detect(im) for im in images]

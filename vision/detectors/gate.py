@@ -13,13 +13,14 @@ import numpy as np
 from core.types import Detection
 from vision.detectors.base import Detector
 from vision.detectors.motion import MotionDetector
+from vision.wrapper import WrappedDetector
 
 #: Width (pixels) at which the motion gate models the background: a quarter of the pixels of a
 #: 640-wide frame; vehicles of the default ``min_area_px`` still show (see bench.detector --gating).
 GATE_WIDTH = 320
 
 
-class MotionGatedDetector:
+class MotionGatedDetector(WrappedDetector):
     """Runs a detector only on frames where something moved; between them the last detections stand.
 
     As Frigate does on fixed cameras: a cheap background model (a :class:`MotionDetector`'s
@@ -79,16 +80,6 @@ class MotionGatedDetector:
         self._last: list[Detection] | None = None
         self._was_moving = True
         self._since_run = 0
-
-    @property
-    def calibrated_scores(self) -> bool:
-        """The wrapped detector's (the gate adds no scores)."""
-        return bool(getattr(self.detector, "calibrated_scores", True))
-
-    @property
-    def runtime(self) -> str:
-        """The wrapped detector's runtime."""
-        return str(getattr(self.detector, "runtime", type(self.detector).__name__))
 
     @property
     def run_fraction(self) -> float:
