@@ -46,7 +46,7 @@ class ExportedYoloDetector:
     decode with class-aware NMS (:func:`vision.runtimes.decode_yolo`). Model classes go
     through :data:`~vision.detectors.base.CLASS_MAP`; unmapped classes are dropped before NMS, as
     :class:`~vision.detectors.ultralytics.YoloDetector` does. Boxes agree with ultralytics' predictor on the same
-    weights (see tests/integration/test_runtimes.py).
+    weights (see tests/integration/vision/test_runtimes_models.py).
 
     Subclasses fix the runtime: :class:`OpenVinoDetector`, :class:`OnnxDetector`.
 

@@ -26,7 +26,7 @@ from core.anpr import (
 from core.plate_formats import random_plate
 from core.types import IncidentKind, PlateRead, Priority
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

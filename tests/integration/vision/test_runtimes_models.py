@@ -29,7 +29,7 @@ from vision.detector import (
 )
 from vision.pipeline import CameraPipeline
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO.parent / "shared" / "data"
 WEIGHTS = Path(os.environ.get("SAFECITY_DETECTOR_WEIGHTS", REPO / "models" / "vehicles.pt"))
 OPENVINO_EXPORT = REPO / "models" / "vehicles_openvino_model"

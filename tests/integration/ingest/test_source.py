@@ -30,7 +30,7 @@ from ingest.source import (
 )
 from ingest.synthetic import SyntheticSource
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 VIDEOS = DATA / "videos"
 BGS = VIDEOS / "bgslibrary_video.avi"  # 640x360, 30 fps, 374 frames
 INTEL = VIDEOS / "intel_car-detection.mp4"  # 768x432, 12.5 fps, 377 frames

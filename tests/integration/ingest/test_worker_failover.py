@@ -25,7 +25,7 @@ from bus.store import LiveStore
 from core.clock import now_ms
 from core.types import CameraState
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CAMS = ["cam-a", "cam-b", "cam-c", "cam-d"]
 
 

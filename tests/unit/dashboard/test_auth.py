@@ -166,7 +166,7 @@ def test_failed_logins_lock_out_one_user_at_one_address(directory: tuple[UserDir
 
 
 def test_config_rejects_warden_zones_that_are_not_segments(tmp_path: Path) -> None:
-    text = (Path(__file__).resolve().parents[2] / "config" / "default.yaml").read_text()
+    text = (Path(__file__).resolve().parents[3] / "config" / "default.yaml").read_text()
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         text.replace(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO.parent / "shared" / "data"
 WEIGHTS = REPO / "models" / "vehicles.pt"
 IMAGE = "images/rf100_km39_aditganteng_00000.jpg"

@@ -17,7 +17,7 @@ from models.dataset import (
     source_mapping,
 )
 
-TRAIN_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "train"
+TRAIN_ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "train"
 
 
 def test_every_target_is_one_of_our_labels() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCENARIOS = REPO / "config" / "scenarios"
 
 #: scenario -> scene time (s) of the worker crash: during a pending violation or a stall.

@@ -28,7 +28,7 @@ from core.geometry import box_iou
 from core.types import LABELS, Direction, Frame
 from vision.pipeline import CameraPipeline
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO.parent / "shared" / "data"
 VIDEOS = DATA / "videos"
 RF100 = VIDEOS / "rf100_km39_siang_15112021_1_f40-374.mp4"

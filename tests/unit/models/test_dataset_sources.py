@@ -14,7 +14,7 @@ from models import dataset
 from models.dataset import DatasetError, available_sources, build_dataset, extra_sources, labelled_classes
 from models.synthetic_data import LABEL_OF, training_mix, write_set, yolo_lines
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def make_set(root: Path, names: list[str], lines: str = "0 0.5 0.5 0.2 0.2\n") -> None:

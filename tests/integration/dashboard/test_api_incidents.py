@@ -1,6 +1,6 @@
 """SOS, ticket review, citizen lookup, incident actions and warden acks over HTTP (real Redis, SQLite).
 
-Auth itself is the dashboard's (tests/integration/test_dashboard_api.py); here a test header
+Auth itself is the dashboard's (tests/integration/dashboard/test_routes.py); here a test header
 stands in for a logged-in session so the endpoints' own validation is what is tested.
 """
 

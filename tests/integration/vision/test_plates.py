@@ -22,7 +22,7 @@ from core.types import Frame, IncidentKind, Priority, Track
 from ingest.synthetic import SyntheticScene
 from vision.plates import PlateMonitor, PlateReader, get_engine
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PLATES = REPO.parent / "shared" / "data" / "plates"
 
 pytestmark = pytest.mark.timeout(300)

@@ -30,7 +30,7 @@ from bus.schema import event_id
 from bus.spool import Spool, SpoolLocked, orphaned_spools, spool_path
 from core.types import Direction, LineCrossing
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def crossing(i: int, cam: str = "cam-a") -> LineCrossing:
@@ -154,7 +154,7 @@ def test_spool_of_a_killed_process_is_adopted(redis_client: redis.Redis, tmp_pat
         sys.path.insert(0, {str(REPO)!r})
         from bus.spool import Spool
         from bus.schema import encode, event_id, stream_of
-        from tests.integration.test_spool import crossing
+        from tests.integration.bus.test_spool import crossing
         sp = Spool.open({str(spool_path(spool_dir, "dead-worker"))!r})
         sp.append([(stream_of(c), event_id(c), encode(c)) for c in (crossing(i, "cam-z") for i in range(25))])
         print("ready", flush=True)

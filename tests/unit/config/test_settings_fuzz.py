@@ -1,6 +1,6 @@
 """The config loader under hypothesis: any file gives an AppConfig or a clear ConfigError.
 
-``FUZZ_EXAMPLES=2000 pytest tests/unit/test_config_fuzz.py`` fuzzes longer.
+``FUZZ_EXAMPLES=2000 pytest tests/unit/config/test_settings_fuzz.py`` fuzzes longer.
 
 Mutations of a small valid config (a value replaced by anything YAML can hold, a key
 removed, an unknown key added) and arbitrary text must never crash the loader with

@@ -12,7 +12,7 @@ from bus.watchlist import RedisWatchlist, WatchlistCache, load_watchlist_file
 from core.anpr import WatchlistEntry
 from core.types import Priority
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 class FakeClock:
