@@ -41,6 +41,7 @@ import shutil
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,17 +143,46 @@ def bench_frames(n: int) -> list[np.ndarray]:
 BLOCK = 10
 
 
+def time_in_blocks(
+    runners: dict[str, Callable[[np.ndarray], Any]],
+    frames: list[np.ndarray],
+    report: Callable[[int, dict[str, float]], None] | None = None,
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Seconds each runner spends on all frames, timed in alternating blocks of :data:`BLOCK` frames.
+
+    Block by block every runner goes through the same frames, the order turning round each block.
+    Alternating frame by frame would charge each side for the other's worker threads still
+    spinning after it returns (PyTorch's OpenMP and OpenVINO's TBB pools both busy-wait briefly),
+    which is not what either costs in a worker that runs one of them; blocks keep load from other
+    processes falling on all alike.
+
+    Returns:
+        Total seconds per runner, and ms per frame of each block per runner.
+    """
+    names = list(runners)
+    total = dict.fromkeys(names, 0.0)
+    per_block: dict[str, list[float]] = {k: [] for k in names}
+    done = 0
+    for b in range(0, len(frames), BLOCK):
+        block = frames[b : b + BLOCK]
+        for name in names if (b // BLOCK) % 2 == 0 else names[::-1]:
+            run = runners[name]
+            t0 = time.perf_counter()
+            for f in block:
+                run(f)
+            dt = time.perf_counter() - t0
+            total[name] += dt
+            per_block[name].append(dt / len(block) * 1000.0)
+        done += len(block)
+        if report is not None:
+            report(done, total)
+    return total, per_block
+
+
 def time_side_by_side(
     ours: ExportedYoloDetector, ul: Any, frames: list[np.ndarray], imgsz: int, warmup: int
 ) -> dict[str, float]:
-    """ms per frame of ours and of ultralytics, measured alternately on the same frames.
-
-    The frames are timed in blocks of ``BLOCK`` (ours on a block, then ultralytics on the
-    same block; the next block the other way round). Alternating frame by frame would
-    charge each side for the other's worker threads still spinning after it returns
-    (PyTorch's OpenMP and OpenVINO's TBB pools both busy-wait briefly), which is not what
-    either costs in a worker that runs one of them; blocks keep load from other processes
-    falling on both alike.
+    """ms per frame of ours and of ultralytics, measured alternately on the same frames (:func:`time_in_blocks`).
 
     Returns ``ours_ms`` / ``ultralytics_ms``: each side's mean ms per frame over all frames;
     ``paired``: the median over blocks of the ratio ultralytics / ours on the same block.
@@ -164,31 +194,19 @@ def time_side_by_side(
     for f in frames[:warmup]:
         ours.detect(f)
         run_ul(f)
-    per_block: dict[int, list[float]] = {0: [], 1: []}  # ms per frame of each block, 0 = ours
-    total = {0: 0.0, 1: 0.0}
-    blocks = [frames[i : i + BLOCK] for i in range(0, len(frames), BLOCK)]
-    done = 0
-    for b, block in enumerate(blocks):
-        order = (0, 1) if b % 2 == 0 else (1, 0)
-        for which in order:
-            t0 = time.perf_counter()
-            for f in block:
-                if which == 0:
-                    ours.detect(f)
-                else:
-                    run_ul(f)
-            dt = time.perf_counter() - t0
-            total[which] += dt
-            per_block[which].append(dt / len(block) * 1000.0)
-        done += len(block)
+
+    def report(done: int, total: dict[str, float]) -> None:
         progress(
-            f"{done}/{len(frames)} frames: ours {total[0] / done * 1000:.1f} ms, ultralytics {total[1] / done * 1000:.1f} ms"
+            f"{done}/{len(frames)} frames: ours {total['ours'] / done * 1000:.1f} ms, "
+            f"ultralytics {total['ultralytics'] / done * 1000:.1f} ms"
         )
+
+    total, per_block = time_in_blocks({"ours": ours.detect, "ultralytics": run_ul}, frames, report)
     n = len(frames)
     return {
-        "ours_ms": total[0] / n * 1000.0,
-        "ultralytics_ms": total[1] / n * 1000.0,
-        "paired": statistics.median(u / o for o, u in zip(per_block[0], per_block[1], strict=True)),
+        "ours_ms": total["ours"] / n * 1000.0,
+        "ultralytics_ms": total["ultralytics"] / n * 1000.0,
+        "paired": statistics.median(u / o for o, u in zip(per_block["ours"], per_block["ultralytics"], strict=True)),
     }
 
 
@@ -221,8 +239,8 @@ def time_tiled(
 ) -> list[dict[str, Any]]:
     """ms per frame of tiled inference (tiles + the whole frame, as ``detector.tiles`` runs) beside the whole frame.
 
-    Each grid and the whole-frame pass are timed in alternating blocks of :data:`BLOCK` frames on
-    the same frames (as :func:`time_side_by_side`); ``cost_x`` is tiled / whole.
+    Each grid and the whole-frame pass are timed on the same frames (:func:`time_in_blocks`);
+    ``cost_x`` is tiled / whole.
     """
     from vision.tiling import TiledDetector
 
@@ -230,16 +248,7 @@ def time_tiled(
     for grid in grids:
         tiled = TiledDetector(ours, grid=grid, overlap=overlap, iou=ours.iou, agnostic=ours.agnostic)
         tiled.detect(frames[0])
-        total = {"whole": 0.0, "tiled": 0.0}
-        for b in range(0, len(frames), BLOCK):
-            block = frames[b : b + BLOCK]
-            order = ("whole", "tiled") if (b // BLOCK) % 2 == 0 else ("tiled", "whole")
-            for which in order:
-                det = ours if which == "whole" else tiled
-                t0 = time.perf_counter()
-                for f in block:
-                    det.detect(f)
-                total[which] += time.perf_counter() - t0
+        total, _ = time_in_blocks({"whole": ours.detect, "tiled": tiled.detect}, frames)
         n = len(frames)
         row = {
             "tiles": f"{grid[0]}x{grid[1]}",
