@@ -195,16 +195,17 @@ def merge_tiled(
         groups = np.array([gid[d.label] for d in whole])
         out = [whole[i] for i in _nms_keep(boxes, scores, groups, iou)]
     frags = sorted(fragments, key=lambda d: -d.confidence)
+    if out and frags:  # each fragment's overlap with every kept box, in one go
+        kept_groups = np.array([gid[d.label] for d in out])
+        frag_boxes = _xyxy(frags)
+        inside = _inter(frag_boxes, _xyxy(out)) / np.maximum(_area(frag_boxes), 1e-9)[:, None]
     joined: list[Detection] = []
-    for f in frags:
+    for i, f in enumerate(frags):
         fb = _xyxy([f])
-        fa = float(_area(fb)[0])
-        if fa <= 0:
+        if float(_area(fb)[0]) <= 0:
             continue
-        if out:
-            same = [d for d in out if gid[d.label] == gid[f.label]]
-            if same and float((_inter(fb, _xyxy(same))[0] / fa).max()) > fragment_ios:
-                continue
+        if out and float(inside[i][kept_groups == gid[f.label]].max(initial=0.0)) > fragment_ios:
+            continue
         for j, g in enumerate(joined):
             if gid[g.label] != gid[f.label]:
                 continue
