@@ -55,23 +55,39 @@ def extra_sources(extra_root: Path | None = None, manifest: Path | None = None) 
         extra_root: Folder of the extra sets (default :data:`EXTRA_ROOT`).
         manifest: The manifest (default :data:`EXTRA_MANIFEST`).
     """
-    import yaml
 
     extra_root = EXTRA_ROOT if extra_root is None else Path(extra_root)
     manifest = EXTRA_MANIFEST if manifest is None else Path(manifest)
+    return {e["name"]: e for e in _manifest_entries(manifest) if (extra_root / str(e["name"]) / "data.yaml").is_file()}
+
+
+#: Parsed manifests by (path, mtime, size): every set name lookup would otherwise parse the YAML again.
+_MANIFESTS: dict[tuple[str, int, int], list[dict[str, object]]] = {}
+
+
+def _manifest_entries(manifest: Path) -> list[dict[str, object]]:
+    """The manifest's set entries (parsed once per file version); [] when there is no manifest.
+
+    Raises:
+        DatasetError: not valid YAML, or an entry without a name.
+    """
+    import yaml
+
     if not manifest.is_file():
-        return {}
-    try:
-        doc = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise DatasetError(f"{manifest}: not valid YAML: {e}") from e
-    out: dict[str, dict[str, object]] = {}
-    for i, entry in enumerate(doc.get("sets") or []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise DatasetError(f"{manifest}: sets[{i}]: needs a name")
-        if (extra_root / entry["name"] / "data.yaml").is_file():
-            out[entry["name"]] = entry
-    return out
+        return []
+    st = manifest.stat()
+    key = (str(manifest.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _MANIFESTS:
+        try:
+            doc = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise DatasetError(f"{manifest}: not valid YAML: {e}") from e
+        entries = list(doc.get("sets") or [])
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise DatasetError(f"{manifest}: sets[{i}]: needs a name")
+        _MANIFESTS[key] = entries
+    return _MANIFESTS[key]
 
 
 def available_sources(
