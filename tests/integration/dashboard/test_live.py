@@ -61,10 +61,9 @@ def cookies(dash: DashboardProcess) -> dict[str, str]:
 
 
 @pytest.fixture
-def bus(redis_server: str) -> Iterator[EventBus]:
-    client = redis.Redis.from_url(redis_server)
-    yield EventBus(client)
-    client.close()
+def bus(redis_client: redis.Redis) -> EventBus:
+    """The bus on the session Redis; emptied after the test (``redis_client``), as every test leaves it."""
+    return EventBus(redis_client)
 
 
 def _open(
