@@ -27,6 +27,9 @@ class PlateCandidate:
         layout: Name of the plate layout the text fits (``config/plate_formats.yaml``).
         raw: The OCR's greedy reading before layout fitting (debugging).
         score: Ranking score (log scale; higher is better).
+        path: How the plate was found: ``plate-box`` (the plate detector, then text lines on the plate crop
+            only), ``whole-image`` (a plate-shaped image read as one plate), ``text-lines`` (text detection
+            over the whole image or vehicle crop) or ``hint`` (a plate box given by the caller).
     """
 
     text: str
@@ -35,6 +38,7 @@ class PlateCandidate:
     layout: str = ""
     raw: str = ""
     score: float = 0.0
+    path: str = ""
 
 
 @dataclass
@@ -57,6 +61,7 @@ class _Cand:
     res: Resolution
     score: float
     confidence: float
+    path: str = ""
 
 
 def _best(cands: list[_Cand], top: int, offset: tuple[float, float]) -> list[PlateCandidate]:
@@ -77,6 +82,7 @@ def _best(cands: list[_Cand], top: int, offset: tuple[float, float]) -> list[Pla
                 layout=c.res.layout,
                 raw=c.ocr.text,
                 score=round(c.score, 4),
+                path=c.path,
             )
         )
         if len(out) >= top:

@@ -33,6 +33,28 @@ def _fold_table(character: list[str]) -> np.ndarray:
     return fold
 
 
+_FOLD_MATRICES: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _fold_matrix(fold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The recogniser classes that fold to a plate character, separator or blank, and their one-hot matrix.
+
+    ``pred[:, cols] @ M`` sums each such class's probability into its fold; every other class is "other"
+    (one minus the rest, the softmax rows summing to one). Cached per fold table (one per process in
+    practice): two orders of magnitude faster than ``np.add.at`` over the recogniser's ~6,600 classes.
+    """
+    hit = _FOLD_MATRICES.get(id(fold))
+    if hit is not None and hit[0] is fold:
+        return hit[1], hit[2]
+    cols = np.flatnonzero(fold != _OTHER)
+    m = np.zeros((len(cols), _N + 3), dtype=np.float32)
+    m[np.arange(len(cols)), fold[cols]] = 1.0
+    if len(_FOLD_MATRICES) > 8:
+        _FOLD_MATRICES.clear()
+    _FOLD_MATRICES[id(fold)] = (fold, cols, m)
+    return cols, m
+
+
 def _decode(pred: np.ndarray, fold: np.ndarray, stretch: float = 1.0) -> OcrLine:
     """Greedy CTC decoding over the folded classes of one line.
 
@@ -41,8 +63,10 @@ def _decode(pred: np.ndarray, fold: np.ndarray, stretch: float = 1.0) -> OcrLine
         fold: Class -> plate alphabet / separator / other / blank (:func:`_fold_table`).
         stretch: Padded input width / width of the line in it (for character spans).
     """
-    reduced = np.zeros((pred.shape[0], _N + 3), dtype=np.float32)
-    np.add.at(reduced.T, fold, pred.T)
+    cols, m = _fold_matrix(fold)
+    pred = np.asarray(pred, dtype=np.float32)
+    reduced = pred[:, cols] @ m
+    reduced[:, _OTHER] = np.clip(pred.sum(axis=1) - reduced.sum(axis=1), 0.0, None)
     best = reduced.argmax(axis=1)
     text: list[str] = []
     rows: list[np.ndarray] = []
