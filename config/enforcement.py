@@ -42,8 +42,19 @@ class EvidenceConfig(ConfigModel):
     )
     jpeg_quality: int = Field(90, ge=50, le=100)
     read_plates: Literal["off", "violators", "all"] = Field(
+        "all",
+        description="Read plates (ANPR, when installed) of every vehicle (watch list, sightings), of violators "
+        "only, or none.",
+    )
+    plate_reader: Literal["fast", "text"] = Field(
+        "fast",
+        description="fast: the plate detector finds the plate, text is read on the plate crop only (tens of ms); "
+        "text: text detection over the whole vehicle crop (1-3 s per vehicle on a CPU).",
+    )
+    plate_fallback: Literal["off", "violators", "all"] = Field(
         "violators",
-        description="Read plates (ANPR, when installed) of violators only, of every vehicle (watch list), or none.",
+        description="fast reader: also run the full text detection when the plate detector finds no plate or reads "
+        "below 0.5 confidence, for violators' plates (tickets), for every vehicle, or never.",
     )
 
 

@@ -125,6 +125,9 @@ class CameraStatus:
         detector_runs: Analysed frames on which the detector ran (a motion gate skips still ones).
         detector_seconds: Time spent detecting (motion gate included), seconds, since the camera started.
         detector: What the camera detects with, e.g. ``yolo openvino/int8 x1 shared + motion gate`` or ``motion``.
+        plates_asked: Vehicle crops sent to the plate reader since the camera started.
+        plates_read: Of those, reads that found a plate.
+        plates_dropped: Crops not read because the plate reader was behind (its queue full).
     """
 
     camera_id: str
@@ -146,6 +149,9 @@ class CameraStatus:
     detector_runs: int = 0
     detector_seconds: float = 0.0
     detector: str = ""
+    plates_asked: int = 0
+    plates_read: int = 0
+    plates_dropped: int = 0
 
 
 @dataclass(frozen=True, slots=True)

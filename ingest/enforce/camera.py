@@ -34,6 +34,9 @@ SIGNAL_POLL_S = 1.0
 MAX_WAIT_S = 20.0
 #: Smallest vehicle box height (px) worth reading a plate from.
 MIN_PLATE_BOX_H = 48
+#: With ``read_plates: all``: reads per vehicle at most, each once its box is this much taller than at the last.
+WATCH_READS = 3
+WATCH_GROWTH = 1.3
 
 
 class CameraEnforcer:
@@ -79,9 +82,12 @@ class CameraEnforcer:
         self._last_checkpoint_ms = 0
         self._last_signal_poll = 0.0
         self._signal_seen: set[tuple[str, int]] = set()
-        self._plate_asked: set[str] = set()
+        self._plate_asked: dict[str, tuple[int, float]] = {}  # vehicle key -> (reads asked, box height then)
         self._plate_waiting: dict[str, str] = {}
         self.evidence_errors = 0
+        self.plates_asked = 0  # crops sent to the plate reader
+        self.plates_read = 0  # reads that found a plate
+        self.plates_dropped = 0  # crops the reader had no room for
         self.violations = 0
         self.incidents = 0
         if restore and self.state is not None:
@@ -226,9 +232,17 @@ class CameraEnforcer:
         if img is None:
             return
         key = f"{self.camera.id}:{p.vehicle_key}:{int(box[3])}"
-        if self.plates.submit(key, img):
+        if self._submit_plate(key, img, thorough=True):
             p.plate_key = key
             self._plate_waiting[key] = p.vehicle_key
+
+    def _submit_plate(self, key: str, img: np.ndarray, thorough: bool = False) -> bool:
+        assert self.plates is not None
+        if self.plates.submit(key, img, thorough=thorough):
+            self.plates_asked += 1
+            return True
+        self.plates_dropped += 1
+        return False
 
     def _vehicle(self, p: Pending) -> Any:
         return self.engine.vehicles.get(p.vehicle_key)
@@ -311,21 +325,30 @@ class CameraEnforcer:
             if res is False or self.plates.done(key):
                 del self._plate_waiting[key]
                 if isinstance(res, PlateResult):
+                    self.plates_read += 1
                     for inc in self.engine.set_plate(vkey, res.text, res.confidence, frame.ts_ms):
                         out.append(self._with_plate_crop(inc, res))
         if not self.read_all:
             return out
         for tr in tracks:
             veh = self.engine.vehicle_of_track(tr.track_id)
-            if veh is None or veh.key in self._plate_asked:
+            if veh is None:
                 continue
+            n, last_h = self._plate_asked.get(veh.key, (0, 0.0))
             x, y, w, h = tr.box
-            if h >= 1.5 * MIN_PLATE_BOX_H and x > 2 and y > 2 and x + w < frame.width - 2 and y + h < frame.height - 2:
+            # Read each vehicle up to WATCH_READS times, each time its box is clearly larger (a nearer, sharper
+            # plate); the most confident reading of the vehicle stands (RuleEngine.set_plate).
+            if n >= WATCH_READS or h < max(1.5 * MIN_PLATE_BOX_H, WATCH_GROWTH * last_h):
+                continue
+            if x > 2 and y > 2 and x + w < frame.width - 2 and y + h < frame.height - 2:
                 img = crop(frame.image, tr.box)
-                key = f"{self.camera.id}:{veh.key}:watch"
-                if img is not None and self.plates.submit(key, img):
-                    self._plate_asked.add(veh.key)
+                key = f"{self.camera.id}:{veh.key}:watch{n}"
+                if img is not None and self._submit_plate(key, img):
+                    self._plate_asked[veh.key] = (n + 1, float(h))
                     self._plate_waiting[key] = veh.key
+        if len(self._plate_asked) > 4 * self.plates.MAX_RESULTS:  # bounded memory on a long-running camera
+            live = {v.key for v in self.engine.vehicles.values() if v.active}
+            self._plate_asked = {k: v for k, v in self._plate_asked.items() if k in live}
         return out
 
     # ------------------------------------------------------------------ signals, checkpoints

@@ -48,7 +48,10 @@ def enforcer_factory(
     def make(camera: CameraConfig) -> CameraEnforcer:
         if not plates:
             off = cfg.evidence.read_plates == "off"
-            plates.append(None if off else PlateWorker.try_create(cfg.evidence.jpeg_quality))
+            ev = cfg.evidence
+            plates.append(
+                None if off else PlateWorker.try_create(ev.jpeg_quality, ev.plate_reader, ev.plate_fallback)
+            )
         return CameraEnforcer(cfg, camera, client, plates[0], watchlist=wl)
 
     return make

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,44 +28,62 @@ class PlateResult:
 class PlateWorker:
     """One background thread reading plates from vehicle crops (OCR is slow on a CPU).
 
-    Jobs are dropped, not queued without bound, when the reader falls behind.
+    Jobs are dropped, not queued without bound, when the reader falls behind (counted in
+    :attr:`dropped`); a crop the reader cannot read is counted in :attr:`failed`, never fatal.
 
     Args:
-        reader: Object with ``read(image, box_hint) -> [candidate(text, confidence, box)]``
+        reader: Object with ``read(image, fallback=...) -> [candidate(text, confidence, box)]``
             (:class:`vision.plates.PlateReader`).
         max_queue: Jobs waiting at most.
     """
 
     MAX_RESULTS = 5000
+    #: Run the reader's fallback on every job, not only on ``thorough`` ones.
+    fallback_all = False
 
     def __init__(self, reader: Any, max_queue: int = 8, jpeg_quality: int = 90) -> None:
         self.reader = reader
         self.jpeg_quality = jpeg_quality
-        self._jobs: queue.Queue[tuple[str, np.ndarray]] = queue.Queue(max_queue)
+        self._jobs: queue.Queue[tuple[str, np.ndarray, bool]] = queue.Queue(max_queue)
         self._results: dict[str, PlateResult | None] = {}
         self._lock = threading.Lock()
         self._finished: set[str] = set()
         self._stop = threading.Event()
         self.dropped = 0
         self.read = 0
+        self.failed = 0
+        self.busy_s = 0.0
         self._thread = threading.Thread(target=self._run, name="plates", daemon=True)
         self._thread.start()
 
     @classmethod
-    def try_create(cls, jpeg_quality: int = 90) -> PlateWorker | None:
-        """A worker around :class:`vision.plates.PlateReader`, or None when ANPR is not installed."""
+    def try_create(
+        cls, jpeg_quality: int = 90, mode: str = "fast", fallback: str = "violators"
+    ) -> PlateWorker | None:
+        """A worker around :class:`vision.plates.PlateReader`, or None when ANPR is not installed.
+
+        Args:
+            mode: The reader's mode (``fast``: plate detector first; ``text``: whole-crop text detection).
+            fallback: ``fast`` mode: when the whole-crop text detection also runs on a weak read: for
+                ``thorough`` jobs (violators), ``all`` jobs, or ``off``.
+        """
         try:
             from vision.plates import PlateReader
         except ImportError:
             return None
         try:
-            return cls(PlateReader(), jpeg_quality=jpeg_quality)
+            worker = cls(PlateReader(mode=mode, fallback=fallback != "off"), jpeg_quality=jpeg_quality)
         except Exception as e:  # noqa: BLE001 - no ANPR: tickets go to manual review
             log.warning("plate reader unavailable (%s): tickets without plates go to manual review", e)
             return None
+        worker.fallback_all = fallback == "all"
+        return worker
 
-    def submit(self, key: str, vehicle_crop: np.ndarray) -> bool:
-        """Queue a read of one vehicle crop under ``key``; False when dropped."""
+    def submit(self, key: str, vehicle_crop: np.ndarray, thorough: bool = False) -> bool:
+        """Queue a read of one vehicle crop under ``key``; False when dropped.
+
+        ``thorough``: a violator's plate (a ticket depends on it): the reader may run its slower fallback.
+        """
         with self._lock:
             if key in self._results:
                 return True
@@ -74,7 +93,7 @@ class PlateWorker:
                 self._finished.discard(old)
             self._results[key] = None
         try:
-            self._jobs.put_nowait((key, vehicle_crop.copy()))
+            self._jobs.put_nowait((key, vehicle_crop.copy(), thorough))
             return True
         except queue.Full:
             with self._lock:
@@ -97,12 +116,13 @@ class PlateWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                key, img = self._jobs.get(timeout=0.5)
+                key, img, thorough = self._jobs.get(timeout=0.5)
             except queue.Empty:
                 continue
             res: PlateResult | None = None
+            t0 = time.perf_counter()
             try:
-                cands = self.reader.read(img)
+                cands = self.reader.read(img, fallback=thorough or self.fallback_all)
                 if cands:
                     c = cands[0]
                     pc = crop(img, c.box, pad=0.15)
@@ -110,7 +130,9 @@ class PlateWorker:
                         c.text, float(c.confidence), encode_jpeg(pc, self.jpeg_quality) if pc is not None else None
                     )
             except Exception as e:  # noqa: BLE001 - a bad crop must not kill the reader
+                self.failed += 1
                 log.warning("plate read failed: %s", e)
+            self.busy_s += time.perf_counter() - t0
             self.read += 1
             with self._lock:
                 self._results[key] = res

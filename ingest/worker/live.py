@@ -103,7 +103,14 @@ class CameraHeartbeats:
             detector_runs=self.pipeline.detector_runs,
             detector_seconds=round(self.pipeline.detector_seconds, 3),
             detector=self.pipeline.detector_name,
+            **self._plate_counts(),
         )
+
+    def _plate_counts(self) -> dict[str, int]:
+        enf = getattr(self, "enforcer", None)
+        if enf is None:
+            return {}
+        return {"plates_asked": enf.plates_asked, "plates_read": enf.plates_read, "plates_dropped": enf.plates_dropped}
 
     def _heartbeat(
         self, force: bool = False, state_override: CameraState | None = None, error: str | None = None
