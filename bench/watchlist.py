@@ -129,9 +129,9 @@ def run(entries: int, reads: int, old_reads: int, seed: int, progress: bool = Tr
     old_times, disagree = [], 0
     for i, (_, text) in enumerate(batch[:n_old]):
         t = time.perf_counter()
-        old = scan_match(by_plate, text, T)
+        old_hit = scan_match(by_plate, text, T)
         old_times.append(time.perf_counter() - t)
-        disagree += old != results[i]
+        disagree += old_hit != results[i]
         if progress and i % 20 == 19:
             print(f"\r  {i + 1}/{n_old}", end="", file=sys.stderr, flush=True)
     if progress and n_old:
