@@ -24,7 +24,7 @@ The clock of the 2 s bar:
   both times are the same wall clock).
 
 The bar is ``raised_ms - readable_ms <= 2000``. Measured on the 2-core dev machine with today's
-reader: 1.2-1.9 s when run alone, 2.1 s inside the full suite; the plate read itself is most of
+reader: 1.2-2.6 s over eight runs (over 2 s in two); the single plate read is most of
 it (printed with ``-s``). Only the timing test is marked xfail (strict=False) until the reader's
 fast path lands; the incident itself must be raised. The OCR warm-up (loading the models) happens
 before the camera starts, as in a running worker. Skips when rapidocr or its models are absent.
@@ -175,8 +175,8 @@ def test_watch_listed_plate_raises_its_incident(run: SimpleNamespace) -> None:
 
 
 @pytest.mark.xfail(
-    reason="today's plate reader takes 1-3 s per read on this 2-core CPU (1.2-1.9 s end to end alone, 2.1 s "
-    "under the full test suite); the reader's fast path (in progress elsewhere) brings it under the 2 s bar",
+    reason="today's plate reader takes 1-3 s per read on this 2-core CPU (1.2-2.6 s end to end over eight runs, "
+    "over 2 s in two of them); the reader's fast path (in progress elsewhere) brings it under the 2 s bar",
     strict=False,
 )
 def test_incident_within_2_s_of_the_plate_becoming_readable(run: SimpleNamespace) -> None:
