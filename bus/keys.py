@@ -27,7 +27,7 @@ Alerts (:mod:`bus.alerts`): ``alerts:open`` (hash ``alert_id -> JSON``); channel
 ``alerts:warden:<username>`` and ``alerts:<control_room>``.
 
 Watchlist (:mod:`bus.watchlist`): ``watchlist:plates``, ``watchlist:version``,
-channel ``watchlist:changed``.
+``watchlist:audit`` (list of changes, newest first, capped), channel ``watchlist:changed``.
 
 Enforcement state (:mod:`bus.rulestate`): ``rules:checkpoint:<camera_id>``,
 ``rules:pending:<camera_id>``, ``congestion:episodes``.
@@ -112,6 +112,9 @@ def control_channel(control_room: str) -> str:
 WATCHLIST_PLATES_KEY = "watchlist:plates"
 WATCHLIST_VERSION_KEY = "watchlist:version"
 WATCHLIST_CHANNEL = "watchlist:changed"
+WATCHLIST_AUDIT_KEY = "watchlist:audit"
+#: Changes kept in ``watchlist:audit``.
+WATCHLIST_AUDIT_MAX = 1000
 
 # --------------------------------------------------------------------------- enforcement state
 
@@ -176,6 +179,8 @@ __all__ = [
     "RULES_CHECKPOINT_PREFIX",
     "RULES_PENDING_PREFIX",
     "WARDEN_CHANNEL_PREFIX",
+    "WATCHLIST_AUDIT_KEY",
+    "WATCHLIST_AUDIT_MAX",
     "WATCHLIST_CHANNEL",
     "WATCHLIST_PLATES_KEY",
     "WATCHLIST_VERSION_KEY",

@@ -22,10 +22,11 @@ class SyntheticVehicleMix(ConfigModel):
 
 
 class SyntheticRuleBreaker(ConfigModel):
-    """One scripted vehicle that breaks a rule at a given time (seconds from start)."""
+    """One scripted vehicle that enters at a given time (seconds from start) and breaks a rule,
+    or (``kind: normal``) breaks none: e.g. to drive a watch-listed plate past the camera."""
 
     at_s: float = Field(ge=0, description="Seconds after the source starts when the vehicle enters.")
-    kind: Literal["speeder", "wrong_way", "red_light", "stalled"]
+    kind: Literal["speeder", "wrong_way", "red_light", "stalled", "normal"]
     label: str = "car"
     plate: str | None = Field(None, description="Plate text; random when omitted.")
     speed_kmh: float | None = Field(None, gt=0, le=250)

@@ -76,6 +76,7 @@ ROLE_PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/api/v1/warden", ("operator", "warden", "admin")),  # operators may acknowledge any alert there
     ("/admin", ADMINS),
     ("/api/v1/admin", ADMINS),
+    ("/api/v1/watchlist", ADMINS),
 )
 #: Where each role lands after logging in.
 HOME_OF = {"operator": "/", "admin": "/", "warden": "/warden"}

@@ -30,6 +30,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/system", "System", auth.OPERATORS),
     ("/warden", "My alerts", ("warden",)),
     ("/admin", "Users", auth.ADMINS),
+    ("/admin/watchlist", "Watchlist", auth.ADMINS),
 )
 
 

@@ -325,7 +325,7 @@ class SyntheticScene:
             veh = Vehicle(vid, spec, look, lane, x, y, 0.0, direction, factor, x_target=x)
             veh.prev_x, veh.prev_y = x, y
             if pend.rule is not None:
-                veh.rule = pend.rule.kind
+                veh.rule = pend.rule.kind if pend.rule.kind != "normal" else None  # normal: scripted, breaks nothing
                 if pend.rule.kind == "speeder":
                     veh.aggressive = True
                     veh.fixed_speed = (pend.rule.speed_kmh or min(1.9 * self.cfg.speed_kmh, 140.0)) / 3.6

@@ -1,7 +1,9 @@
 """Watch-listed plates: entries, exact and fuzzy matching, loaders, and the incident a hit raises (pure).
 
-* :class:`Watchlist`: exact and fuzzy (one character off) matching of plates against
-  watch-listed ones (:class:`WatchlistEntry`), giving a :class:`WatchlistHit`.
+* :class:`Watchlist`: exact and fuzzy (one character off, or OCR twins) matching of plates
+  against watch-listed ones (:class:`WatchlistEntry`, optionally expiring), giving a
+  :class:`WatchlistHit`. Lookups are indexed (:mod:`core.anpr.watch_index`): a read costs
+  a few dictionary lookups and rapidfuzz verifications, not a scan of the list.
 * :func:`watchlist_from_mapping` / :func:`watchlist_from_csv`: entries from parsed
   YAML/JSON or CSV text.
 * :func:`watchlist_incident`: a hit as an :class:`~core.types.Incident`.
@@ -12,10 +14,13 @@ Plates are personal data: this module never logs them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core.anpr.text import edit_distance, normalise_plate_text
+from core.anpr.expiry import parse_expiry
+from core.anpr.text import normalise_plate_text
+from core.anpr.watch_index import PlateIndex
+from core.clock import now_ms
 from core.types import Incident, IncidentKind, PlateRead, Priority
 
 _PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.CRITICAL: 3}
@@ -30,21 +35,39 @@ class WatchlistEntry:
         reason: Why it is listed (e.g. ``"stolen"``).
         priority: Priority of the incident a hit raises (at least ``high`` for exact hits).
         note: Free text for operators.
+        expires_ms: When the entry stops matching (UTC epoch ms; None: never).
     """
 
     plate: str
     reason: str
     priority: Priority = Priority.HIGH
     note: str = ""
+    expires_ms: int | None = None
+
+    def active(self, at_ms: int) -> bool:
+        """True when the entry matches readings made at ``at_ms`` (not expired yet)."""
+        return self.expires_ms is None or at_ms < self.expires_ms
 
     @classmethod
     def create(
-        cls, plate: str, reason: str, priority: str | Priority = Priority.HIGH, note: str = ""
+        cls,
+        plate: str,
+        reason: str,
+        priority: str | Priority = Priority.HIGH,
+        note: str = "",
+        expiry: object = None,
     ) -> WatchlistEntry:
         """Validated entry: the plate is normalised and must keep 2-10 characters.
 
+        Args:
+            plate: Plate text (normalised here).
+            reason: Why it is listed.
+            priority: ``low`` | ``medium`` | ``high`` | ``critical``.
+            note: Free text.
+            expiry: None (never), an ISO date/datetime or epoch ms (:func:`core.anpr.expiry.parse_expiry`).
+
         Raises:
-            ValueError: for an empty/too long plate, an empty reason or an unknown priority.
+            ValueError: for an empty/too long plate, an empty reason, an unknown priority or a bad expiry.
         """
         norm = normalise_plate_text(plate)
         if not 2 <= len(norm) <= 10:
@@ -55,7 +78,7 @@ class WatchlistEntry:
             prio = Priority(str(priority.value if isinstance(priority, Priority) else priority).lower())
         except ValueError:
             raise ValueError(f"unknown priority {priority!r} (known: {[p.value for p in Priority]})") from None
-        return cls(norm, reason.strip(), prio, note.strip())
+        return cls(norm, reason.strip(), prio, note.strip(), parse_expiry(expiry))
 
 
 @dataclass(frozen=True)
@@ -76,8 +99,9 @@ class WatchlistHit:
     distance: int
 
 
-#: Twins folded together for fuzzy watchlist matching.
-_FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"})
+def hit_order(hit: WatchlistHit) -> tuple[int, int, str]:
+    """Sort key of hits, best first: closest, then highest priority, then plate."""
+    return (hit.distance, -_PRIORITY_RANK[hit.entry.priority], hit.entry.plate)
 
 
 class Watchlist:
@@ -85,18 +109,26 @@ class Watchlist:
 
     A reading equal to a listed plate is an exact hit. One that differs by one
     character (substitution, insertion or deletion), or only by OCR twins
-    (``0``/``O``, ``1``/``I``, ``8``/``B``, ``5``/``S`` ...), is a possible hit.
+    (``0``/``O``, ``1``/``I``, ``8``/``B``, ``5``/``S`` ...), is a possible hit
+    (plates and readings of 2-3 characters match exactly only). Expired entries
+    never match. Building indexes the plates (:class:`~core.anpr.watch_index.PlateIndex`),
+    so :meth:`match` costs O(length of the reading), whatever the size of the list.
 
     Args:
         entries: Listed plates (later duplicates replace earlier ones).
         fuzzy: Allow possible hits (one character off).
+        clock: Wall clock (UTC epoch ms) for :meth:`match` calls that give no time.
     """
 
-    def __init__(self, entries: Iterable[WatchlistEntry] = (), fuzzy: bool = True) -> None:
+    def __init__(
+        self, entries: Iterable[WatchlistEntry] = (), fuzzy: bool = True, clock: Callable[[], int] = now_ms
+    ) -> None:
         self.fuzzy = fuzzy
+        self._clock = clock
         self._entries: dict[str, WatchlistEntry] = {}
         for e in entries:
             self._entries[e.plate] = e
+        self._index = PlateIndex(self._entries) if fuzzy else PlateIndex()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -104,43 +136,50 @@ class Watchlist:
     def __contains__(self, plate: object) -> bool:
         return isinstance(plate, str) and normalise_plate_text(plate) in self._entries
 
+    @property
+    def index_keys(self) -> int:
+        """Keys of the fuzzy index (a measure of its memory)."""
+        return self._index.keys
+
+    def get(self, plate: str) -> WatchlistEntry | None:
+        """The entry of a plate (expired or not), or None."""
+        return self._entries.get(normalise_plate_text(plate))
+
     def entries(self) -> list[WatchlistEntry]:
-        """All entries, sorted by plate."""
+        """All entries (expired ones too), sorted by plate."""
         return [self._entries[k] for k in sorted(self._entries)]
 
-    def match(self, text: str) -> WatchlistHit | None:
-        """The best hit for a reading: an exact hit, else the closest possible hit, else None."""
+    def match(self, text: str, at_ms: int | None = None) -> WatchlistHit | None:
+        """The best hit for a reading: an exact hit, else the closest possible hit, else None.
+
+        Args:
+            text: The reading (normalised here).
+            at_ms: When it was read (UTC epoch ms; default: the clock): entries expired
+                by then are ignored.
+        """
         read = normalise_plate_text(text)
         if len(read) < 2:
             return None
+        at = self._clock() if at_ms is None else at_ms
         exact = self._entries.get(read)
-        if exact is not None:
+        if exact is not None and exact.active(at):
             return WatchlistHit(exact, read, True, 0)
         if not self.fuzzy:
             return None
         best: WatchlistHit | None = None
-        folded = read.translate(_FOLD)
-        for plate, entry in self._entries.items():
-            if len(plate) >= 4 and plate.translate(_FOLD) == folded:
-                d = edit_distance(read, plate)
-            else:
-                if min(len(plate), len(read)) < 4:
-                    continue  # one character off a 2-3 character plate is noise
-                d = edit_distance(read, plate, limit=1)
-                if d > 1:
-                    continue
+        for plate, d in self._index.near(read).items():
+            entry = self._entries[plate]
+            if plate == read or not entry.active(at):
+                continue
             cand = WatchlistHit(entry, read, False, d)
-            if best is None or (
-                (d, -_PRIORITY_RANK[entry.priority], plate)
-                < (best.distance, -_PRIORITY_RANK[best.entry.priority], best.entry.plate)
-            ):
+            if best is None or hit_order(cand) < hit_order(best):
                 best = cand
         return best
 
 
 def watchlist_from_mapping(data: object) -> list[WatchlistEntry]:
-    """Entries from parsed YAML/JSON: ``{"plates": [{"plate": ..., "reason": ..., "priority": ...}]}``
-    (or the bare list).
+    """Entries from parsed YAML/JSON: ``{"plates": [{"plate": ..., "reason": ..., "priority": ..., "note": ...,
+    "expiry": ...}]}`` (or the bare list); ``expiry`` is an ISO date/datetime (a date: the end of that day, UTC).
 
     Raises:
         ValueError: naming the first bad entry.
@@ -154,7 +193,7 @@ def watchlist_from_mapping(data: object) -> list[WatchlistEntry]:
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise ValueError(f"watchlist entry {i}: expected a mapping")
-        extra = set(item) - {"plate", "reason", "priority", "note"}
+        extra = set(item) - {"plate", "reason", "priority", "note", "expiry"}
         if extra:
             raise ValueError(f"watchlist entry {i}: unknown keys {sorted(extra)}")
         try:
@@ -164,6 +203,7 @@ def watchlist_from_mapping(data: object) -> list[WatchlistEntry]:
                     str(item.get("reason", "")),
                     str(item.get("priority", "high")),
                     str(item.get("note", "") or ""),
+                    item.get("expiry"),
                 )
             )
         except ValueError as e:
@@ -172,7 +212,8 @@ def watchlist_from_mapping(data: object) -> list[WatchlistEntry]:
 
 
 def watchlist_from_csv(text: str) -> list[WatchlistEntry]:
-    """Entries from CSV text with a header row: ``plate,reason[,priority][,note]``.
+    """Entries from CSV text with a header row: ``plate,reason[,priority][,note][,expiry]``
+    (``expiry``: ISO date or datetime, empty for none).
 
     Raises:
         ValueError: for a missing column or a bad row (the message gives its line).
@@ -190,7 +231,11 @@ def watchlist_from_csv(text: str) -> list[WatchlistEntry]:
         if not any(r.values()):
             continue
         try:
-            out.append(WatchlistEntry.create(r["plate"], r["reason"], r.get("priority") or "high", r.get("note", "")))
+            out.append(
+                WatchlistEntry.create(
+                    r["plate"], r["reason"], r.get("priority") or "high", r.get("note", ""), r.get("expiry") or None
+                )
+            )
         except ValueError as e:
             raise ValueError(f"watchlist CSV line {reader.line_num}: {e}") from None
     return out

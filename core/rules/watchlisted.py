@@ -52,7 +52,7 @@ def record_plate(
     if IncidentKind.WATCHLIST.value in v.fired:
         return None
     wl = watchlist()
-    hit = wl.match(plate) if wl is not None else None
+    hit = wl.match(plate, ts_ms) if wl is not None else None
     if hit is None:
         return None
     v.fired.add(IncidentKind.WATCHLIST.value)

@@ -171,7 +171,7 @@ class PlateMonitor:
         wl = self.watchlist()
         if wl is None or len(wl) == 0:
             return None
-        match = wl.match(read.text)
+        match = wl.match(read.text, read.ts_ms)
         if match is None:
             return None
         listed = match.entry.plate

@@ -137,3 +137,35 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_expiry_is_stored_and_changes_are_audited(redis_client: redis.Redis, caplog: pytest.LogCaptureFixture) -> None:
+    times = iter(range(1_700_000_000_000, 1_700_000_100_000, 1000))
+    store = RedisWatchlist(redis_client, clock=lambda: next(times))
+    with caplog.at_level("INFO", logger="bus.watchlist"):
+        store.add_plate("LEA-1234", "stolen", "critical", expiry="2026-12-31", actor="admin")
+        store.add_plate("LEA1234", "stolen (FIR 9)", "high", actor="admin2")
+        store.add_plate("PRA777", "wanted", actor="admin")
+        assert store.remove("PRA 777", actor="admin") is True
+    rec = store.get("lea 1234")
+    assert rec is not None and rec.updated_by == "admin2" and rec.updated_ms == 1_700_000_001_000
+    assert rec.entry.expires_ms is None  # the change replaced the whole entry
+    store.add_plate("LEA1234", "stolen", expiry="2026-12-31T12:00:00Z", actor="admin")
+    version, wl = store.snapshot()
+    entry = wl.get("LEA1234")
+    assert entry is not None and entry.expires_ms == 1_798_718_400_000
+    assert wl.match("LEA1234", 1_798_718_399_999) is not None and wl.match("LEA1234", 1_798_718_400_000) is None
+    audit = store.audit()
+    assert [(a.action, a.actor, a.plate) for a in audit] == [
+        ("change", "admin", "LEA1234"),
+        ("remove", "admin", "PRA777"),
+        ("add", "admin", "PRA777"),
+        ("change", "admin2", "LEA1234"),
+        ("add", "admin", "LEA1234"),
+    ]
+    assert "expires 2027-01-01T00:00:00Z" in audit[-1].detail and audit[-1].ts_ms == 1_700_000_000_000
+    assert [r.entry.plate for r in store.records()] == ["LEA1234"]
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "remove by admin" in logged and "LEA" not in logged and "PRA" not in logged  # never a plate in the logs
+    redis_client.hset(WATCHLIST_PLATES_KEY, "ABC123", '{"reason": "x", "expires_ms": "soon"}')
+    assert [r.entry.plate for r in store.records()] == ["LEA1234"]  # a malformed expiry is skipped

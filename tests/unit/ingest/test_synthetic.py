@@ -443,3 +443,12 @@ def test_synthetic_source_batch_mode_does_not_sleep() -> None:
             src.read()
             n += 1
     assert n == 5 and clock.slept == []
+
+
+def test_a_scripted_normal_vehicle_carries_its_plate_and_breaks_nothing() -> None:
+    breakers = (SyntheticRuleBreaker(at_s=1, kind="normal", lane=1, plate="LEA-1234"),)
+    scene = SyntheticScene(cfg(vehicles_per_minute=0, speed_kmh=40, fps=5.0, rule_breakers=breakers, seed=4), None, 0)
+    seen = [v for _ in range(5 * 12) for v in scene.advance().vehicles if v.plate == "LEA-1234"]
+    assert seen and all(v.rule is None for v in seen)
+    assert {v.direction for v in seen} == {"up"}  # lane 1: the near carriageway, driving away
+    assert 30 < max(v.speed_kmh for v in seen) < 55  # at the flow's speed
