@@ -168,6 +168,20 @@ class SightingRecord(Base):
     crop_path: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+class PlateIndexRecord(Base):
+    """Each distinct plate that has sightings, by length: what a fuzzy search scans.
+
+    A search's candidates come from here (one row per plate, not per sighting), so its cost grows
+    with the number of distinct plates, not with how often they were seen.
+    """
+
+    __tablename__ = "plate_index"
+    __table_args__ = (Index("ix_plate_index_len_plate", "plate_len", "plate"),)
+
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True)
+    plate_len: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class SearchAuditRecord(Base):
     """One plate search: who asked what, when, and how many sightings it returned."""
 
@@ -188,6 +202,7 @@ __all__ = [
     "EvidenceRecord",
     "IncidentActionRecord",
     "IncidentRecord",
+    "PlateIndexRecord",
     "SearchAuditRecord",
     "SightingRecord",
     "TicketEvidenceRecord",

@@ -1,10 +1,10 @@
-""" "Where and when was LEA-1234 seen": one plate search, as the API and the Plates page run it.
+"""Where and when was LEA-1234 seen: one plate search, as the API and the Plates page run it.
 
-:func:`search_plates` checks nothing itself (the caller parsed a
-:class:`core.sightings.PlateQuery`), asks the archive (:meth:`archive.sightings.SightingRepository.search`:
-SQL pre-filter by length, time and camera, then rapidfuzz over the candidate plates), adds each
-camera's name and location from the config and the crop URL, and writes the search to the audit
-log (who, what, when, how many results). Operators and admins only (the callers check the role);
+:func:`search_plates` checks nothing itself (the caller parsed a :class:`core.sightings.PlateQuery`),
+asks the archive (:meth:`archive.sightings.SightingRepository.search`: the distinct plates of the
+length band from SQL, rapidfuzz over them, then their sightings in the time window and camera),
+adds each camera's name and location from the config and the crop URL, and writes the search to
+the audit log (who, what, when, how many results). Operators and admins only (the callers check the role);
 plates are never logged.
 """
 

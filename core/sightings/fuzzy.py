@@ -3,11 +3,13 @@
 OCR misreads a character or two (``LEA1234`` read as ``LEA1284`` or ``LE1234``), so a search
 also finds plates within a few Levenshtein edits (insert, delete, substitute). The archive
 pre-filters in SQL by length (a plate more than ``d`` characters longer or shorter cannot be
-within ``d`` edits), time and camera; :func:`match_plates` then runs
-``rapidfuzz.process.extract`` (``scorer=Levenshtein.distance``, ``score_cutoff=d``) over the
-distinct candidate plates in Python. That is fine at this scale (a city's plates over the
-retention period: some 10^5 distinct plates per length band, a few milliseconds in
-rapidfuzz's C++); a much larger archive would want a trigram index instead.
+within ``d`` edits; the distinct plates come from a one-row-per-plate index table);
+:func:`match_plates` then runs ``rapidfuzz.process.extract`` (``scorer=Levenshtein.distance``,
+``score_cutoff=d``) over those candidates in Python, and SQL fetches the matches' sightings in
+the time window and camera. That is fine at this scale: a city's plates over the retention
+period, 5x10^4 distinct plates in 2x10^5 sightings, take about 0.12 s a search on a busy
+2-core machine, most of it reading the candidate plates out of SQLite (``python -m
+bench.sightings``). A much larger archive would want a trigram index (PostgreSQL ``pg_trgm``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def match_plates(plate: str, candidates: Iterable[str]) -> dict[str, int]:
     Returns:
         ``candidate -> edits``; the exact plate (if present) has 0.
     """
-    distinct = sorted(set(candidates))
+    distinct = list(dict.fromkeys(candidates))
     if not distinct:
         return {}
     hits = process.extract(plate, distinct, scorer=Levenshtein.distance, score_cutoff=max_edits(plate), limit=None)

@@ -12,8 +12,10 @@ import cv2
 import numpy as np
 import pytest
 import redis
+from sqlalchemy import select
 
 from archive import Archive
+from archive.models import PlateIndexRecord
 from bus.evidence import EvidenceStore
 from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, load_config
@@ -134,9 +136,14 @@ def test_purge_deletes_crops_nothing_else_uses(redis_client: redis.Redis, arc: A
     s.handle_one(read("ISB1010", now - 20 * DAY, only_old, 1), "old1")
     s.handle_one(read("ISB1010", now - 20 * DAY, shared, 2), "old2")
     s.handle_one(read("ISB1010", now - DAY, shared, 3), "new")
-    assert s.purge() == 2
+    s.handle_one(read("PSB2020", now - 20 * DAY, None, 4), "old3")
+    assert s.purge() == 3
     assert arc.evidence_path(only_old) is None
     assert arc.evidence_path(shared) is not None  # still used by the newer sighting
+    with arc.session() as sess:  # a plate whose every sighting is gone leaves the search index
+        assert sess.scalars(select(PlateIndexRecord.plate)).all() == ["ISB1010"]
+    s.handle_one(read("PSB2020", now, None, 5), "again")  # seen again: searchable again
+    assert [r.track_id for r in arc.sightings.search(PlateQuery("PSB2020"))] == [5]
 
 
 def test_the_service_loop_purges_on_its_tick(redis_client: redis.Redis, arc: Archive) -> None:
