@@ -194,7 +194,13 @@ def test_a_warden_cannot_open_the_page_or_search(browser: Any, stack: dict[str, 
 def test_admin_sees_the_search_in_the_audit_log(browser: Any, stack: dict[str, Any]) -> None:  # noqa: F811
     base = stack["dash"].url
     ctx, page, rec = as_user(browser, base, "operator")
-    try:
+    try:  # one search on the page, then one over the API
+        page.goto(base + "/plates")
+        page.locator("#pl-plate").wait_for(timeout=30_000)
+        search(page, "psb 404")
+        page.wait_for_function(
+            "() => document.querySelector('#pl-summary').innerText.startsWith('0 sighting')", timeout=15_000
+        )
         r = page.request.get(base + f"/api/v1/plates?plate=KHI-9876&camera={CFG.cameras[0].id}")
         assert r.status == 200 and len(json.loads(r.text())["sightings"]) == 1
     finally:
@@ -202,10 +208,11 @@ def test_admin_sees_the_search_in_the_audit_log(browser: Any, stack: dict[str, A
     ctx, page, rec = as_user(browser, base, "admin")
     try:
         page.goto(base + "/admin")
-        page.locator("#adm-audit-0").wait_for(timeout=30_000)
-        newest = page.locator("#adm-audit-0").inner_text()
+        page.locator("#adm-audit-1").wait_for(timeout=30_000)
+        newest, before = page.locator("#adm-audit-0").inner_text(), page.locator("#adm-audit-1").inner_text()
         assert "operator" in newest and "KHI9876" in newest and CFG.cameras[0].id in newest and "api" in newest
         assert newest.split()[-1] == "1"  # results
+        assert "operator" in before and "PSB404" in before and "page" in before and before.split()[-1] == "0"
         assert "Search audit" in page.locator("#adm-audit-title").inner_text()
         clean(rec)
     finally:
