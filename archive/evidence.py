@@ -78,6 +78,19 @@ class EvidenceStore:
         p = self.evidence_dir / rec.path
         return p if p.is_file() else None
 
+    def delete_evidence(self, sha256: str) -> bool:
+        """Remove a stored file and its row (retention); False when it was not there."""
+        if len(sha256) != 64 or not set(sha256) <= SHA256_HEX:
+            return False
+        with self._db.session() as s:
+            rec = s.get(EvidenceRecord, sha256)
+            if rec is None:
+                return False
+            path = self.evidence_dir / rec.path
+            s.delete(rec)
+        path.unlink(missing_ok=True)
+        return True
+
     def verify_evidence(self, sha256: str) -> bool:
         """True when the stored file exists and still hashes to its id."""
         p = self.evidence_path(sha256)

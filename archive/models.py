@@ -140,12 +140,71 @@ class AlertRecord(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
 
 
+class SightingRecord(Base):
+    """One voted plate reading (``plate.read``): where and when a plate was seen. Personal data.
+
+    ``event_id`` is the bus message's idempotent id, so a replayed message is stored once.
+    ``crop_sha256`` names the plate crop in the evidence store (None: none, or unreadable).
+    Rows older than ``archive.sightings_retention_days`` are purged.
+    """
+
+    __tablename__ = "plate_sightings"
+    __table_args__ = (
+        Index("ix_plate_sightings_len_ts", "plate_len", "ts_ms"),
+        Index("ix_plate_sightings_plate_ts", "plate", "ts_ms"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    plate: Mapped[str] = mapped_column(String(16), nullable=False)
+    plate_len: Mapped[int] = mapped_column(Integer, nullable=False)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    votes: Mapped[int] = mapped_column(Integer, default=1)
+    track_id: Mapped[int] = mapped_column(Integer, default=-1)
+    box_json: Mapped[str] = mapped_column(Text, default="[]")
+    crop_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    crop_path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class PlateIndexRecord(Base):
+    """Each distinct plate that has sightings, by length: what a fuzzy search scans.
+
+    A search's candidates come from here (one row per plate, not per sighting), so its cost grows
+    with the number of distinct plates, not with how often they were seen.
+    """
+
+    __tablename__ = "plate_index"
+    __table_args__ = (Index("ix_plate_index_len_plate", "plate_len", "plate"),)
+
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True)
+    plate_len: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class SearchAuditRecord(Base):
+    """One plate search: who asked what, when, and how many sightings it returned."""
+
+    __tablename__ = "plate_search_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(10), default="api")
+    query_json: Mapped[str] = mapped_column(Text, default="{}")
+    results: Mapped[int] = mapped_column(Integer, default=0)
+
+
 __all__ = [
     "AlertRecord",
     "Base",
     "EvidenceRecord",
     "IncidentActionRecord",
     "IncidentRecord",
+    "PlateIndexRecord",
+    "SearchAuditRecord",
+    "SightingRecord",
     "TicketEvidenceRecord",
     "TicketRecord",
     "TicketTransitionRecord",

@@ -10,7 +10,9 @@ never duplicate. Evidence files are content-addressed under ``evidence_dir``
 :class:`~archive.database.Database`: :class:`~archive.tickets.TicketRepository`
 (``Archive.tickets``, CSV export in :mod:`archive.ticket_export`),
 :class:`~archive.incidents.IncidentRepository` (``Archive.incidents``),
-:class:`~archive.alerts.AlertRepository` (``Archive.alerts``) and
+:class:`~archive.alerts.AlertRepository` (``Archive.alerts``),
+:class:`~archive.sightings.SightingRepository` (``Archive.sightings``: plate sightings and the
+search audit log) and
 :class:`~archive.evidence.EvidenceStore` (``Archive.evidence``). Ticket views and errors live
 in :mod:`archive.views` and :mod:`archive.errors`, the incident view and rules in
 :mod:`core.incidents`, the URL and engine in :mod:`archive.db`; all are re-exported here.
@@ -37,6 +39,7 @@ from archive.db import DEFAULT_URL, archive_url
 from archive.errors import EvidenceError, IncidentNotFound, InvalidAction, InvalidTransition, TicketNotFound
 from archive.evidence import SHA256_HEX, EvidenceStore
 from archive.incidents import IncidentRepository
+from archive.sightings import SearchAudit, Sighting, SightingRepository
 from archive.ticket_export import CSV_COLUMNS, export_csv
 from archive.tickets import TICKET_SORTS, TicketRepository
 from archive.views import CitizenTicketView, EvidenceItem, TicketDetail, TicketFilter, TicketRow
@@ -73,6 +76,7 @@ class Archive:
         self.tickets = TicketRepository(self.db)
         self.incidents = IncidentRepository(self.db)
         self.alerts = AlertRepository(self.db)
+        self.sightings = SightingRepository(self.db, self.evidence)
         if create:
             self._create_tables()
 
@@ -227,6 +231,9 @@ __all__ = [
     "IncidentView",
     "InvalidAction",
     "InvalidTransition",
+    "SearchAudit",
+    "Sighting",
+    "SightingRepository",
     "TicketDetail",
     "TicketFilter",
     "TicketNotFound",

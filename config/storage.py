@@ -28,6 +28,15 @@ class RedisConfig(ConfigModel):
 class ArchiveConfig(ConfigModel):
     url: str | None = Field(None, description="SQLAlchemy URL; None = $ARCHIVE_URL, else sqlite:///var/archive.db.")
     evidence_dir: Path = Field(Path("var/evidence"), description="Content-addressed evidence files.")
+    sightings_retention_days: float = Field(
+        30,
+        ge=0,
+        le=3650,
+        description="Plate sightings (personal data) older than this are purged with their crops; 0 = keep forever.",
+    )
+    purge_interval_s: float = Field(
+        3600, ge=1, le=86_400, description="How often the sightings service purges expired sightings."
+    )
 
 
 __all__ = [

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from bus.embedded import EmbeddedRedisError
 from config.cli import start_cli
+from dashboard import redact
 from dashboard.app import connect_redis, create_app
 
 log = logging.getLogger("dashboard")
@@ -49,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = start_cli(args.config, args.log_level)
     if cfg is None:
         return 2
+    redact.install()  # plate searches carry the plate in the URL: never in the access log
     if not args.access_log:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if args.live_port is not None:

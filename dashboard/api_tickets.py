@@ -9,6 +9,9 @@ Operators (login and CSRF by :mod:`dashboard.auth`):
 * ``GET  /api/v1/tickets/export.csv`` (same filters as the list)
 * ``GET  /api/v1/incidents?state=&kind=&segment=&offset=&limit=``
 * ``POST /api/v1/incidents/<incident_id>/action`` ``{"action": ack|assign|close|reopen, "note"?, "assignee"?}``
+* ``GET  /api/v1/plates?plate=&from=&to=&camera=&limit=`` - where and when a plate was seen (fuzzy; audited)
+
+Admins: ``GET /api/v1/admin/plate-searches`` - the plate-search audit log.
 
 Wardens: ``GET /api/v1/warden/alerts`` (their open alerts), ``POST /api/v1/warden/alerts/<alert_id>/ack``.
 Incident actions and alert acknowledgements are :func:`dashboard.incidents.act` and
@@ -26,7 +29,8 @@ auth, 404 unknown ticket/incident/alert, 409 a transition or action not allowed 
 
 The routes live in two modules on one blueprint (:data:`bp`, from
 :mod:`dashboard.api_base`): tickets and the citizen lookup here, incidents and warden
-alerts in :mod:`dashboard.api_incidents`; importing this module registers both.
+alerts in :mod:`dashboard.api_incidents`, plate search and its audit log in
+:mod:`dashboard.api_plates`; importing this module registers them all.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from bus.ratelimit import RateLimiter
 from core.anpr import normalise_plate_text
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import IncidentKind, TicketState, TicketUpdate
-from dashboard import api_incidents
+from dashboard import api_incidents, api_plates
 from dashboard.api_base import (
     MAX_LIMIT,
     BadRequest,
@@ -312,4 +316,4 @@ def lookup() -> flask.Response:
     )
 
 
-__all__ = ["BadRequest", "_status", "api_incidents", "bp"]
+__all__ = ["BadRequest", "_status", "api_incidents", "api_plates", "bp"]

@@ -28,6 +28,7 @@ from ingest.source import CameraCapture
 from ingest.worker import CameraRunner
 from services import aggregate
 from services import incidents as incidents_svc
+from services import sightings as sightings_svc
 from services import ticketing as ticketing_svc
 
 
@@ -100,6 +101,7 @@ class Runner:
         )
         self._service("ticketing", lambda: ticketing_svc.run(cfg, EventBus(self.client), self.stop_services, args))
         self._service("incidents", lambda: incidents_svc.run(cfg, EventBus(self.client), self.stop_services, args))
+        self._service("sightings", lambda: sightings_svc.run(cfg, EventBus(self.client), self.stop_services, args))
         # The aggregator's group starts at "$": make sure it exists before any density report.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

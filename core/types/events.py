@@ -165,7 +165,8 @@ class PlateRead:
         text: Normalised plate text: uppercase letters and digits only.
         confidence: 0-1.
         box: Plate box in frame pixels.
-        votes: Frames that agreed on this text.
+        votes: Readings of the vehicle that agreed on this text (its vote).
+        crop: Evidence id (SHA-256 hex) of the plate crop, or None when none was stored.
     """
 
     camera_id: str
@@ -175,6 +176,7 @@ class PlateRead:
     confidence: float
     box: Box
     votes: int = 1
+    crop: str | None = None
 
 
 class SignalPhase(str, Enum):

@@ -1,4 +1,4 @@
-"""Admins manage users (role, password, disabled) and wardens' zones.
+"""Admins manage users (role, password, disabled) and wardens' zones, and read the plate-search audit log.
 
 Edits are stored in SQL (``dash_users``) and override the config entry of the same
 name; a changed user's sessions end. The zone roster (which warden answers for which
@@ -17,11 +17,14 @@ from dash.exceptions import PreventUpdate
 from dashboard import auth
 from dashboard.context import current
 from dashboard.layout import navbar, page_guard
+from dashboard.plate_search import iso_utc
 from dashboard.users import ROLES as USER_ROLES
 from dashboard.users import UserError
 
 dash.register_page(__name__, path="/admin", name="Users", title="Safe City - users")
 ROLES = auth.ADMINS
+#: Plate-search audit entries shown (the API pages through all of them).
+AUDIT_ROWS = 50
 
 
 def layout(**_query: str) -> html.Div:
@@ -76,6 +79,12 @@ def layout(**_query: str) -> html.Div:
                             html.Table(id="adm-users", className="table table-sm small"),
                             html.H6("Zones"),
                             html.Table(id="adm-roster", className="table table-sm small"),
+                            html.H6("Search audit", id="adm-audit-title"),
+                            html.Div(
+                                "Every plate search: who, what, when and how many sightings it returned (newest first).",
+                                className="small text-muted mb-1",
+                            ),
+                            html.Table(id="adm-audit", className="table table-sm small"),
                         ],
                         className="col-lg-8 p-3",
                     ),
@@ -131,6 +140,40 @@ def tables(_result: Any) -> tuple[list[Any], list[Any]]:
         html.Thead(html.Tr([html.Th("Road"), html.Th("Wardens")])),
         html.Tbody(roster_rows),
     ]
+
+
+@callback(Output("adm-audit", "children"), Input("adm-result", "children"))
+def audit(_result: Any) -> list[Any]:
+    """The plate-search audit log (latest :data:`AUDIT_ROWS` entries)."""
+    auth.require(ROLES)
+    arc = current().archive
+    if arc is None:
+        return [html.Tbody(html.Tr(html.Td("archive unavailable")))]
+    rows, total = arc.sightings.audit_log(0, AUDIT_ROWS)
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Time (UTC)", "User", "Role", "Via", "Query", "Results")]))
+    body = [
+        html.Tr(
+            [
+                html.Td(iso_utc(r.ts_ms)),
+                html.Td(r.username),
+                html.Td(r.role),
+                html.Td(r.source),
+                html.Td(_query_text(r.query), className="font-monospace"),
+                html.Td(str(r.results)),
+            ],
+            id=f"adm-audit-{i}",
+        )
+        for i, r in enumerate(rows)
+    ]
+    if total > len(rows):
+        body.append(html.Tr(html.Td(f"... {total - len(rows)} older (GET /api/v1/admin/plate-searches)", colSpan=6)))
+    return [head, html.Tbody(body)]
+
+
+def _query_text(q: dict[str, Any]) -> str:
+    parts = [f"plate={q.get('plate')}"]
+    parts += [f"{k}={iso_utc(v) if k in ('from', 'to') else v}" for k in ("from", "to", "camera") if (v := q.get(k))]
+    return " ".join(parts)
 
 
 @callback(

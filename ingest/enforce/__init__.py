@@ -14,7 +14,10 @@ A :class:`CameraEnforcer` runs after the vision pipeline on every analysed frame
    the track ended), carrying the SHA-256 of each file;
 4. plates: when the ANPR modules (:mod:`vision.plates`) are installed, a background
    thread reads the violator's plate from its largest view (never blocking analysis);
-   with ``evidence.read_plates: all`` every vehicle is read once, for the watch list.
+   with ``evidence.read_plates: all`` every vehicle is read once, for the watch list;
+5. sightings: every finished plate read is returned as a :class:`core.types.PlateRead`
+   (the vehicle's voted plate, its votes, the crop's evidence id), which the worker
+   publishes on ``plate.read`` for ``services.sightings`` (:mod:`~ingest.enforce.sightings`).
 
 Crash safety: pending violations (evidence stored, not yet published) and a checkpoint
 of the rule engine (vehicles in view, what they were already reported for) are kept
@@ -25,7 +28,8 @@ makes one ticket per id).
 
 The package, one idea per module: :mod:`~ingest.enforce.build` (signals, homography and
 speed parameters from the config), :mod:`~ingest.enforce.images` (JPEG, crops),
-:mod:`~ingest.enforce.plates` (the background plate reader), :mod:`~ingest.enforce.pending`
+:mod:`~ingest.enforce.plates` (the background plate reader), :mod:`~ingest.enforce.sightings`
+(plate votes and sightings), :mod:`~ingest.enforce.pending`
 (violations waiting for evidence), :mod:`~ingest.enforce.camera` (the per-camera
 enforcer) and :mod:`~ingest.enforce.factory` (one per process: watchlist, plate reader).
 """

@@ -20,11 +20,12 @@ from config.settings import AppConfig, CameraConfig
 from core.anpr import normalise_plate_text
 from core.rules import RuleEngine, WatchlistSource
 from core.speed import SpeedEstimator
-from core.types import Box, Frame, Incident, SignalState, Violation
+from core.types import Box, Frame, Incident, PlateRead, SignalState, Violation
 from ingest.enforce.build import build_signals, homography_of, speed_params
 from ingest.enforce.images import crop, encode_jpeg
 from ingest.enforce.pending import Pending
 from ingest.enforce.plates import PlateResult, PlateWorker
+from ingest.enforce.sightings import PlateVotes
 
 log = logging.getLogger("ingest.enforce")
 
@@ -84,12 +85,14 @@ class CameraEnforcer:
         self._signal_seen: set[tuple[str, int]] = set()
         self._plate_asked: dict[str, tuple[int, float]] = {}  # vehicle key -> (reads asked, box height then)
         self._plate_waiting: dict[str, str] = {}
+        self._votes = PlateVotes(camera.id)
         self.evidence_errors = 0
         self.plates_asked = 0  # crops sent to the plate reader
         self.plates_read = 0  # reads that found a plate
         self.plates_dropped = 0  # crops the reader had no room for
         self.violations = 0
         self.incidents = 0
+        self.sightings = 0
         if restore and self.state is not None:
             self._restore()
 
@@ -111,7 +114,7 @@ class CameraEnforcer:
 
     # ------------------------------------------------------------------ per frame
 
-    def process(self, frame: Frame, tracks: Sequence[Any]) -> list[Violation | Incident]:
+    def process(self, frame: Frame, tracks: Sequence[Any]) -> list[Violation | Incident | PlateRead]:
         """Run speeds, rules and evidence on one analysed frame.
 
         Args:
@@ -119,7 +122,8 @@ class CameraEnforcer:
             tracks: Its tracks (from the vision pipeline).
 
         Returns:
-            Events to publish now: incidents and finalised violations.
+            Events to publish now: incidents, finalised violations and plate sightings
+            (one :class:`core.types.PlateRead` per finished plate read).
         """
         ts = frame.ts_ms
         self._buffer(frame)
@@ -129,14 +133,17 @@ class CameraEnforcer:
             if m.speed_kmh is not None:
                 self._speeds.append(m.speed_kmh)
         out = self.engine.update(ts, tracks, motions, image=frame.image)
-        events: list[Violation | Incident] = []
+        events: list[Violation | Incident | PlateRead] = []
         incidents = list(out.incidents)
-        incidents += self._plates_tick(frame, tracks)
+        plate_incidents, sightings = self._plates_tick(frame, tracks)
+        incidents += plate_incidents
         for inc in incidents:
             events.append(self._with_frame(inc, frame))
         for v in out.violations:
             self._start(v, frame)
         events.extend(self._finish_ready(frame))
+        events.extend(sightings)
+        self.sightings += len(sightings)
         self._checkpoint(ts)
         self.violations += sum(1 for e in events if isinstance(e, Violation))
         self.incidents += sum(1 for e in events if isinstance(e, Incident))
@@ -184,17 +191,25 @@ class CameraEnforcer:
         sha = self._store_frame(frame)
         return replace(inc, evidence=(*inc.evidence, sha)) if sha else inc
 
-    def _with_plate_crop(self, inc: Incident, res: PlateResult) -> Incident:
-        """A watchlist incident with the plate crop as its first evidence (the frame follows)."""
+    def _store_crop(self, res: PlateResult) -> str | None:
+        """Store a plate crop as evidence; its id, or None (no crop, no Redis, or the store failed)."""
         if not res.crop_jpeg or self.evidence is None:
-            return inc
+            return None
         try:
-            sha = self._store(res.crop_jpeg)
-        except Exception as e:  # noqa: BLE001 - the frame is still attached
+            return self._store(res.crop_jpeg)
+        except Exception as e:  # noqa: BLE001 - the frame is still attached; the sighting has no crop
             self.evidence_errors += 1
             log.warning("camera %s: plate crop not stored: %s", self.camera.id, e)
+            return None
+
+    @staticmethod
+    def _with_plate_crop(inc: Incident, crop_sha: str | None) -> Incident:
+        """A watchlist incident with the plate crop as its first evidence (the frame follows)."""
+        if crop_sha is None:
             return inc
-        return replace(inc, evidence=(*inc.evidence, sha), details=(*inc.details, ("evidence_roles", "plate,frame")))
+        return replace(
+            inc, evidence=(*inc.evidence, crop_sha), details=(*inc.details, ("evidence_roles", "plate,frame"))
+        )
 
     def _frame_near(self, ts_ms: int) -> Frame | None:
         return min(self.ring, key=lambda f: abs(f.ts_ms - ts_ms), default=None)
@@ -315,21 +330,28 @@ class CameraEnforcer:
 
     # ------------------------------------------------------------------ plates for the watch list
 
-    def _plates_tick(self, frame: Frame, tracks: Sequence[Any]) -> list[Incident]:
-        """Apply finished plate reads (even of vehicles no longer in view); ask for new ones."""
+    def _plates_tick(self, frame: Frame, tracks: Sequence[Any]) -> tuple[list[Incident], list[PlateRead]]:
+        """Apply finished plate reads (even of vehicles no longer in view); ask for new ones.
+
+        Returns:
+            Watch-list incidents, and one sighting per finished read (the vehicle's voted plate).
+        """
         if self.plates is None:
-            return []
+            return [], []
         out: list[Incident] = []
+        reads: list[PlateRead] = []
         for key, vkey in list(self._plate_waiting.items()):
             res = self.plates.result(key)
             if res is False or self.plates.done(key):
                 del self._plate_waiting[key]
                 if isinstance(res, PlateResult):
                     self.plates_read += 1
-                    for inc in self.engine.set_plate(vkey, res.text, res.confidence, frame.ts_ms):
-                        out.append(self._with_plate_crop(inc, res))
+                    incs = self.engine.set_plate(vkey, res.text, res.confidence, frame.ts_ms)
+                    crop_sha = self._store_crop(res)
+                    out.extend(self._with_plate_crop(inc, crop_sha) for inc in incs)
+                    reads.extend(self._sighting(vkey, res, frame, crop_sha))
         if not self.read_all:
-            return out
+            return out, reads
         for tr in tracks:
             veh = self.engine.vehicle_of_track(tr.track_id)
             if veh is None:
@@ -349,7 +371,18 @@ class CameraEnforcer:
         if len(self._plate_asked) > 4 * self.plates.MAX_RESULTS:  # bounded memory on a long-running camera
             live = {v.key for v in self.engine.vehicles.values() if v.active}
             self._plate_asked = {k: v for k, v in self._plate_asked.items() if k in live}
-        return out
+        return out, reads
+
+    def _sighting(self, vkey: str, res: PlateResult, frame: Frame, crop_sha: str | None) -> list[PlateRead]:
+        """The ``plate.read`` of a finished read: the vehicle's voted plate, its votes and the crop."""
+        self._votes.add(vkey, res.text)
+        veh = self.engine.vehicles.get(vkey)
+        if veh is not None and veh.plate:
+            voted, conf, box = veh.plate, veh.plate_confidence, veh.box
+        else:  # the vehicle left the engine meanwhile: the reading itself
+            voted, conf, box = res.text, res.confidence, (0.0, 0.0, 0.0, 0.0)
+        read = self._votes.sighting(vkey, voted, conf, frame.ts_ms, box, crop_sha)
+        return [read] if read is not None else []
 
     # ------------------------------------------------------------------ signals, checkpoints
 

@@ -81,6 +81,10 @@ EVENTS = [
     pytest.param(CameraStatus("cam-3", CameraState.STARTING, TS), id="CameraStatus-defaults"),
     pytest.param(PlateRead("cam-1", 17, TS, "LEB1234", 0.875, (10.0, 20.5, 60.0, 18.0), votes=5), id="PlateRead"),
     pytest.param(
+        PlateRead("cam-1", 17, TS, "LEB1234", 0.875, (10.0, 20.5, 60.0, 18.0), votes=2, crop="ab" * 32),
+        id="PlateRead-with-crop",
+    ),
+    pytest.param(
         Incident(
             incident_id="inc-7",
             kind=IncidentKind.OVERSPEED,
@@ -277,6 +281,8 @@ def test_missing_defaulted_field_and_unknown_extra_field_are_compatible() -> Non
     # an older producer without a defaulted field, and a newer one with an extra field, still decode
     assert decode(_data_without(status(), "reconnects")).obj == status(reconnects=0)
     assert decode(_data(crossing(), speed_kmh=42.0)).obj == crossing()
+    read = PlateRead("cam-1", 17, TS, "LEB1234", 0.875, (10.0, 20.5, 60.0, 18.0), votes=5)
+    assert decode(_data_without(read, "crop")).obj == read  # a plate.read from before crops were sent
 
 
 def test_encode_rejects_unregistered_and_unsendable() -> None:

@@ -50,6 +50,9 @@ def _set(d: dict, path: list, value: object) -> dict:
         (["dashboard", "port"], 70000, "dashboard.port"),
         (["segments", 0, "congestion"], {"moderate": 0.5, "heavy": 0.3, "jammed": 0.6}, "segments[0].congestion"),
         (["cameras", 0, "location"], [134.0, 71.5], "cameras[0].location"),
+        (["archive", "sightings_retention_days"], -1, "archive.sightings_retention_days"),
+        (["archive", "sightings_retention_days"], "a month", "archive.sightings_retention_days"),
+        (["archive", "purge_interval_s"], 0, "archive.purge_interval_s"),
     ],
 )
 def test_bad_field_is_named(tmp_path: Path, path: list, value: object, expected: str) -> None:

@@ -26,6 +26,9 @@ CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
         ("/api/v1/something-new", OPERATORS),  # closed unless listed
         ("/warden", WARDENS),
         ("/admin", ADMINS),
+        ("/plates", OPERATORS),  # plate search: never wardens or the public
+        ("/api/v1/plates", OPERATORS),
+        ("/api/v1/admin/plate-searches", ADMINS),  # the search audit log
         ("/administrator", OPERATORS),  # prefixes match whole path segments
         ("/public", None),
         ("/publicity", OPERATORS),
