@@ -73,6 +73,8 @@ class ExportedYoloDetector:
         precision: str = "auto",
         agnostic: bool = False,
         device: str = "cpu",
+        labels: dict[str, str] | None = None,
+        square_input: bool = False,
     ) -> None:
         """Load a model.
 
@@ -84,6 +86,10 @@ class ExportedYoloDetector:
             conf: Minimum confidence.
             iou: NMS IoU threshold.
             agnostic: NMS across classes (one box per vehicle); False: per class, as ultralytics' default.
+            labels: Model class name -> label, for a model that does not detect road users (e.g. the plate
+                detector: ``{"plate": "plate"}``); None: through :data:`~vision.detectors.base.CLASS_MAP`.
+            square_input: Letterbox every image into one ``imgsz`` square: images of every aspect (vehicle
+                crops) then share one input shape, compiled once; False: the smallest input that holds each.
             imgsz: Inference size (longest side); None: the size the model was trained (exported)
                 at, from its metadata. A model with a fixed input size always uses its own.
             threads: Inference threads.
@@ -114,14 +120,13 @@ class ExportedYoloDetector:
         self.threads = max(1, int(threads))
         info = self._open(precision)
         self.precision = "int8" if info.is_int8 else str(getattr(self.session, "float_precision", "f32"))
-        self._set_classes(info.names)
+        self._set_classes(info.names, labels)
         if self.session.fixed_hw is not None:
             self.imgsz = max(self.session.fixed_hw)
         else:
             self.imgsz = int(imgsz) if imgsz is not None else max(info.imgsz)
-        self.letterbox = Letterbox(
-            self.imgsz, info.stride, fixed_hw=self.session.fixed_hw, layout=self.session.input_layout
-        )
+        fixed_hw = self.session.fixed_hw or ((self.imgsz, self.imgsz) if square_input else None)
+        self.letterbox = Letterbox(self.imgsz, info.stride, fixed_hw=fixed_hw, layout=self.session.input_layout)
         self._lock = threading.Lock()
 
     def _open(self, precision: str) -> ModelInfo:
@@ -148,10 +153,15 @@ class ExportedYoloDetector:
             raise DetectorError(f"cannot load {self.model_file} on {self.runtime}: {type(e).__name__}: {e}") from e
         return info
 
-    def _set_classes(self, class_names: dict[int, str]) -> None:
+    def _set_classes(self, class_names: dict[int, str], labels: dict[str, str] | None = None) -> None:
         """The model's classes, their labels, the ids kept and each class's NMS group."""
         self.class_names = class_names
-        self.label_of = label_table(self.class_names, self.weights)
+        if labels is None:
+            self.label_of = label_table(self.class_names, self.weights)
+        else:
+            self.label_of = {k: labels[n] for k, n in class_names.items() if n in labels}
+            if not self.label_of:
+                raise DetectorError(f"{self.weights}: none of the model's classes is one of {sorted(labels)}")
         self._keep = np.array(sorted(self.label_of), dtype=np.int64)
         self._groups = np.array(
             [nms_group(self.label_of.get(k, "")) for k in range(len(self.class_names))], dtype=np.int64

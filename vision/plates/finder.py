@@ -18,7 +18,6 @@ import numpy as np
 from config.settings import REPO_ROOT
 from core.types import Box
 from vision.detectors.exported import DETECTOR_CLASSES, ExportedYoloDetector
-from vision.runtimes import Letterbox
 
 #: The shipped plate detector.
 DEFAULT_PLATE_WEIGHTS = REPO_ROOT / "models" / "plates.pt"
@@ -30,21 +29,6 @@ class PlateBox:
 
     box: Box
     score: float
-
-
-def _plate_detector(runtime: str) -> type[ExportedYoloDetector]:
-    base = DETECTOR_CLASSES[runtime]
-
-    class _PlateDetector(base):  # type: ignore[misc, valid-type]
-        """The runtime's detector with every model class meaning ``plate`` (not a road-user label)."""
-
-        def _set_classes(self, class_names: dict[int, str]) -> None:
-            self.class_names = class_names
-            self.label_of = dict.fromkeys(class_names, "plate")
-            self._keep = np.array(sorted(class_names), dtype=np.int64)
-            self._groups = np.zeros(len(class_names), dtype=np.int64)
-
-    return _PlateDetector
 
 
 class PlateFinder:
@@ -71,15 +55,18 @@ class PlateFinder:
         precision: str = "auto",
         max_plates: int = 2,
     ) -> None:
-        det = _plate_detector(runtime)(weights, conf=conf, iou=0.4, threads=threads, precision=precision)
-        # One square input for every crop: vehicle crops come in every aspect, and each new input shape costs
-        # the runtime a compile (~0.7 s); a fixed shape is compiled once.
-        det.letterbox = Letterbox(det.imgsz, 32, fixed_hw=(det.imgsz, det.imgsz), layout=det.session.input_layout)
-        self.detector = det
+        self.detector: ExportedYoloDetector = DETECTOR_CLASSES[runtime](
+            weights,
+            conf=conf,
+            iou=0.4,
+            threads=threads,
+            precision=precision,
+            labels={"plate": "plate"},
+            square_input=True,  # vehicle crops come in every aspect: one input shape, compiled once
+        )
         self.max_plates = max_plates
         self.precision = self.detector.precision
         self.imgsz = self.detector.imgsz
-        self._lock = threading.Lock()
 
     def find(self, image: np.ndarray) -> list[PlateBox]:
         """Plates in one BGR image, best first."""
@@ -87,10 +74,8 @@ class PlateFinder:
 
     def find_batch(self, images: Sequence[np.ndarray]) -> list[list[PlateBox]]:
         """Plates in each of several images (one model call where the model takes a batch)."""
-        with self._lock:
-            found = self.detector.detect_batch(images)
         out = []
-        for dets in found:
+        for dets in self.detector.detect_batch(images):
             dets = sorted(dets, key=lambda d: -d.confidence)[: self.max_plates]
             out.append([PlateBox(d.box, d.confidence) for d in dets])
         return out
