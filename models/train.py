@@ -30,6 +30,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 os.environ.setdefault("YOLO_OFFLINE", "1")  # before ultralytics is imported anywhere
@@ -279,35 +280,49 @@ def train(args: argparse.Namespace, run_dir: Path, last: Path) -> int | None:
     return None
 
 
-def export_and_quantize(best: Path, args: argparse.Namespace) -> int:
-    """Export ``best`` as the shipped model (ONNX, OpenVINO) and quantize it to int8; returns the exit status."""
+def ship(best: Path, imgsz: int, dest: Path, calibration: Callable[[], Sequence[Path]]) -> int:
+    """Export ``best`` as ``dest`` (+ ONNX, OpenVINO) and quantize it to int8 on ``calibration()``; the exit status."""
     if not best.is_file():
         log(f"error: no {best} to export (train first)")
         return 2
-    export_model(best, args.imgsz)
-    from models.quantize import QuantizeError, calibration_images, quantize
+    export_model(best, imgsz, dest)
+    from models.quantize import QuantizeError, quantize
 
     try:
-        quantize(SHIPPED_PT, calibration_images(args.data_root))
+        quantize(dest, calibration())
     except QuantizeError as e:
         log(f"error: int8 model not made ({e}); workers run the float model until `python -m models.quantize` succeeds")
         return 2
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point."""
-    args = parse_args(argv)
+def export_and_quantize(best: Path, args: argparse.Namespace) -> int:
+    """Export ``best`` as the shipped vehicle model and its int8 model; returns the exit status."""
+    from models.quantize import calibration_images
+
+    return ship(best, args.imgsz, SHIPPED_PT, lambda: calibration_images(args.data_root))
+
+
+def train_then_export(
+    args: argparse.Namespace,
+    train_run: Callable[[argparse.Namespace, Path, Path], int | None],
+    export: Callable[[Path, argparse.Namespace], int],
+) -> int:
+    """The CLI flow of a training command: train (``--export-only`` skips), then export (``--no-export`` skips)."""
     run_dir = RUNS_DIR / args.name
-    weights = run_dir / "weights"
-    last, best = weights / "last.pt", weights / "best.pt"
+    last, best = run_dir / "weights" / "last.pt", run_dir / "weights" / "best.pt"
     if not args.export_only:
-        status = train(args, run_dir, last)
+        status = train_run(args, run_dir, last)
         if status is not None:
             return status
     if args.no_export:
         return 0
-    return export_and_quantize(best, args)
+    return export(best, args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    return train_then_export(parse_args(argv), train, export_and_quantize)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,10 @@ from models.train import (  # noqa: E402
     RUNS_DIR,
     SHIPPED_PT,
     build_init_checkpoint,
-    export_model,
     is_resumable,
     log,
+    ship,
+    train_then_export,
     training_device,
 )
 
@@ -112,34 +113,18 @@ def train(args: argparse.Namespace, run_dir: Path, last: Path) -> int | None:
 
 
 def export_and_quantize(best: Path, args: argparse.Namespace) -> int:
-    """``best`` as models/plates.pt (+ ONNX, OpenVINO) and its int8 model; the exit status."""
-    if not best.is_file():
-        log(f"error: no {best} to export (train first)")
-        return 2
-    export_model(best, args.imgsz, dest=PLATES_PT)
-    from models.quantize import QuantizeError, quantize
+    """``best`` as models/plates.pt (+ ONNX, OpenVINO) and its int8 model, calibrated on ~300 training images."""
 
-    data = args.data or load_manifest(DEFAULT_MANIFEST).out / "data.yaml"
-    images = sorted((data.parent / "images" / "train").glob("*.jpg"))
-    try:
-        quantize(PLATES_PT, images[:: max(1, len(images) // 300)])
-    except QuantizeError as e:
-        log(f"error: int8 plate model not made ({e}); the float model runs until it is")
-        return 2
-    return 0
+    def calibration() -> list[Path]:
+        data = args.data or load_manifest(DEFAULT_MANIFEST).out / "data.yaml"
+        images = sorted((data.parent / "images" / "train").glob("*.jpg"))
+        return images[:: max(1, len(images) // 300)]
+
+    return ship(best, args.imgsz, PLATES_PT, calibration)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    run_dir = RUNS_DIR / args.name
-    last, best = run_dir / "weights" / "last.pt", run_dir / "weights" / "best.pt"
-    if not args.export_only:
-        status = train(args, run_dir, last)
-        if status is not None:
-            return status
-    if args.no_export:
-        return 0
-    return export_and_quantize(best, args)
+    return train_then_export(parse_args(argv), train, export_and_quantize)
 
 
 if __name__ == "__main__":
