@@ -10,11 +10,24 @@ from the repository root): ``make docs-images`` runs the browser tests with
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Debian's Chromium (make browser-deps), driven by Playwright; never a downloaded browser.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 #: Environment variable naming the directory the screenshots are saved to (unset: a temporary one).
 DOCS_IMAGES_ENV = "SAFECITY_DOCS_IMAGES"
 
@@ -30,3 +43,15 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path = REPO_ROOT / path
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for every browser test (each test opens its own contexts)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()

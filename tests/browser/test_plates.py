@@ -32,8 +32,8 @@ from config.settings import load_config
 from core.clock import now_ms
 from core.types import PlateRead
 from dashboard.process import REPO_ROOT, DashboardProcess
-from tests.browser.test_control_room import CHROMIUM
-from tests.browser.test_product import DEMO, as_user, browser, clean, shot  # noqa: F401 - fixtures
+from tests.browser.conftest import CHROMIUM
+from tests.browser.test_product import DEMO, as_user, clean, shot  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.browser,
@@ -126,7 +126,7 @@ def search(page: Any, plate: str) -> None:
 
 
 def test_operator_finds_the_sightings_with_crops_and_the_path_on_the_map(
-    browser: Any,  # noqa: F811
+    browser: Any,
     stack: dict[str, Any],
     shot: Callable[..., None],  # noqa: F811
 ) -> None:
@@ -170,7 +170,7 @@ def test_operator_finds_the_sightings_with_crops_and_the_path_on_the_map(
         ctx.close()
 
 
-def test_a_warden_cannot_open_the_page_or_search(browser: Any, stack: dict[str, Any]) -> None:  # noqa: F811
+def test_a_warden_cannot_open_the_page_or_search(browser: Any, stack: dict[str, Any]) -> None:
     base = stack["dash"].url
     ctx, page, rec = as_user(browser, base, "warden1")
     try:
@@ -191,7 +191,7 @@ def test_a_warden_cannot_open_the_page_or_search(browser: Any, stack: dict[str, 
         ctx.close()
 
 
-def test_admin_sees_the_search_in_the_audit_log(browser: Any, stack: dict[str, Any]) -> None:  # noqa: F811
+def test_admin_sees_the_search_in_the_audit_log(browser: Any, stack: dict[str, Any]) -> None:
     base = stack["dash"].url
     ctx, page, rec = as_user(browser, base, "operator")
     try:  # one search on the page, then one over the API

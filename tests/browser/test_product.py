@@ -48,7 +48,8 @@ from config.settings import load_config
 from core.clock import now_ms
 from core.types import CongestionLevel, Incident, IncidentKind, Priority, SegmentDensity, Violation
 from dashboard.process import REPO_ROOT, DashboardProcess
-from tests.browser.test_control_room import CHROMIUM, CHROMIUM_ARGS, Feeder, Recorder, login_page
+from tests.browser.conftest import CHROMIUM
+from tests.browser.test_control_room import Feeder, Recorder, login_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -221,16 +222,6 @@ def stack(redis_server: str, tmp_path_factory: pytest.TempPathFactory, frames: A
     text = log.read_text(errors="replace") + (tmp / "dash.log").read_text(errors="replace")
     assert "Traceback" not in text, text[-3000:]
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def new_page(browser: Any, viewport: dict[str, int] | None = None) -> tuple[Any, Any, Recorder]:

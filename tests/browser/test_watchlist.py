@@ -18,7 +18,8 @@ import redis
 from bus.keys import WATCHLIST_AUDIT_KEY, WATCHLIST_PLATES_KEY, WATCHLIST_VERSION_KEY
 from bus.watchlist import RedisWatchlist
 from dashboard.process import DashboardProcess
-from tests.browser.test_control_room import CHROMIUM, CHROMIUM_ARGS, Recorder, login_page
+from tests.browser.conftest import CHROMIUM
+from tests.browser.test_control_room import Recorder, login_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,16 +44,6 @@ def dash(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     client.close()
     assert "Traceback" not in (tmp / "dash.log").read_text(errors="replace")
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _as(browser: Any, base: str, user: str) -> tuple[Any, Any, Recorder]:
