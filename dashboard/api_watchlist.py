@@ -21,8 +21,8 @@ import logging
 from typing import Any
 
 import flask
-import redis
 
+from bus.redis_client import REDIS_ERRORS
 from bus.watchlist import RedisWatchlist, StoredEntry
 from core.anpr.expiry import format_expiry
 from core.clock import now_ms
@@ -92,7 +92,7 @@ def list_watchlist() -> flask.Response:
                 raise BadRequest(404, "plate not on the watchlist")
             return _ok(entry_json(rec, t))
         return _ok({"version": wl.version(), "entries": [entry_json(r, t) for r in wl.records()]})
-    except redis.RedisError as e:
+    except REDIS_ERRORS as e:
         raise _unavailable(e) from None
 
 
@@ -119,7 +119,7 @@ def add_to_watchlist() -> flask.Response:
         existed = wl.get(entry.plate) is not None
         version = wl.add(entry, actor=user)
         rec = wl.get(entry.plate)
-    except redis.RedisError as e:
+    except REDIS_ERRORS as e:
         raise _unavailable(e) from None
     assert rec is not None
     return _ok({"version": version, "entry": entry_json(rec, now_ms())}, 200 if existed else 201)
@@ -139,7 +139,7 @@ def remove_from_watchlist(plate: str | None = None) -> flask.Response:
         if not wl.remove(norm, actor=user):
             raise BadRequest(404, "plate not on the watchlist")
         version = wl.version()
-    except redis.RedisError as e:
+    except REDIS_ERRORS as e:
         raise _unavailable(e) from None
     return _ok({"removed": norm, "version": version})
 
@@ -151,7 +151,7 @@ def watchlist_audit() -> flask.Response:
     limit = _int_arg("limit", 100, 1, 1000)
     try:
         records = store().audit(limit)
-    except redis.RedisError as e:
+    except REDIS_ERRORS as e:
         raise _unavailable(e) from None
     return _ok(
         {

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import redis
 from dash import ALL, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from bus.redis_client import REDIS_ERRORS
 from core.clock import now_ms
 from dashboard import auth
 from dashboard.api_watchlist import entry_json, store
@@ -117,7 +117,7 @@ def tables(_changed: Any, _tick: Any) -> tuple[list[Any], list[Any], str]:
     try:
         wl = store()
         records, audit = wl.records(), wl.audit(50)
-    except redis.RedisError:
+    except REDIS_ERRORS:
         msg = [html.Tbody(html.Tr(html.Td("Watchlist unavailable: Redis unreachable", className="text-danger")))]
         return msg, [], "?"
     t = now_ms()
@@ -205,6 +205,6 @@ def change(
         except FieldErrors as e:
             return "Not saved: check the fields marked.", *[e.errors.get(f, "") for f in FIELDS], dash.no_update
         store().add(entry, actor=login.username)
-    except redis.RedisError:
+    except REDIS_ERRORS:
         return "Not saved: the watchlist is unavailable (Redis unreachable).", *no_errors, dash.no_update
     return f"Saved {entry.plate} ({entry.priority.value}).", *no_errors, bump
