@@ -35,14 +35,14 @@ class PlateWorker:
         reader: Object with ``read(image, fallback=...) -> [candidate(text, confidence, box)]``
             (:class:`vision.plates.PlateReader`).
         max_queue: Jobs waiting at most.
+        fallback_all: Let the reader run its fallback on every job, not only on ``thorough`` ones.
     """
 
     MAX_RESULTS = 5000
-    #: Run the reader's fallback on every job, not only on ``thorough`` ones.
-    fallback_all = False
 
-    def __init__(self, reader: Any, max_queue: int = 8, jpeg_quality: int = 90) -> None:
+    def __init__(self, reader: Any, max_queue: int = 8, jpeg_quality: int = 90, fallback_all: bool = False) -> None:
         self.reader = reader
+        self.fallback_all = fallback_all
         self.jpeg_quality = jpeg_quality
         self._jobs: queue.Queue[tuple[str, np.ndarray, bool]] = queue.Queue(max_queue)
         self._results: dict[str, PlateResult | None] = {}
@@ -57,9 +57,7 @@ class PlateWorker:
         self._thread.start()
 
     @classmethod
-    def try_create(
-        cls, jpeg_quality: int = 90, mode: str = "fast", fallback: str = "violators"
-    ) -> PlateWorker | None:
+    def try_create(cls, jpeg_quality: int = 90, mode: str = "fast", fallback: str = "violators") -> PlateWorker | None:
         """A worker around :class:`vision.plates.PlateReader`, or None when ANPR is not installed.
 
         Args:
@@ -72,12 +70,11 @@ class PlateWorker:
         except ImportError:
             return None
         try:
-            worker = cls(PlateReader(mode=mode, fallback=fallback != "off"), jpeg_quality=jpeg_quality)
+            reader = PlateReader(mode=mode, fallback=fallback != "off")
+            return cls(reader, jpeg_quality=jpeg_quality, fallback_all=fallback == "all")
         except Exception as e:  # noqa: BLE001 - no ANPR: tickets go to manual review
             log.warning("plate reader unavailable (%s): tickets without plates go to manual review", e)
             return None
-        worker.fallback_all = fallback == "all"
-        return worker
 
     def submit(self, key: str, vehicle_crop: np.ndarray, thorough: bool = False) -> bool:
         """Queue a read of one vehicle crop under ``key``; False when dropped.

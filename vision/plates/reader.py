@@ -243,7 +243,7 @@ class PlateReader:
                 q = np.array([[x0b, y], [x1b, y], [x1b, y + h], [x0b, y + h]], dtype=np.float32)
                 lines.append(_Line(q, float(h), float(x1b - x0b), _quad_box(q), []))
             groups.append(lines)
-        self._read_lines(image, [ln for g in groups for ln in g], self.fast_pads)
+        self._read_lines(image, [ln for g in groups for ln in g], self.fast_pads, tight=True)
         # Text heights compare across the boxes: a sticker's small print loses to the registration.
         text_h = max((ln.h for ln in found_lines if ln.readings and ln.ocr.text), default=None)
         return [c for g in groups for c in self._rank(g, path, text_h)]
@@ -314,11 +314,15 @@ class PlateReader:
         return lines
 
     def _read_lines(
-        self, image: np.ndarray, lines: list[_Line], pads: Sequence[tuple[float, float]] | None = None
+        self,
+        image: np.ndarray,
+        lines: list[_Line],
+        pads: Sequence[tuple[float, float]] | None = None,
+        tight: bool = False,
     ) -> None:
+        """Read every line (``pads`` crops each, averaged); ``tight``: the recogniser's input only as wide as the lines."""
         if not lines:
             return
-        tight = pads is not None  # plate crops: the recogniser's input only as wide as the lines
         pads = self.pads if pads is None else pads
         crops = [rectify(image, ln.quad, px, py) for ln in lines for px, py in pads]
         reads = [drop_squeezed(r) for r in self.engine.recognize(crops, tight=tight)]
