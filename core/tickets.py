@@ -5,9 +5,13 @@
 * :func:`fine_for` reads the fine schedule (PKR) from the config.
 * :data:`TRANSITIONS` is the lifecycle::
 
-      issued -> under_review -> approved -> paid
-         |            |            |
-         +-> void <---+            +-> under_review (a complaint reopens it)
+      issued -> under_review -> approved -> notified -> paid
+         |            |            |  |        |  \
+         +-> void <---+            |  |        |   +-> overdue -> paid (the fine grows after the due date)
+                                   |  |        +-> appealed -> upheld -> paid | overdue
+                                   |  |                   \-> cancelled
+                                   |  +-> owner_unknown -> notified (owner found later) | void
+                                   +-> paid (paid at the counter) | under_review (a complaint reopens it)
 
   Every change is a :class:`core.types.TicketTransition` recording who and when.
   A ticket without a readable plate is moved to ``under_review`` at once (manual
@@ -29,9 +33,17 @@ from core.types import ETicket, IncidentKind, TicketState, TicketTransition, Vio
 TRANSITIONS: dict[TicketState, frozenset[TicketState]] = {
     TicketState.ISSUED: frozenset({TicketState.UNDER_REVIEW, TicketState.VOID}),
     TicketState.UNDER_REVIEW: frozenset({TicketState.APPROVED, TicketState.VOID}),
-    TicketState.APPROVED: frozenset({TicketState.PAID, TicketState.UNDER_REVIEW}),
+    TicketState.APPROVED: frozenset(
+        {TicketState.PAID, TicketState.UNDER_REVIEW, TicketState.NOTIFIED, TicketState.OWNER_UNKNOWN}
+    ),
+    TicketState.OWNER_UNKNOWN: frozenset({TicketState.NOTIFIED, TicketState.VOID}),
+    TicketState.NOTIFIED: frozenset({TicketState.PAID, TicketState.APPEALED, TicketState.OVERDUE}),
+    TicketState.APPEALED: frozenset({TicketState.UPHELD, TicketState.CANCELLED}),
+    TicketState.UPHELD: frozenset({TicketState.PAID, TicketState.OVERDUE}),
+    TicketState.OVERDUE: frozenset({TicketState.PAID, TicketState.APPEALED}),
     TicketState.VOID: frozenset(),
     TicketState.PAID: frozenset(),
+    TicketState.CANCELLED: frozenset(),
 }
 
 #: States an operator still has to decide on (the review queue).

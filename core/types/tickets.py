@@ -56,13 +56,24 @@ class Violation:
 
 
 class TicketState(str, Enum):
-    """Life of an e-ticket: issued -> under_review -> approved | void; approved -> paid."""
+    """Life of an e-ticket (the allowed changes are :data:`core.tickets.TRANSITIONS`).
+
+    Control room: issued -> under_review -> approved | void. Citizen side: approved -> notified
+    (owner found, notice queued) | owner_unknown; notified -> paid | appealed | overdue;
+    appealed -> upheld | cancelled; upheld and overdue can still be paid.
+    """
 
     ISSUED = "issued"
     UNDER_REVIEW = "under_review"
     APPROVED = "approved"
     VOID = "void"
     PAID = "paid"
+    OWNER_UNKNOWN = "owner_unknown"
+    NOTIFIED = "notified"
+    APPEALED = "appealed"
+    UPHELD = "upheld"
+    CANCELLED = "cancelled"
+    OVERDUE = "overdue"
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,6 +110,12 @@ def test_lifecycle() -> None:
         ([], TicketState.PAID),
         ([TicketState.VOID], TicketState.UNDER_REVIEW),
         ([TicketState.UNDER_REVIEW], TicketState.PAID),
+        ([TicketState.UNDER_REVIEW], TicketState.NOTIFIED),
+        ([TicketState.UNDER_REVIEW, TicketState.APPROVED], TicketState.APPEALED),
+        ([TicketState.UNDER_REVIEW, TicketState.APPROVED, TicketState.NOTIFIED], TicketState.UPHELD),
+        ([TicketState.UNDER_REVIEW, TicketState.APPROVED, TicketState.OWNER_UNKNOWN], TicketState.PAID),
+        ([TicketState.UNDER_REVIEW, TicketState.APPROVED, TicketState.NOTIFIED, TicketState.APPEALED,
+          TicketState.CANCELLED], TicketState.PAID),
     ],
 )
 def test_invalid_transitions(path: list[TicketState], bad: TicketState) -> None:
@@ -118,6 +124,26 @@ def test_invalid_transitions(path: list[TicketState], bad: TicketState) -> None:
         t = transition(t, s, "op", 6)
     with pytest.raises(InvalidTransition):
         transition(t, bad, "op", 7)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        [TicketState.NOTIFIED, TicketState.PAID],
+        [TicketState.NOTIFIED, TicketState.OVERDUE, TicketState.PAID],
+        [TicketState.NOTIFIED, TicketState.APPEALED, TicketState.UPHELD, TicketState.PAID],
+        [TicketState.NOTIFIED, TicketState.APPEALED, TicketState.UPHELD, TicketState.OVERDUE, TicketState.PAID],
+        [TicketState.NOTIFIED, TicketState.APPEALED, TicketState.CANCELLED],
+        [TicketState.NOTIFIED, TicketState.OVERDUE, TicketState.APPEALED, TicketState.CANCELLED],
+        [TicketState.OWNER_UNKNOWN, TicketState.NOTIFIED, TicketState.PAID],
+        [TicketState.OWNER_UNKNOWN, TicketState.VOID],
+    ],
+)
+def test_citizen_side_lifecycle(path: list[TicketState]) -> None:
+    t = transition(transition(issue(viol(), FINES, 5), TicketState.UNDER_REVIEW, "op", 6), TicketState.APPROVED, "op", 7)
+    for i, s in enumerate(path):
+        t = transition(t, s, "citizen" if s is TicketState.APPEALED else "system", 8 + i)
+    assert t.state is path[-1] and len(t.transitions) == 3 + len(path)
 
 
 def test_approve_without_plate_needs_one() -> None:
