@@ -28,6 +28,7 @@ from config.settings import REPO_ROOT
 from core.anpr import OcrLine, PlateFormatSet, Resolution
 from core.types import Box
 from vision.plates.candidates import PlateCandidate, _best, _Cand, _Line, _line_groups, _merge_readings, drop_squeezed
+from vision.plates.ink import drop_small_print
 from vision.plates.ocr import OcrEngine, get_engine
 from vision.plates.rectify import _as_bgr, _clip_region, _quad_box, _quad_hw, rectify
 
@@ -114,7 +115,7 @@ class PlateReader:
         fallback: bool = True,
         fallback_below: float = 0.5,
         plate_det_side: int = 128,
-        fast_pads: Sequence[tuple[float, float]] = ((0.06, 0.1),),
+        fast_pads: Sequence[tuple[float, float]] = ((0.06, 0.05),),
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"plate reader mode must be one of {MODES}, got {mode!r}")
@@ -325,7 +326,10 @@ class PlateReader:
             return
         pads = self.pads if pads is None else pads
         crops = [rectify(image, ln.quad, px, py) for ln in lines for px, py in pads]
-        reads = [drop_squeezed(r) for r in self.engine.recognize(crops, tight=tight)]
+        reads = [
+            drop_small_print(drop_squeezed(r), crop)
+            for r, crop in zip(self.engine.recognize(crops, tight=tight), crops, strict=True)
+        ]
         k = len(pads)
         for i, ln in enumerate(lines):
             ln.readings = _merge_readings(reads[i * k : (i + 1) * k])
