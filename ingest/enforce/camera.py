@@ -251,9 +251,9 @@ class CameraEnforcer:
             p.plate_key = key
             self._plate_waiting[key] = p.vehicle_key
 
-    def _submit_plate(self, key: str, img: np.ndarray, thorough: bool = False) -> bool:
+    def _submit_plate(self, key: str, img: np.ndarray, thorough: bool = False, first: bool = True) -> bool:
         assert self.plates is not None
-        if self.plates.submit(key, img, thorough=thorough):
+        if self.plates.submit(key, img, thorough=thorough, first=first):
             self.plates_asked += 1
             return True
         self.plates_dropped += 1
@@ -365,7 +365,7 @@ class CameraEnforcer:
             if x > 2 and y > 2 and x + w < frame.width - 2 and y + h < frame.height - 2:
                 img = crop(frame.image, tr.box)
                 key = f"{self.camera.id}:{veh.key}:watch{n}"
-                if img is not None and self._submit_plate(key, img):
+                if img is not None and self._submit_plate(key, img, first=n == 0):
                     self._plate_asked[veh.key] = (n + 1, float(h))
                     self._plate_waiting[key] = veh.key
         if len(self._plate_asked) > 4 * self.plates.MAX_RESULTS:  # bounded memory on a long-running camera

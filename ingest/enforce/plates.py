@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ingest.enforce.images import crop, encode_jpeg
+from ingest.enforce.plate_queue import FIRST_READ, RE_READ, VIOLATOR, PlateJobQueue
 
 log = logging.getLogger("ingest.enforce")
 
@@ -29,7 +29,9 @@ class PlateWorker:
     """One background thread reading plates from vehicle crops (OCR is slow on a CPU).
 
     Jobs are dropped, not queued without bound, when the reader falls behind (counted in
-    :attr:`dropped`); a crop the reader cannot read is counted in :attr:`failed`, never fatal.
+    :attr:`dropped`): violators' plates are read first, then each vehicle's first read, then re-reads,
+    and a more urgent job takes the place of a less urgent waiting one (:mod:`ingest.enforce.plate_queue`).
+    A crop the reader cannot read is counted in :attr:`failed`, never fatal.
 
     Args:
         reader: Object with ``read(image, fallback=...) -> [candidate(text, confidence, box)]``
@@ -44,7 +46,7 @@ class PlateWorker:
         self.reader = reader
         self.fallback_all = fallback_all
         self.jpeg_quality = jpeg_quality
-        self._jobs: queue.Queue[tuple[str, np.ndarray, bool]] = queue.Queue(max_queue)
+        self._jobs = PlateJobQueue(max_queue)
         self._results: dict[str, PlateResult | None] = {}
         self._lock = threading.Lock()
         self._finished: set[str] = set()
@@ -76,10 +78,11 @@ class PlateWorker:
             log.warning("plate reader unavailable (%s): tickets without plates go to manual review", e)
             return None
 
-    def submit(self, key: str, vehicle_crop: np.ndarray, thorough: bool = False) -> bool:
+    def submit(self, key: str, vehicle_crop: np.ndarray, thorough: bool = False, first: bool = True) -> bool:
         """Queue a read of one vehicle crop under ``key``; False when dropped.
 
-        ``thorough``: a violator's plate (a ticket depends on it): the reader may run its slower fallback.
+        ``thorough``: a violator's plate (a ticket depends on it): read first, and the reader may run its
+        slower fallback. ``first``: the vehicle's first read (else a re-read of a nearer view), read before re-reads.
         """
         with self._lock:
             if key in self._results:
@@ -89,14 +92,14 @@ class PlateWorker:
                 self._results.pop(old)
                 self._finished.discard(old)
             self._results[key] = None
-        try:
-            self._jobs.put_nowait((key, vehicle_crop.copy(), thorough))
-            return True
-        except queue.Full:
-            with self._lock:
-                self._results.pop(key, None)
-            self.dropped += 1
-            return False
+        priority = VIOLATOR if thorough else FIRST_READ if first else RE_READ
+        accepted, evicted = self._jobs.offer(key, (vehicle_crop.copy(), thorough), priority)
+        gone = [k for k in (evicted, None if accepted else key) if k is not None]
+        with self._lock:
+            for k in gone:
+                self._results.pop(k, None)
+        self.dropped += len(gone)
+        return accepted
 
     def result(self, key: str) -> PlateResult | None | bool:
         """The read result; ``False`` when not submitted, ``None`` while pending or when nothing was found."""
@@ -112,10 +115,10 @@ class PlateWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                key, img, thorough = self._jobs.get(timeout=0.5)
-            except queue.Empty:
+            job = self._jobs.take(timeout=0.5)
+            if job is None:
                 continue
+            key, (img, thorough) = job
             res: PlateResult | None = None
             t0 = time.perf_counter()
             try:
