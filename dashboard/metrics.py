@@ -152,6 +152,15 @@ def _camera_heartbeat_metrics(cams: Sequence[CameraView], statuses: dict[str, Ca
     det_seconds = CounterMetricFamily(
         "safecity_camera_detector_seconds", "Time spent detecting, motion gate included", labels=["camera"]
     )
+    plates = {
+        name: CounterMetricFamily(f"safecity_camera_plates_{name}", doc, labels=["camera"])
+        for name, doc in (
+            ("asked", "Vehicle crops sent to the plate reader"),
+            ("read", "Plate reads that found a plate"),
+            ("dropped", "Crops not read: the plate reader was behind (its queue full)"),
+            ("failed", "Crops the plate reader could not read (unreadable; counted, never fatal)"),
+        )
+    }
     backlog = GaugeMetricFamily(
         "safecity_worker_spool_backlog", "Events waiting in the worker's local spool for Redis", labels=["worker"]
     )
@@ -166,11 +175,13 @@ def _camera_heartbeat_metrics(cams: Sequence[CameraView], statuses: dict[str, Ca
             recon_1h.add_metric([c.id], st.reconnects_1h)
             det_runs.add_metric([c.id], st.detector_runs)
             det_seconds.add_metric([c.id], st.detector_seconds)
+            for name, fam in plates.items():
+                fam.add_metric([c.id], getattr(st, f"plates_{name}"))
             if st.worker_id:
                 spool[st.worker_id] = max(spool.get(st.worker_id, 0), st.spool_backlog)
     for wid, n in sorted(spool.items()):
         backlog.add_metric([wid], n)
-    yield from (skipped, corrupt, reconnects, stalls, recon_1h, det_runs, det_seconds, backlog)
+    yield from (skipped, corrupt, reconnects, stalls, recon_1h, det_runs, det_seconds, *plates.values(), backlog)
 
 
 def _segment_metrics(cfg: AppConfig, segs: dict[str, SegmentDensity], now: int) -> Iterator[Metric]:

@@ -128,6 +128,7 @@ class CameraStatus:
         plates_asked: Vehicle crops sent to the plate reader since the camera started.
         plates_read: Of those, reads that found a plate.
         plates_dropped: Crops not read because the plate reader was behind (its queue full).
+        plates_failed: Crops the plate reader could not read (an error; counted, never fatal).
     """
 
     camera_id: str
@@ -152,6 +153,7 @@ class CameraStatus:
     plates_asked: int = 0
     plates_read: int = 0
     plates_dropped: int = 0
+    plates_failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)

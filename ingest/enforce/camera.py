@@ -89,7 +89,8 @@ class CameraEnforcer:
         self.evidence_errors = 0
         self.plates_asked = 0  # crops sent to the plate reader
         self.plates_read = 0  # reads that found a plate
-        self.plates_dropped = 0  # crops the reader had no room for
+        self.plates_dropped = 0  # crops the reader had no room for (or pushed out for a more urgent one)
+        self.plates_failed = 0  # crops the reader could not read (an error, counted, never fatal)
         self.violations = 0
         self.incidents = 0
         self.sightings = 0
@@ -344,6 +345,10 @@ class CameraEnforcer:
             res = self.plates.result(key)
             if res is False or self.plates.done(key):
                 del self._plate_waiting[key]
+                if res is False:  # pushed out of the reader's queue by a more urgent read
+                    self.plates_dropped += 1
+                elif self.plates.read_failed(key):
+                    self.plates_failed += 1
                 if isinstance(res, PlateResult):
                     self.plates_read += 1
                     incs = self.engine.set_plate(vkey, res.text, res.confidence, frame.ts_ms)

@@ -50,6 +50,7 @@ class PlateWorker:
         self._results: dict[str, PlateResult | None] = {}
         self._lock = threading.Lock()
         self._finished: set[str] = set()
+        self._failed: set[str] = set()
         self._stop = threading.Event()
         self.dropped = 0
         self.read = 0
@@ -91,6 +92,7 @@ class PlateWorker:
                 old = next(iter(self._results))
                 self._results.pop(old)
                 self._finished.discard(old)
+                self._failed.discard(old)
             self._results[key] = None
         priority = VIOLATOR if thorough else FIRST_READ if first else RE_READ
         accepted, evicted = self._jobs.offer(key, (vehicle_crop.copy(), thorough), priority)
@@ -108,6 +110,11 @@ class PlateWorker:
                 return False
             return self._results[key]
 
+    def read_failed(self, key: str) -> bool:
+        """The read of ``key`` raised (an unreadable crop); counted in :attr:`failed` too."""
+        with self._lock:
+            return key in self._failed
+
     def done(self, key: str) -> bool:
         """The read of ``key`` finished (found a plate or not)."""
         with self._lock:
@@ -120,6 +127,7 @@ class PlateWorker:
                 continue
             key, (img, thorough) = job
             res: PlateResult | None = None
+            broken = False
             t0 = time.perf_counter()
             try:
                 cands = self.reader.read(img, fallback=thorough or self.fallback_all)
@@ -131,12 +139,15 @@ class PlateWorker:
                     )
             except Exception as e:  # noqa: BLE001 - a bad crop must not kill the reader
                 self.failed += 1
+                broken = True
                 log.warning("plate read failed: %s", e)
             self.busy_s += time.perf_counter() - t0
             self.read += 1
             with self._lock:
                 self._results[key] = res
                 self._finished.add(key)
+                if broken:
+                    self._failed.add(key)
 
     def stop(self) -> None:
         self._stop.set()

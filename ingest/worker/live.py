@@ -110,7 +110,12 @@ class CameraHeartbeats:
         enf = getattr(self, "enforcer", None)
         if enf is None:
             return {}
-        return {"plates_asked": enf.plates_asked, "plates_read": enf.plates_read, "plates_dropped": enf.plates_dropped}
+        return {
+            "plates_asked": enf.plates_asked,
+            "plates_read": enf.plates_read,
+            "plates_dropped": enf.plates_dropped,
+            "plates_failed": enf.plates_failed,
+        }
 
     def _heartbeat(
         self, force: bool = False, state_override: CameraState | None = None, error: str | None = None

@@ -263,7 +263,10 @@ def test_metrics_report_websocket_clients_and_push_latency(
     import urllib.request
 
     LiveStore(bus.client).put_camera_status(
-        CameraStatus(CFG.cameras[0].id, CameraState.ONLINE, now_ms(), "w1", 10.0, 5.0, 100, 50, 50, 1, 2, now_ms())
+        CameraStatus(
+            CFG.cameras[0].id, CameraState.ONLINE, now_ms(), "w1", 10.0, 5.0, 100, 50, 50, 1, 2, now_ms(),
+            plates_asked=9, plates_read=6, plates_dropped=2, plates_failed=1,
+        )
     )
     ws = _open(dash, "ops", cookies["operator"])
     try:
@@ -292,6 +295,9 @@ def test_metrics_report_websocket_clients_and_push_latency(
     count = [ln for ln in text.splitlines() if ln.startswith("safecity_alert_push_latency_seconds_count")]
     assert float(count[0].split()[-1]) >= 1
     assert PLATE not in text
+    cam = CFG.cameras[0].id
+    for name, n in (("asked", 9), ("read", 6), ("dropped", 2), ("failed", 1)):
+        assert f'safecity_camera_plates_{name}_total{{camera="{cam}"}} {n}.0' in text, name
 
 
 def test_incident_actions_are_folded_into_the_feed_and_pushed(
