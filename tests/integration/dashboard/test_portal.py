@@ -56,9 +56,7 @@ def _callback(env: SimpleNamespace, txn: str, **over: object) -> tuple[bytes, st
 
 def _post_cb(env: SimpleNamespace, body: bytes, sig: str | None) -> object:
     headers = {SIGNATURE_HEADER: sig} if sig else {}
-    return env.client.post(
-        "/api/v1/payments/callback", data=body, headers=headers, content_type="application/json"
-    )
+    return env.client.post("/api/v1/payments/callback", data=body, headers=headers, content_type="application/json")
 
 
 # --------------------------------------------------------------------------- look-up
@@ -76,9 +74,12 @@ def test_lookup_shows_the_ticket_and_hides_the_rest(env: SimpleNamespace) -> Non
 
 def test_wrong_pairs_and_hidden_states_answer_the_same(env: SimpleNamespace) -> None:
     tid = make_ticket(env.arc, CFG, 2)
-    hidden = {s: make_ticket(env.arc, CFG, 10 + i, to=s) for i, s in enumerate(
-        [TicketState.ISSUED, TicketState.UNDER_REVIEW, TicketState.OWNER_UNKNOWN, TicketState.VOID]
-    )}
+    hidden = {
+        s: make_ticket(env.arc, CFG, 10 + i, to=s)
+        for i, s in enumerate(
+            [TicketState.ISSUED, TicketState.UNDER_REVIEW, TicketState.OWNER_UNKNOWN, TicketState.VOID]
+        )
+    }
     answers, times = [], []
     for ticket, plate in [(tid, "LEA1235"), ("ET-0000-0000-0000", PLATE), *[(h, PLATE) for h in hidden.values()]]:
         t0 = time.monotonic()
@@ -96,7 +97,9 @@ def test_lookups_are_rate_limited_per_client(redis_client: redis.Redis, tmp_path
     assert [e.client.post("/api/v1/portal/lookup", json=body).status_code for _ in range(2)] == [404, 404]
     r = e.client.post("/api/v1/portal/lookup", json=body)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
-    assert e.client.post("/api/v1/portal/lookup", json=body, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 404
+    assert (
+        e.client.post("/api/v1/portal/lookup", json=body, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 404
+    )
     e.arc.close()
 
 
@@ -199,7 +202,9 @@ def _jpeg(size: int = 0) -> bytes:
     return buf.tobytes() + b"\0" * size
 
 
-def _appeal(env: SimpleNamespace, tid: str, photo: tuple[bytes, str, str] | None = None, reason: str = "I was not there"):
+def _appeal(
+    env: SimpleNamespace, tid: str, photo: tuple[bytes, str, str] | None = None, reason: str = "I was not there"
+):
     data: dict[str, object] = {"ticket": tid, "plate": PLATE, "reason": reason}
     if photo is not None:
         data["photo"] = (io.BytesIO(photo[0]), photo[1], photo[2])
@@ -217,7 +222,9 @@ def test_appeal_and_operator_upholds(env: SimpleNamespace) -> None:
     photo = env.client.get(f"/api/v1/appeals/{aid}/photo", headers=OP)
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
     assert env.client.get("/api/v1/appeals").status_code == 401  # operators only
-    r = env.client.post(f"/api/v1/appeals/{aid}/decision", json={"decision": "upheld", "note": "camera clear"}, headers=OP)
+    r = env.client.post(
+        f"/api/v1/appeals/{aid}/decision", json={"decision": "upheld", "note": "camera clear"}, headers=OP
+    )
     assert r.status_code == 200 and r.json["state"] == "upheld" and r.json["decided_by"] == "op1"
     assert state_of(env.arc, tid) == "upheld" and history(env.arc, tid)[-1] == ("upheld", "op1")
     v = env.client.post("/api/v1/portal/lookup", json={"ticket": tid, "plate": PLATE}).json
