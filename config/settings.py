@@ -21,9 +21,9 @@ from config.calibration import CalibrationConfig, LaneCalibration, SpeedConfig
 from config.camera import CameraConfig, LineConfig, ZoneConfig
 from config.detector import DetectorConfig
 from config.enforcement import EvidenceConfig, FinesConfig, FineTier
+from config.portal import PaymentConfig, PortalConfig
 from config.rules import CameraRules, FlowZone, OverspeedRule, RedLightRule, StoppingZone, WrongWayRule
 from config.segments import CongestionThresholds, SegmentConfig
-from config.portal import PaymentConfig, PortalConfig
 from config.signals import SignalConfig, SignalPhaseSpan
 from config.sources import (
     SOURCE_TAGS,
