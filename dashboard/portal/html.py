@@ -50,7 +50,7 @@ def page(lang: str, title: str, body: str, switch_to: str | None = "/portal") ->
 <link rel="stylesheet" href="/assets/00-bootstrap.min.css"><link rel="stylesheet" href="/assets/safecity.css"></head>
 <body class="bg-light portal-page" id="portal-root">
 <header class="d-flex align-items-center bg-dark text-light px-3 py-2">
-<span class="h6 mb-0 me-auto portal-brand">Safe City</span><span class="small">{links}</span></header>
+<span class="h6 mb-0 me-auto portal-brand">Safe City</span><span class="small mx-3">{links}</span></header>
 <main class="container py-3 portal-main">{body}</main></body></html>"""
 
 

@@ -33,12 +33,21 @@ def scene_jpeg(seed: int = 0) -> bytes:
     return buf.tobytes()
 
 
+def plate_jpeg() -> bytes:
+    """A plate crop: the vehicle's own plate only."""
+    img = np.full((60, 220, 3), 235, np.uint8)
+    cv2.putText(img, "LEA-1234", (8, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (20, 20, 20), 3)
+    ok, buf = cv2.imencode(".jpg", img)
+    assert ok
+    return buf.tobytes()
+
+
 def make_ticket(
     arc: Archive, cfg: AppConfig, n: int, plate: str = "LEA1234", to: TicketState = TicketState.NOTIFIED
 ) -> str:
     """A ticket (3 frames + plate crop, the vehicle's box) taken through review to ``to``; its number."""
     frames = [arc.store_evidence(scene_jpeg(n * 10 + i)) for i in range(3)]
-    crop = arc.store_evidence(scene_jpeg(n * 10 + 9)[:])
+    crop = arc.store_evidence(plate_jpeg())
     cam = cfg.cameras[0]
     v = Violation(
         f"portal-test-{n}",
