@@ -196,12 +196,68 @@ class SearchAuditRecord(Base):
     results: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PaymentAttemptRecord(Base):
+    """One payment started from the portal: the transaction id given to the gateway, and its outcome."""
+
+    __tablename__ = "payment_attempts"
+
+    txn_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(20), index=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    amount_pkr: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(12), default="started")  # started | paid | failed | cancelled
+    created_ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_ts_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaymentCallbackRecord(Base):
+    """Every callback the webhook received, accepted or not (forged, replayed, stale, wrong amount ...).
+
+    ``accepted_nonce`` is set only on callbacks whose signature held: unique, so a replay of one
+    cannot be applied twice, even by two processes at once.
+    """
+
+    __tablename__ = "payment_callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    txn_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    accepted_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    signature_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    status_code: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))  # applied | duplicate | recorded | rejected
+    reason: Mapped[str] = mapped_column(Text, default="")
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+class AppealRecord(Base):
+    """A citizen's appeal against a ticket and the operator's decision on it."""
+
+    __tablename__ = "appeal_requests"
+
+    appeal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True, default="pending")  # pending | upheld | cancelled
+    reason: Mapped[str] = mapped_column(Text)
+    photo_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    photo_mime: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    decided_ts_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
 __all__ = [
     "AlertRecord",
+    "AppealRecord",
     "Base",
     "EvidenceRecord",
     "IncidentActionRecord",
     "IncidentRecord",
+    "PaymentAttemptRecord",
+    "PaymentCallbackRecord",
     "PlateIndexRecord",
     "SearchAuditRecord",
     "SightingRecord",

@@ -21,6 +21,7 @@ from config.calibration import CalibrationConfig, LaneCalibration, SpeedConfig
 from config.camera import CameraConfig, LineConfig, ZoneConfig
 from config.detector import DetectorConfig
 from config.enforcement import EvidenceConfig, FinesConfig, FineTier
+from config.portal import PaymentConfig, PortalConfig
 from config.rules import CameraRules, FlowZone, OverspeedRule, RedLightRule, StoppingZone, WrongWayRule
 from config.segments import CongestionThresholds, SegmentConfig
 from config.signals import SignalConfig, SignalPhaseSpan
@@ -68,6 +69,7 @@ class AppConfig(ConfigModel):
     archive: ArchiveConfig = ArchiveConfig()
     evidence: EvidenceConfig = EvidenceConfig()
     sos: SosConfig = SosConfig()
+    portal: PortalConfig = PortalConfig()
     users: tuple[UserConfig, ...] = Field((), description="Dashboard logins (operator, warden, admin).")
 
     @field_validator("watchlist_file")
@@ -241,7 +243,9 @@ __all__ = [
     "LiveConfig",
     "MapConfig",
     "OverspeedRule",
+    "PaymentConfig",
     "PixelPoint",
+    "PortalConfig",
     "RedLightRule",
     "RedisConfig",
     "SegmentConfig",

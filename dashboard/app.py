@@ -21,7 +21,7 @@ from bus.embedded import EmbeddedRedis, RedisClient, connect
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, resolve_path
-from dashboard import auth, context, routes
+from dashboard import auth, context, portal, routes
 from dashboard.archive_link import open_archive
 from dashboard.frames import FrameHub
 from dashboard.users import UserDirectory
@@ -105,6 +105,7 @@ def create_app(cfg: AppConfig, client: RedisClient, db_url: str | None = None) -
             archive=open_archive(cfg, db_url),
         ),
     )
+    portal.install(app.server, cfg)  # before auth: its upload guard runs first
     auth.install(
         app.server, users, cfg.dashboard.secure_cookies, cfg.dashboard.session_ttl_s, cfg.dashboard.map.tile_url
     )

@@ -68,6 +68,9 @@ PUBLIC_PREFIXES: tuple[str, ...] = (
     "/api/v1/updates",
     "/api/v1/sos",
     "/api/v1/tickets/lookup",
+    "/portal",
+    "/api/v1/portal",
+    "/api/v1/payments/callback",
 )
 #: Path prefixes for wardens (and admins) and for admins only.
 ROLE_PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -26,6 +26,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/incidents", "Incidents", auth.OPERATORS),
     ("/charts", "Charts", auth.OPERATORS),
     ("/tickets", "E-tickets", auth.OPERATORS),
+    ("/appeals", "Appeals", auth.OPERATORS),
     ("/plates", "Plates", auth.OPERATORS),
     ("/updates", "Public updates", auth.OPERATORS),
     ("/system", "System", auth.OPERATORS),
