@@ -2,7 +2,6 @@
 
 from archive.repository import (
     Archive,
-    CitizenTicketView,
     EvidenceError,
     EvidenceItem,
     IncidentNotFound,
@@ -18,7 +17,6 @@ from archive.repository import (
 
 __all__ = [
     "Archive",
-    "CitizenTicketView",
     "EvidenceError",
     "EvidenceItem",
     "IncidentNotFound",

@@ -19,7 +19,7 @@ in :mod:`archive.views` and :mod:`archive.errors`, the incident view and rules i
 :mod:`core.incidents`, the URL and engine in :mod:`archive.db`; all are re-exported here.
 
 Methods used by the dashboard: :meth:`Archive.list_tickets`, :meth:`Archive.get_ticket`,
-:meth:`Archive.transition`, :meth:`Archive.lookup_public`, :meth:`Archive.export_csv`,
+:meth:`Archive.transition`, :meth:`Archive.export_csv`,
 :meth:`Archive.list_incidents`, :meth:`Archive.incident_action`,
 :meth:`Archive.evidence_path`.
 """
@@ -45,7 +45,7 @@ from archive.payments import PaymentRepository
 from archive.sightings import SearchAudit, Sighting, SightingRepository
 from archive.ticket_export import CSV_COLUMNS, export_csv
 from archive.tickets import TICKET_SORTS, TicketRepository
-from archive.views import CitizenTicketView, EvidenceItem, TicketDetail, TicketFilter, TicketRow
+from archive.views import EvidenceItem, TicketDetail, TicketFilter, TicketRow
 from config.settings import REPO_ROOT, AppConfig, resolve_path
 from core.clock import now_ms
 from core.incidents import IncidentView
@@ -168,10 +168,6 @@ class Archive:
         """Fill in a plate read after the ticket was issued (no state change); False when it has one."""
         return self.tickets.set_plate_if_missing(ticket_id, plate, confidence, actor)
 
-    def lookup_public(self, ticket_id: str, plate: str) -> CitizenTicketView | None:
-        """A citizen's view of their ticket: both the number and the plate must match (else None)."""
-        return self.tickets.lookup_public(ticket_id, plate)
-
     def export_csv(self, filters: TicketFilter | None = None, batch: int = 500) -> Iterator[str]:
         """CSV text of the matching tickets (header first), one chunk per batch of rows."""
         return export_csv(self.db, filters, batch)
@@ -229,7 +225,6 @@ __all__ = [
     "SHA256_HEX",
     "TICKET_SORTS",
     "Archive",
-    "CitizenTicketView",
     "EvidenceError",
     "EvidenceItem",
     "IncidentNotFound",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from archive.database import Database
 from archive.errors import InvalidTransition, TicketNotFound
 from archive.models import EvidenceRecord, TicketEvidenceRecord, TicketRecord, TicketTransitionRecord
-from archive.views import CitizenTicketView, EvidenceItem, TicketDetail, TicketFilter, TicketRow
+from archive.views import EvidenceItem, TicketDetail, TicketFilter, TicketRow
 from core.anpr import normalise_plate_text
 from core.tickets import normalise_ticket_id
 from core.tickets import transition as ticket_transition
@@ -184,38 +184,6 @@ class TicketRepository:
                 self._db.clock(),
             )
             return True
-
-    def lookup_public(self, ticket_id: str, plate: str) -> CitizenTicketView | None:
-        """A citizen's view of their ticket: both the number and the plate must match (else None).
-
-        Tickets without a plate, or voided ones, are never shown.
-        """
-        tid = normalise_ticket_id(ticket_id)
-        want = normalise_plate_text(plate)
-        if not want:
-            return None
-        with self._db.session() as s:
-            rec = s.get(TicketRecord, tid)
-            if rec is None or not rec.plate or rec.plate != want or rec.state == TicketState.VOID.value:
-                return None
-            evs = s.scalars(
-                select(TicketEvidenceRecord.sha256)
-                .where(TicketEvidenceRecord.ticket_id == tid)
-                .order_by(TicketEvidenceRecord.position)
-            ).all()
-            return CitizenTicketView(
-                ticket_id=rec.ticket_id,
-                kind=rec.kind,
-                state=rec.state,
-                ts_ms=rec.ts_ms,
-                camera_id=rec.camera_id,
-                segment_id=rec.segment_id,
-                location=(rec.lat, rec.lon) if rec.lat is not None and rec.lon is not None else None,
-                fine_pkr=rec.fine_pkr,
-                speed_kmh=rec.speed_kmh,
-                limit_kmh=rec.limit_kmh,
-                evidence_sha256=tuple(evs),
-            )
 
     def count_tickets(self) -> int:
         """Number of archived tickets."""

@@ -64,21 +64,4 @@ class TicketDetail:
     updated_ts_ms: int
 
 
-@dataclass(frozen=True, slots=True)
-class CitizenTicketView:
-    """What a citizen sees after giving the ticket number and the plate: no other personal data."""
-
-    ticket_id: str
-    kind: str
-    state: str
-    ts_ms: int
-    camera_id: str
-    segment_id: str
-    location: tuple[float, float] | None
-    fine_pkr: int
-    speed_kmh: float | None
-    limit_kmh: float | None
-    evidence_sha256: tuple[str, ...]
-
-
-__all__ = ["CitizenTicketView", "EvidenceItem", "TicketDetail", "TicketFilter", "TicketRow"]
+__all__ = ["EvidenceItem", "TicketDetail", "TicketFilter", "TicketRow"]

@@ -1,4 +1,4 @@
-"""E-ticket review, citizen lookup, CSV export, incident actions and warden acknowledgements.
+"""E-ticket review, CSV export, incident actions and warden acknowledgements.
 
 Operators (login and CSRF by :mod:`dashboard.auth`):
 
@@ -20,8 +20,7 @@ both paths apply the same rules (one note limit, ``core.incidents.NOTE_MAX_CHARS
 operator's ``ack``/``assign``/``close`` of an incident also acknowledges its warden alert
 (the control room has taken it, so it does not escalate).
 
-Citizens (public): ``POST /api/v1/tickets/lookup`` ``{"ticket": "ET-....", "plate": "LEA1234"}``
-(POST so the plate never lands in URLs or access logs; rate-limited per client).
+Citizens look their tickets up through the portal's API (:mod:`dashboard.portal.api`).
 
 Errors are JSON ``{"error", "status"}``: 400 malformed/unknown parameters, 401/403 from
 auth, 404 unknown ticket/incident/alert, 409 a transition or action not allowed now,
@@ -44,7 +43,6 @@ import flask
 
 from archive import InvalidTransition, TicketFilter, TicketNotFound
 from archive.repository import TICKET_SORTS
-from bus.ratelimit import RateLimiter
 from core.anpr import normalise_plate_text
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import IncidentKind, TicketState, TicketUpdate
@@ -63,7 +61,6 @@ from dashboard.api_base import (
 )
 from dashboard.api_incidents import _status
 from dashboard.context import current
-from dashboard.http import json_error as _err
 
 log = logging.getLogger("dashboard.tickets")
 
@@ -80,8 +77,6 @@ LIST_PARAMS = {
     "offset",
     "limit",
 }
-LOOKUP_LIMIT = 20
-LOOKUP_WINDOW_S = 600
 PLATE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
 
 
@@ -274,46 +269,6 @@ def transition(ticket_id: str) -> flask.Response:
         "ticket %s: %s -> %s by %s", tid, last.from_state.value if last.from_state else "-", last.to_state.value, user
     )
     return _ok(_detail(d))
-
-
-# --------------------------------------------------------------------------- citizens
-
-
-@bp.post("/api/v1/tickets/lookup")
-@_handle
-def lookup() -> flask.Response:
-    body = _json_body({"ticket", "plate"}, required=("ticket", "plate"))
-    tid = _check_ticket_id(body["ticket"])
-    plate = normalise_plate_text(body["plate"])
-    if not PLATE_RE.match(plate):
-        raise BadRequest(422, "plate must have 2-12 letters or digits")
-    ctx = current()
-    try:
-        ok, retry = RateLimiter(ctx.store.client).hit(
-            "lookup", flask.request.remote_addr or "unknown", LOOKUP_LIMIT, LOOKUP_WINDOW_S
-        )
-    except Exception:  # noqa: BLE001 - without Redis, no rate limit: refuse rather than allow guessing
-        raise BadRequest(503, "lookup temporarily unavailable") from None
-    if not ok:
-        return _err(429, f"too many lookups; try again in {retry} s", {"Retry-After": str(retry)})
-    v = _archive().lookup_public(tid, plate)
-    if v is None:
-        raise BadRequest(404, "no ticket with this number for this plate")
-    return _ok(
-        {
-            "ticket_id": v.ticket_id,
-            "violation": v.kind,
-            "state": v.state,
-            "time_ms": v.ts_ms,
-            "camera_id": v.camera_id,
-            "segment_id": v.segment_id,
-            "location": list(v.location) if v.location else None,
-            "fine_pkr": v.fine_pkr,
-            "speed_kmh": v.speed_kmh,
-            "limit_kmh": v.limit_kmh,
-            "evidence_sha256": list(v.evidence_sha256),
-        }
-    )
 
 
 __all__ = ["BadRequest", "_status", "api_incidents", "api_plates", "bp"]

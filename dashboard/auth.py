@@ -67,7 +67,6 @@ PUBLIC_PREFIXES: tuple[str, ...] = (
     "/api/v1/traffic",
     "/api/v1/updates",
     "/api/v1/sos",
-    "/api/v1/tickets/lookup",
     "/portal",
     "/api/v1/portal",
     "/api/v1/payments/callback",

@@ -128,18 +128,6 @@ def test_list_filters_sort_and_paging(arc: Archive) -> None:
         arc.list_tickets(sort="nope")
 
 
-def test_citizen_lookup_needs_number_and_plate(arc: Archive) -> None:
-    t = _ticket(arc)
-    arc.add_ticket(t)
-    v = arc.lookup_public(t.ticket_id.lower(), "lea 1234")
-    assert v is not None and v.fine_pkr == t.fine_pkr and v.evidence_sha256 == t.evidence
-    assert not hasattr(v, "plate")
-    assert arc.lookup_public(t.ticket_id, "LEA9999") is None
-    assert arc.lookup_public("ET-AAAA-AAAA-AAAA", "LEA1234") is None
-    arc.transition(t.ticket_id, "void", "op1", "wrong vehicle")
-    assert arc.lookup_public(t.ticket_id, "LEA1234") is None
-
-
 def test_csv_export(arc: Archive) -> None:
     arc.add_ticket(_ticket(arc, 1))
     arc.add_ticket(_ticket(arc, 2, plate="=cmd|' /C calc'!A0"))

@@ -163,7 +163,7 @@ def test_sos_rejects_bad_reports_with_clear_4xx(client: Client, body: bytes, con
     content_type=content_types,
 )
 def test_ticket_lookup_never_answers_5xx(client: Client, body: bytes, content_type: str | None) -> None:
-    path = "/api/v1/tickets/lookup"
+    path = "/api/v1/portal/lookup"
     status, _, data = client.request("POST", path, body, content_type)
     check(status, data, path, {200, 400, 404, 413, 415, 422, 429})
 

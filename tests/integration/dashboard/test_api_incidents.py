@@ -237,20 +237,6 @@ def test_csv_export(env: SimpleNamespace) -> None:
     assert len(rows) == 2 and rows[0]["kind"] == "overspeed"
 
 
-def test_citizen_lookup(env: SimpleNamespace) -> None:
-    tid = _seed(env.arc, 1)
-    r = env.client.post("/api/v1/tickets/lookup", json={"ticket": tid, "plate": "lea-1234"})
-    assert r.status_code == 200 and r.json["fine_pkr"] == 2500 and "plate" not in r.json
-    assert env.client.post("/api/v1/tickets/lookup", json={"ticket": tid, "plate": "LEA9999"}).status_code == 404
-    assert env.client.post("/api/v1/tickets/lookup", json={"ticket": tid, "plate": "?"}).status_code == 422
-    assert env.client.post("/api/v1/tickets/lookup", json={"ticket": "nope", "plate": "LEA1234"}).status_code == 400
-    assert env.client.post("/api/v1/tickets/lookup", json={"ticket": tid}).status_code == 400
-    codes = [
-        env.client.post("/api/v1/tickets/lookup", json={"ticket": tid, "plate": "X1"}).status_code for _ in range(25)
-    ]
-    assert codes[-1] == 429
-
-
 # --------------------------------------------------------------------------- incidents, alerts
 
 

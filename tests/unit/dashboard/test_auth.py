@@ -35,7 +35,7 @@ CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
         ("/api/v1/traffic", None),
         ("/api/v1/updates", None),
         ("/api/v1/sos", None),
-        ("/api/v1/tickets/lookup", None),
+        ("/api/v1/portal/lookup", None),
         ("/assets/live.js", None),
         ("/healthz", None),
         ("/metrics", None),
