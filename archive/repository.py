@@ -12,8 +12,11 @@ never duplicate. Evidence files are content-addressed under ``evidence_dir``
 :class:`~archive.incidents.IncidentRepository` (``Archive.incidents``),
 :class:`~archive.alerts.AlertRepository` (``Archive.alerts``),
 :class:`~archive.sightings.SightingRepository` (``Archive.sightings``: plate sightings and the
-search audit log) and
-:class:`~archive.evidence.EvidenceStore` (``Archive.evidence``). Ticket views and errors live
+search audit log),
+:class:`~archive.evidence.EvidenceStore` (``Archive.evidence``), and the back office (issue 15):
+:class:`~archive.notices.NoticeOutbox` (``Archive.notices``), :class:`~archive.owners.TicketOwners`
+(``Archive.owners``), :class:`~archive.owners.SqlOwnerRegister` (``Archive.register``) and
+:class:`~archive.duedates.DueDates` (``Archive.due``). Ticket views and errors live
 in :mod:`archive.views` and :mod:`archive.errors`, the incident view and rules in
 :mod:`core.incidents`, the URL and engine in :mod:`archive.db`; all are re-exported here.
 
@@ -36,9 +39,12 @@ from sqlalchemy.orm import Session
 from archive.alerts import AlertRepository
 from archive.database import Database
 from archive.db import DEFAULT_URL, archive_url
+from archive.duedates import DueDates
 from archive.errors import EvidenceError, IncidentNotFound, InvalidAction, InvalidTransition, TicketNotFound
 from archive.evidence import SHA256_HEX, EvidenceStore
 from archive.incidents import IncidentRepository
+from archive.notices import NoticeOutbox
+from archive.owners import SqlOwnerRegister, TicketOwners
 from archive.sightings import SearchAudit, Sighting, SightingRepository
 from archive.ticket_export import CSV_COLUMNS, export_csv
 from archive.tickets import TICKET_SORTS, TicketRepository
@@ -77,6 +83,10 @@ class Archive:
         self.incidents = IncidentRepository(self.db)
         self.alerts = AlertRepository(self.db)
         self.sightings = SightingRepository(self.db, self.evidence)
+        self.notices = NoticeOutbox(self.db)
+        self.owners = TicketOwners(self.db)
+        self.register = SqlOwnerRegister(self.db)
+        self.due = DueDates(self.db)
         if create:
             self._create_tables()
 
@@ -154,10 +164,16 @@ class Archive:
         return self.tickets.get_ticket(ticket_id)
 
     def transition(
-        self, ticket_id: str, to: TicketState | str, actor: str, reason: str = "", plate: str | None = None
+        self,
+        ticket_id: str,
+        to: TicketState | str,
+        actor: str,
+        reason: str = "",
+        plate: str | None = None,
+        fine: tuple[int, str] | None = None,
     ) -> TicketDetail:
-        """Move a ticket to another state, recording who and when (:meth:`TicketRepository.transition`)."""
-        return self.tickets.transition(ticket_id, to, actor, reason, plate)
+        """Move a ticket to another state, recording who and when, queueing its notices (:meth:`TicketRepository.transition`)."""
+        return self.tickets.transition(ticket_id, to, actor, reason, plate, fine)
 
     def set_plate_if_missing(self, ticket_id: str, plate: str, confidence: float, actor: str = "system") -> bool:
         """Fill in a plate read after the ticket was issued (no state change); False when it has one."""

@@ -20,7 +20,8 @@ from config.base import ConfigModel, LatLon, PixelPoint
 from config.calibration import CalibrationConfig, LaneCalibration, SpeedConfig
 from config.camera import CameraConfig, LineConfig, ZoneConfig
 from config.detector import DetectorConfig
-from config.enforcement import EvidenceConfig, FinesConfig, FineTier
+from config.enforcement import EvidenceConfig, FinesConfig, FineTier, OverdueStep
+from config.notices import EmailConfig, NoticesConfig, OwnerRegisterConfig, SmsConfig
 from config.rules import CameraRules, FlowZone, OverspeedRule, RedLightRule, StoppingZone, WrongWayRule
 from config.segments import CongestionThresholds, SegmentConfig
 from config.signals import SignalConfig, SignalPhaseSpan
@@ -68,6 +69,7 @@ class AppConfig(ConfigModel):
     archive: ArchiveConfig = ArchiveConfig()
     evidence: EvidenceConfig = EvidenceConfig()
     sos: SosConfig = SosConfig()
+    notices: NoticesConfig = NoticesConfig()
     users: tuple[UserConfig, ...] = Field((), description="Dashboard logins (operator, warden, admin).")
 
     @field_validator("watchlist_file")
@@ -230,6 +232,7 @@ __all__ = [
     "CongestionThresholds",
     "DashboardConfig",
     "DetectorConfig",
+    "EmailConfig",
     "EvidenceConfig",
     "FileSource",
     "FineTier",
@@ -240,13 +243,17 @@ __all__ = [
     "LineConfig",
     "LiveConfig",
     "MapConfig",
+    "NoticesConfig",
+    "OverdueStep",
     "OverspeedRule",
+    "OwnerRegisterConfig",
     "PixelPoint",
     "RedLightRule",
     "RedisConfig",
     "SegmentConfig",
     "SignalConfig",
     "SignalPhaseSpan",
+    "SmsConfig",
     "SosConfig",
     "SourceConfig",
     "SpeedConfig",
