@@ -4,7 +4,8 @@ They are storage, so they live here (the incidents service reads the users table
 wardens' run-time zones, see :mod:`archive.users`), in the archive database (``archive.url``, else ``$ARCHIVE_URL``, else
 ``sqlite:///var/archive.db`` under the repository root), next to the incidents and
 tickets tables, with a ``dash_`` prefix and their own metadata, so SQLite and PostgreSQL
-both work and the two schemas never collide. Tables are created on first use.
+both work and the two schemas never collide. The migrations (:mod:`archive.migrate`) create
+both on first use.
 
 Login state is kept in SQL, not Redis, so operators stay signed in (and see "Redis
 unreachable") while Redis is down, and so the websocket server can check the same
@@ -22,7 +23,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from archive.db import make_engine
-from archive.ddl import create_tables
 
 
 class Base(DeclarativeBase):
@@ -96,7 +96,7 @@ class DashboardDB:
 
     Args:
         url: SQLAlchemy URL (see :func:`archive.db.archive_url`).
-        create: Create missing tables now.
+        create: Migrate the database to the newest schema now (archive and dashboard tables).
     """
 
     def __init__(self, url: str, create: bool = True) -> None:
@@ -104,7 +104,9 @@ class DashboardDB:
         self.engine: Engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
-            create_tables(Base.metadata, self.engine)  # the dashboard and its live server start together
+            from archive.migrate import upgrade  # here: archive.schema imports this module
+
+            upgrade(self.engine)  # the dashboard and its live server start together: locked, see archive.migrate
 
     @contextmanager
     def session(self) -> Iterator[Session]:

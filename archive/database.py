@@ -9,8 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_engine
-from archive.ddl import create_tables
-from archive.models import Base
+from archive.migrate import upgrade
 from core.clock import now_ms
 
 
@@ -29,8 +28,8 @@ class Database:
         self.clock = clock
 
     def create_tables(self) -> None:
-        """Create missing tables; tolerates another process creating them at the same moment."""
-        create_tables(Base.metadata, self.engine)
+        """Migrate the database to the newest schema (:func:`archive.migrate.upgrade`; safe when processes start together)."""
+        upgrade(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -41,6 +41,8 @@ class TicketRecord(Base):
     track_id: Mapped[int] = mapped_column(Integer, default=-1)
     details_json: Mapped[str] = mapped_column(Text, default="[]")
     evidence_missing: Mapped[int] = mapped_column(Integer, default=0)
+    original_fine_pkr: Mapped[int | None] = mapped_column(Integer, nullable=True)  # before an overdue surcharge
+    due_ts_ms: Mapped[int | None] = mapped_column(BigInteger, index=True, nullable=True)  # pay by (notified/upheld)
 
 
 class TicketTransitionRecord(Base):

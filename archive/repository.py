@@ -13,8 +13,11 @@ never duplicate. Evidence files are content-addressed under ``evidence_dir``
 :class:`~archive.alerts.AlertRepository` (``Archive.alerts``),
 :class:`~archive.sightings.SightingRepository` (``Archive.sightings``: plate sightings and the
 search audit log), :class:`~archive.payments.PaymentRepository` (``Archive.payments``: portal payment
-attempts and gateway callbacks), :class:`~archive.appeals.AppealRepository` (``Archive.appeals``) and
-:class:`~archive.evidence.EvidenceStore` (``Archive.evidence``). Ticket views and errors live
+attempts and gateway callbacks), :class:`~archive.appeals.AppealRepository` (``Archive.appeals``),
+:class:`~archive.evidence.EvidenceStore` (``Archive.evidence``), and the back office (issue 15):
+:class:`~archive.notices.NoticeOutbox` (``Archive.notices``), :class:`~archive.owners.TicketOwners`
+(``Archive.owners``), :class:`~archive.owners.SqlOwnerRegister` (``Archive.register``) and
+:class:`~archive.duedates.DueDates` (``Archive.due``). Ticket views and errors live
 in :mod:`archive.views` and :mod:`archive.errors`, the incident view and rules in
 :mod:`core.incidents`, the URL and engine in :mod:`archive.db`; all are re-exported here.
 
@@ -38,9 +41,12 @@ from archive.alerts import AlertRepository
 from archive.appeals import AppealRepository
 from archive.database import Database
 from archive.db import DEFAULT_URL, archive_url
+from archive.duedates import DueDates
 from archive.errors import EvidenceError, IncidentNotFound, InvalidAction, InvalidTransition, TicketNotFound
 from archive.evidence import SHA256_HEX, EvidenceStore
 from archive.incidents import IncidentRepository
+from archive.notices import NoticeOutbox
+from archive.owners import SqlOwnerRegister, TicketOwners
 from archive.payments import PaymentRepository
 from archive.sightings import SearchAudit, Sighting, SightingRepository
 from archive.ticket_export import CSV_COLUMNS, export_csv
@@ -82,6 +88,10 @@ class Archive:
         self.sightings = SightingRepository(self.db, self.evidence)
         self.payments = PaymentRepository(self.db)
         self.appeals = AppealRepository(self.db)
+        self.notices = NoticeOutbox(self.db)
+        self.owners = TicketOwners(self.db)
+        self.register = SqlOwnerRegister(self.db)
+        self.due = DueDates(self.db)
         if create:
             self._create_tables()
 
@@ -159,10 +169,16 @@ class Archive:
         return self.tickets.get_ticket(ticket_id)
 
     def transition(
-        self, ticket_id: str, to: TicketState | str, actor: str, reason: str = "", plate: str | None = None
+        self,
+        ticket_id: str,
+        to: TicketState | str,
+        actor: str,
+        reason: str = "",
+        plate: str | None = None,
+        fine: tuple[int, str] | None = None,
     ) -> TicketDetail:
-        """Move a ticket to another state, recording who and when (:meth:`TicketRepository.transition`)."""
-        return self.tickets.transition(ticket_id, to, actor, reason, plate)
+        """Move a ticket to another state, recording who and when, queueing its notices (:meth:`TicketRepository.transition`)."""
+        return self.tickets.transition(ticket_id, to, actor, reason, plate, fine)
 
     def set_plate_if_missing(self, ticket_id: str, plate: str, confidence: float, actor: str = "system") -> bool:
         """Fill in a plate read after the ticket was issued (no state change); False when it has one."""

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from archive.database import Database
 from archive.errors import InvalidTransition, TicketNotFound
 from archive.models import EvidenceRecord, TicketEvidenceRecord, TicketRecord, TicketTransitionRecord
+from archive.models_backoffice import FineChangeRecord
+from archive.notices import queue_for_transition
 from archive.views import EvidenceItem, TicketDetail, TicketFilter, TicketRow
 from core.anpr import normalise_plate_text
 from core.tickets import normalise_ticket_id
@@ -137,9 +139,19 @@ class TicketRepository:
             return None if rec is None else ticket_detail(s, rec)
 
     def transition(
-        self, ticket_id: str, to: TicketState | str, actor: str, reason: str = "", plate: str | None = None
+        self,
+        ticket_id: str,
+        to: TicketState | str,
+        actor: str,
+        reason: str = "",
+        plate: str | None = None,
+        fine: tuple[int, str] | None = None,
     ) -> TicketDetail:
         """Move a ticket to another state, recording who and when.
+
+        In the same transaction: the notices the new state sends are queued in the outbox
+        (:func:`archive.notices.queue_for_transition`), and ``fine`` (new fine in PKR, the rule that
+        set it), when given, replaces the fine (the original is kept, the change recorded).
 
         Raises:
             TicketNotFound: no such ticket.
@@ -167,6 +179,10 @@ class TicketRepository:
                 rec.state, rec.plate, rec.plate_confidence = new.state.value, new.plate, new.plate_confidence
                 rec.updated_ts_ms = new.transitions[-1].ts_ms
                 s.add(_transition_record(tid, len(cur.transitions), new.transitions[-1]))
+                now = new.transitions[-1].ts_ms
+                if fine is not None:
+                    change_fine(s, rec, fine[0], fine[1], actor, now)
+                queue_for_transition(s, rec, target, len(cur.transitions), now, reason)
                 s.flush()
                 return ticket_detail(s, rec)
         except IntegrityError:
@@ -189,6 +205,27 @@ class TicketRepository:
         """Number of archived tickets."""
         with self._db.session() as s:
             return int(s.scalar(select(func.count()).select_from(TicketRecord)) or 0)
+
+
+def change_fine(s: Session, rec: TicketRecord, new_pkr: int, rule: str, actor: str, now: int) -> bool:
+    """Set a ticket's fine in session ``s``, keeping the original and recording the change; False when unchanged."""
+    if new_pkr == rec.fine_pkr:
+        return False
+    s.add(
+        FineChangeRecord(
+            ticket_id=rec.ticket_id,
+            ts_ms=now,
+            actor=actor,
+            old_fine_pkr=rec.fine_pkr,
+            new_fine_pkr=new_pkr,
+            rule=rule[:120],
+        )
+    )
+    if rec.original_fine_pkr is None:
+        rec.original_fine_pkr = rec.fine_pkr
+    rec.fine_pkr = new_pkr
+    rec.updated_ts_ms = now
+    return True
 
 
 def filter_tickets(q: Select[Any], f: TicketFilter) -> Select[Any]:
@@ -306,4 +343,4 @@ def _row_view(r: TicketRecord) -> TicketRow:
     )
 
 
-__all__ = ["TICKET_SORTS", "TicketRepository", "filter_tickets", "ticket_detail"]
+__all__ = ["TICKET_SORTS", "TicketRepository", "change_fine", "filter_tickets", "ticket_detail"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.base import ConfigModel
 
@@ -12,6 +12,14 @@ from config.base import ConfigModel
 class FineTier(ConfigModel):
     over_kmh: float = Field(gt=0, description="Applies when the speed is this much above the limit or more.")
     amount_pkr: int = Field(gt=0)
+
+
+class OverdueStep(ConfigModel):
+    """An overdue surcharge: from ``after_days`` past the due date the fine is the original + percent + amount."""
+
+    after_days: int = Field(ge=0, le=3650, description="Days past the due date from which this step applies.")
+    percent: float = Field(0, ge=0, le=1000, description="Surcharge as a percentage of the original fine.")
+    amount_pkr: int = Field(0, ge=0, description="Fixed surcharge in PKR (added to the percentage).")
 
 
 class FinesConfig(ConfigModel):
@@ -25,7 +33,22 @@ class FinesConfig(ConfigModel):
     wrong_way_pkr: int = Field(2000, gt=0)
     red_light_pkr: int = Field(1000, gt=0)
     no_stopping_pkr: int = Field(500, gt=0)
-    due_days: int = Field(30, ge=1, le=365, description="Days to pay after approval.")
+    due_days: int = Field(
+        30, ge=1, le=365, description="Days to pay after the owner is notified (and again after an appeal is upheld)."
+    )
+    overdue_surcharge: tuple[OverdueStep, ...] = Field(
+        (OverdueStep(after_days=0, percent=25), OverdueStep(after_days=30, percent=50)),
+        description="Stepped surcharges once a ticket is past its due date: the step with the largest after_days "
+        "reached applies (steps replace each other). Empty = the fine never grows.",
+    )
+
+    @field_validator("overdue_surcharge")
+    @classmethod
+    def _steps(cls, v: tuple[OverdueStep, ...]) -> tuple[OverdueStep, ...]:
+        days = [s.after_days for s in v]
+        if len(set(days)) != len(days):
+            raise ValueError(f"two steps with the same after_days: {sorted(days)}")
+        return v
 
 
 class EvidenceConfig(ConfigModel):
@@ -62,4 +85,5 @@ __all__ = [
     "EvidenceConfig",
     "FineTier",
     "FinesConfig",
+    "OverdueStep",
 ]

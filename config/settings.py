@@ -20,7 +20,8 @@ from config.base import ConfigModel, LatLon, PixelPoint
 from config.calibration import CalibrationConfig, LaneCalibration, SpeedConfig
 from config.camera import CameraConfig, LineConfig, ZoneConfig
 from config.detector import DetectorConfig
-from config.enforcement import EvidenceConfig, FinesConfig, FineTier
+from config.enforcement import EvidenceConfig, FinesConfig, FineTier, OverdueStep
+from config.notices import EmailConfig, NoticesConfig, OwnerRegisterConfig, SmsConfig
 from config.portal import PaymentConfig, PortalConfig
 from config.rules import CameraRules, FlowZone, OverspeedRule, RedLightRule, StoppingZone, WrongWayRule
 from config.segments import CongestionThresholds, SegmentConfig
@@ -70,6 +71,7 @@ class AppConfig(ConfigModel):
     evidence: EvidenceConfig = EvidenceConfig()
     sos: SosConfig = SosConfig()
     portal: PortalConfig = PortalConfig()
+    notices: NoticesConfig = NoticesConfig()
     users: tuple[UserConfig, ...] = Field((), description="Dashboard logins (operator, warden, admin).")
 
     @field_validator("watchlist_file")
@@ -232,6 +234,7 @@ __all__ = [
     "CongestionThresholds",
     "DashboardConfig",
     "DetectorConfig",
+    "EmailConfig",
     "EvidenceConfig",
     "FileSource",
     "FineTier",
@@ -242,8 +245,11 @@ __all__ = [
     "LineConfig",
     "LiveConfig",
     "MapConfig",
+    "NoticesConfig",
+    "OverdueStep",
     "OverspeedRule",
     "PaymentConfig",
+    "OwnerRegisterConfig",
     "PixelPoint",
     "PortalConfig",
     "RedLightRule",
@@ -251,6 +257,7 @@ __all__ = [
     "SegmentConfig",
     "SignalConfig",
     "SignalPhaseSpan",
+    "SmsConfig",
     "SosConfig",
     "SourceConfig",
     "SpeedConfig",

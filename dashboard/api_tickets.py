@@ -7,6 +7,8 @@ Operators (login and CSRF by :mod:`dashboard.auth`):
 * ``GET  /api/v1/tickets/<ticket_id>`` - one ticket with evidence (SHA-256 each) and history
 * ``POST /api/v1/tickets/<ticket_id>/transition`` ``{"to", "reason", "plate"?}``
 * ``GET  /api/v1/tickets/export.csv`` (same filters as the list)
+* back office (:mod:`dashboard.api_backoffice`): a ticket's owner, notices (and their PDFs), fine changes;
+  ``GET /api/v1/tickets/report[.csv]?by=state|kind|camera|day`` grouped reports
 * ``GET  /api/v1/incidents?state=&kind=&segment=&offset=&limit=``
 * ``POST /api/v1/incidents/<incident_id>/action`` ``{"action": ack|assign|close|reopen, "note"?, "assignee"?}``
 * ``GET  /api/v1/plates?plate=&from=&to=&camera=&limit=`` - where and when a plate was seen (fuzzy; audited)
@@ -46,7 +48,7 @@ from archive.repository import TICKET_SORTS
 from core.anpr import normalise_plate_text
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import IncidentKind, TicketState, TicketUpdate
-from dashboard import api_incidents, api_plates
+from dashboard import api_backoffice, api_incidents, api_plates
 from dashboard.api_base import (
     MAX_LIMIT,
     BadRequest,
@@ -80,8 +82,9 @@ LIST_PARAMS = {
 PLATE_RE = re.compile(r"^[A-Z0-9]{2,12}$")
 
 
-def _ticket_filter() -> TicketFilter:
-    unknown = sorted(set(flask.request.args) - LIST_PARAMS)
+def _ticket_filter(extra: frozenset[str] = frozenset()) -> TicketFilter:
+    """The list filters of the request; parameters other than :data:`LIST_PARAMS` and ``extra`` are a 400."""
+    unknown = sorted(set(flask.request.args) - LIST_PARAMS - extra)
     if unknown:
         raise BadRequest(
             400, f"unknown query parameter(s): {', '.join(unknown)}; allowed: {', '.join(sorted(LIST_PARAMS))}"
@@ -223,10 +226,11 @@ def export_csv() -> flask.Response:
 def get_ticket(ticket_id: str) -> flask.Response:
     _actor(("operator", "admin"))
     tid = _check_ticket_id(ticket_id)
-    d = _archive().get_ticket(tid)
+    arc = _archive()
+    d = arc.get_ticket(tid)
     if d is None:
         raise BadRequest(404, f"no ticket {tid}")
-    return _ok(_detail(d))
+    return _ok({**_detail(d), "backoffice": api_backoffice.backoffice_detail(arc, tid)})
 
 
 @bp.post("/api/v1/tickets/<ticket_id>/transition")
@@ -271,4 +275,4 @@ def transition(ticket_id: str) -> flask.Response:
     return _ok(_detail(d))
 
 
-__all__ = ["BadRequest", "_status", "api_incidents", "api_plates", "bp"]
+__all__ = ["BadRequest", "_status", "api_backoffice", "api_incidents", "api_plates", "bp"]

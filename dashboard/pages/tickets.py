@@ -29,6 +29,7 @@ from dashboard import auth
 from dashboard.context import current
 from dashboard.data import iso_utc
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
+from dashboard.ticket_backoffice import backoffice_section, report_links
 from dashboard.tickets_grid import BLOCK, COLUMNS, FilterError, export_params, grid_row, ticket_filter, ticket_sort
 
 dash.register_page(__name__, path="/tickets", name="E-tickets", title="Safe City - e-tickets")
@@ -84,7 +85,13 @@ def layout(**_query: str) -> html.Div:
                                         "All tickets",
                                         id="tk-all",
                                         n_clicks=0,
-                                        className="btn btn-sm btn-outline-secondary me-2",
+                                        className="btn btn-sm btn-outline-secondary me-1",
+                                    ),
+                                    html.Button(
+                                        "Owner unknown",
+                                        id="tk-unknown",
+                                        n_clicks=0,
+                                        className="btn btn-sm btn-outline-warning me-2",
                                     ),
                                     html.A(
                                         "Export CSV",
@@ -93,6 +100,7 @@ def layout(**_query: str) -> html.Div:
                                         className="btn btn-sm btn-outline-success",
                                         download="tickets.csv",
                                     ),
+                                    report_links(),
                                     html.Span("", id="tk-count", className="small text-muted ms-2"),
                                     html.Span("", id="tk-new", className="badge text-bg-info ms-2"),
                                 ],
@@ -151,11 +159,14 @@ def rows(request: dict[str, Any] | None) -> tuple[Any, str, str, str]:
     Output("tk-grid", "filterModel"),
     Input("tk-queue", "n_clicks"),
     Input("tk-all", "n_clicks"),
+    Input("tk-unknown", "n_clicks"),
     prevent_initial_call=True,
 )
-def quick_filters(_q: int | None, _a: int | None) -> dict[str, Any]:
+def quick_filters(_q: int | None, _a: int | None, _u: int | None) -> dict[str, Any]:
     if dash.ctx.triggered_id == "tk-queue":
         return {"state": {"filterType": "text", "type": "equals", "filter": "issued,under_review"}}
+    if dash.ctx.triggered_id == "tk-unknown":
+        return {"state": {"filterType": "text", "type": "equals", "filter": "owner_unknown"}}
     return {}
 
 
@@ -195,6 +206,7 @@ def _detail(ticket_id: str | None, note: str = "") -> list[Any]:
         html.Div(_evidence(d.evidence), className="d-flex flex-wrap evidence", id="tk-evidence"),
         html.H6("History", className="mt-2"),
         html.Ul(_history(d.transitions), className="list-unstyled"),
+        *backoffice_section(ctx.archive, t.ticket_id),
         _review_actions(t.state),
         html.Div(note, id="tk-result", className="small mt-1", role="status"),
     ]

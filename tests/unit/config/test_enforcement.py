@@ -46,7 +46,9 @@ def test_bad_enforcement_config_names_the_field(tmp_path: Path, edit, words: str
 
 
 def test_lane_calibration_is_a_homography_calibration() -> None:
-    lc = LaneCalibration(near_left=(100, 500), near_right=(300, 500), far_right=(220, 200), far_left=(180, 200), width_m=3.5, length_m=40)
+    lc = LaneCalibration(
+        near_left=(100, 500), near_right=(300, 500), far_right=(220, 200), far_left=(180, 200), width_m=3.5, length_m=40
+    )
     cal = lc.as_calibration()
     assert cal.ground_points_m[2] == (3.5, 40.0) and len(cal.image_points) == 4
 
@@ -57,3 +59,20 @@ def test_watchlist_file_seeds_redis(tmp_path: Path) -> None:
     csv.write_text("plate,reason\nLEA1234,stolen\n")
     assert load_config(_cfg(tmp_path, lambda d: d.update(watchlist_file=str(csv)))).watchlist_file == csv
     assert load_config(_cfg(tmp_path, lambda d: d.update(watchlist_file=None))).watchlist_file is None
+
+
+def test_notices_and_overdue_config_errors_name_the_field() -> None:
+    import pydantic
+
+    from config.enforcement import FinesConfig, OverdueStep
+    from config.notices import NoticesConfig, OwnerRegisterConfig, SmsConfig
+
+    with pytest.raises(pydantic.ValidationError, match="same after_days"):
+        FinesConfig(overdue_surcharge=(OverdueStep(after_days=3, percent=5), OverdueStep(after_days=3, percent=9)))
+    with pytest.raises(pydantic.ValidationError, match="url: kind http"):
+        OwnerRegisterConfig(kind="http")
+    with pytest.raises(pydantic.ValidationError, match="url: mode http"):
+        SmsConfig(mode="http", url="ftp://x")
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        NoticesConfig(bogus=1)  # type: ignore[call-arg]
+    assert NoticesConfig().email.mode == "folder" and NoticesConfig().sms.mode == "folder"  # demo-safe

@@ -38,8 +38,13 @@ BASE: dict[str, Any] = {
             "lines": [{"id": "l", "a": [0, 100], "b": [320, 100]}],
             "zones": [{"id": "z", "polygon": [[0, 0], [320, 0], [320, 180]]}],
         },
-        {"id": "cam-2", "name": "Cam 2", "location": [34.0, 71.5], "segment": "seg-1",
-         "source": {"kind": "rtsp", "url": "rtsp://10.0.0.2/stream"}},
+        {
+            "id": "cam-2",
+            "name": "Cam 2",
+            "location": [34.0, 71.5],
+            "segment": "seg-1",
+            "source": {"kind": "rtsp", "url": "rtsp://10.0.0.2/stream"},
+        },
     ],
     "sos": {"rate_limit": 3},
 }

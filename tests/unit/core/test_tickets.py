@@ -114,8 +114,16 @@ def test_lifecycle() -> None:
         ([TicketState.UNDER_REVIEW, TicketState.APPROVED], TicketState.APPEALED),
         ([TicketState.UNDER_REVIEW, TicketState.APPROVED, TicketState.NOTIFIED], TicketState.UPHELD),
         ([TicketState.UNDER_REVIEW, TicketState.APPROVED, TicketState.OWNER_UNKNOWN], TicketState.PAID),
-        ([TicketState.UNDER_REVIEW, TicketState.APPROVED, TicketState.NOTIFIED, TicketState.APPEALED,
-          TicketState.CANCELLED], TicketState.PAID),
+        (
+            [
+                TicketState.UNDER_REVIEW,
+                TicketState.APPROVED,
+                TicketState.NOTIFIED,
+                TicketState.APPEALED,
+                TicketState.CANCELLED,
+            ],
+            TicketState.PAID,
+        ),
     ],
 )
 def test_invalid_transitions(path: list[TicketState], bad: TicketState) -> None:
@@ -140,7 +148,9 @@ def test_invalid_transitions(path: list[TicketState], bad: TicketState) -> None:
     ],
 )
 def test_citizen_side_lifecycle(path: list[TicketState]) -> None:
-    t = transition(transition(issue(viol(), FINES, 5), TicketState.UNDER_REVIEW, "op", 6), TicketState.APPROVED, "op", 7)
+    t = transition(
+        transition(issue(viol(), FINES, 5), TicketState.UNDER_REVIEW, "op", 6), TicketState.APPROVED, "op", 7
+    )
     for i, s in enumerate(path):
         t = transition(t, s, "citizen" if s is TicketState.APPEALED else "system", 8 + i)
     assert t.state is path[-1] and len(t.transitions) == 3 + len(path)
