@@ -21,6 +21,7 @@ from config.calibration import CalibrationConfig, LaneCalibration, SpeedConfig
 from config.camera import CameraConfig, LineConfig, ZoneConfig
 from config.detector import DetectorConfig
 from config.enforcement import EvidenceConfig, FinesConfig, FineTier
+from config.notify import NOTIFY_TAGS, NotifyConfig
 from config.rules import CameraRules, FlowZone, OverspeedRule, RedLightRule, StoppingZone, WrongWayRule
 from config.segments import CongestionThresholds, SegmentConfig
 from config.signals import SignalConfig, SignalPhaseSpan
@@ -69,6 +70,7 @@ class AppConfig(ConfigModel):
     evidence: EvidenceConfig = EvidenceConfig()
     sos: SosConfig = SosConfig()
     users: tuple[UserConfig, ...] = Field((), description="Dashboard logins (operator, warden, admin).")
+    notify: NotifyConfig = NotifyConfig()
 
     @field_validator("watchlist_file")
     @classmethod
@@ -110,6 +112,12 @@ class AppConfig(ConfigModel):
             for seg in u.zones:
                 if seg not in seg_ids:
                     raise ValueError(f"users[{i}].zones: unknown segment {seg!r}")
+        for i, d in enumerate(self.notify.destinations):
+            for seg in d.filters.zones:
+                if seg not in seg_ids:
+                    raise ValueError(
+                        f"notify.destinations[{i}].filters.zones: unknown segment {seg!r} (known: {', '.join(seg_ids)})"
+                    )
         return self
 
     def signal(self, signal_id: str) -> SignalConfig:
@@ -172,7 +180,7 @@ def _field_path(loc: tuple[object, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif str(part) in SOURCE_TAGS:
+        elif str(part) in SOURCE_TAGS or str(part) in NOTIFY_TAGS:
             continue  # discriminated-union tag, not a field the user wrote
         else:
             name = str(part)
@@ -240,6 +248,7 @@ __all__ = [
     "LineConfig",
     "LiveConfig",
     "MapConfig",
+    "NotifyConfig",
     "OverspeedRule",
     "PixelPoint",
     "RedLightRule",
