@@ -12,7 +12,8 @@ never duplicate. Evidence files are content-addressed under ``evidence_dir``
 :class:`~archive.incidents.IncidentRepository` (``Archive.incidents``),
 :class:`~archive.alerts.AlertRepository` (``Archive.alerts``),
 :class:`~archive.sightings.SightingRepository` (``Archive.sightings``: plate sightings and the
-search audit log) and
+search audit log), :class:`~archive.notify.NotifyRepository` (``Archive.notify``: notification
+deliveries and Web Push subscriptions) and
 :class:`~archive.evidence.EvidenceStore` (``Archive.evidence``). Ticket views and errors live
 in :mod:`archive.views` and :mod:`archive.errors`, the incident view and rules in
 :mod:`core.incidents`, the URL and engine in :mod:`archive.db`; all are re-exported here.
@@ -39,6 +40,7 @@ from archive.db import DEFAULT_URL, archive_url
 from archive.errors import EvidenceError, IncidentNotFound, InvalidAction, InvalidTransition, TicketNotFound
 from archive.evidence import SHA256_HEX, EvidenceStore
 from archive.incidents import IncidentRepository
+from archive.notify import NotifyRepository
 from archive.sightings import SearchAudit, Sighting, SightingRepository
 from archive.ticket_export import CSV_COLUMNS, export_csv
 from archive.tickets import TICKET_SORTS, TicketRepository
@@ -77,6 +79,7 @@ class Archive:
         self.incidents = IncidentRepository(self.db)
         self.alerts = AlertRepository(self.db)
         self.sightings = SightingRepository(self.db, self.evidence)
+        self.notify = NotifyRepository(self.db)
         if create:
             self._create_tables()
 
