@@ -7,12 +7,18 @@ import os
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid
 
 from config.notify import EmailDestination
 from core.notify.delivery import Delivery
 from core.notify.payload import email_text
 from services.notify.errors import DeliveryError
+
+
+#: CRLF line ends; headers folded only past RFC 5322's 998 characters (Python folds a long subject
+#: from its first character otherwise, which some clients show as a leading blank).
+MAIL_POLICY = SMTP_POLICY.clone(max_line_length=998)
 
 
 class EmailAdapter:
@@ -27,7 +33,7 @@ class EmailAdapter:
 
     def message(self, delivery: Delivery) -> EmailMessage:
         subject, body = email_text(json.loads(delivery.payload), self.dest.dashboard_url)
-        msg = EmailMessage()
+        msg = EmailMessage(policy=MAIL_POLICY)
         msg["From"] = self.dest.sender
         msg["To"] = ", ".join(self.dest.to)
         msg["Subject"] = subject
