@@ -19,7 +19,16 @@ _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
 class SubscriptionError(ValueError):
-    """A subscription body that cannot be used; the message names the field."""
+    """A subscription body that cannot be used; the message names the field.
+
+    Attributes:
+        malformed: The body's shape is wrong (not an object, unknown fields: HTTP 400), rather
+            than a value (HTTP 422).
+    """
+
+    def __init__(self, reason: str, malformed: bool = False) -> None:
+        super().__init__(reason)
+        self.malformed = malformed
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +91,12 @@ def parse_subscription(
         SubscriptionError: naming the bad field.
     """
     if not isinstance(body, dict):
-        raise SubscriptionError("body must be a JSON object (PushSubscription.toJSON())")
+        raise SubscriptionError("body must be a JSON object (PushSubscription.toJSON())", malformed=True)
     unknown = sorted(set(body) - {"endpoint", "keys", "expirationTime"})
     if unknown:
-        raise SubscriptionError(f"unknown field(s): {', '.join(unknown)}; allowed: endpoint, keys, expirationTime")
+        raise SubscriptionError(
+            f"unknown field(s): {', '.join(unknown)}; allowed: endpoint, keys, expirationTime", malformed=True
+        )
     endpoint = body.get("endpoint")
     schemes = ("https://", "http://") if allow_http else ("https://",)
     if not isinstance(endpoint, str) or not endpoint.startswith(schemes):

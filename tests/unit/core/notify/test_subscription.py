@@ -49,6 +49,13 @@ def test_bad_subscription_says_why(body: object, words: str) -> None:
         parse_subscription(body, "warden1", "warden", 0)
 
 
+@pytest.mark.parametrize(("body", "malformed"), [([], True), ({**GOOD, "x": 1}, True), ({"keys": {}}, False)])
+def test_shape_errors_are_malformed(body: object, malformed: bool) -> None:
+    with pytest.raises(SubscriptionError) as e:
+        parse_subscription(body, "w", "warden", 0)
+    assert e.value.malformed is malformed
+
+
 def test_http_endpoint_only_when_allowed() -> None:
     body = {**GOOD, "endpoint": "http://127.0.0.1:9999/push/1"}
     assert parse_subscription(body, "w", "warden", 0, allow_http=True).endpoint == body["endpoint"]
