@@ -139,7 +139,7 @@ class NotifyRepository:
             )
             return [_delivery(r) for r in rows]
 
-    def list(
+    def deliveries(
         self, states: Sequence[DeliveryState] = (), incident_id: str | None = None, limit: int = 100
     ) -> list[Delivery]:
         """Deliveries, newest first, optionally of some states or one incident."""

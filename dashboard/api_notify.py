@@ -138,7 +138,7 @@ def list_deliveries() -> flask.Response:
         raise BadRequest(400, f"unknown query parameter(s): {', '.join(unknown)}; allowed: state, incident, limit")
     states = _enum_list("state", DeliveryState)
     repo = _archive().notify
-    rows = repo.list(states, flask.request.args.get("incident") or None, _int_arg("limit", 100, 1, 500))
+    rows = repo.deliveries(states, flask.request.args.get("incident") or None, _int_arg("limit", 100, 1, 500))
     return _ok({"counts": repo.counts(), "deliveries": [_delivery(d) for d in rows]})
 
 

@@ -44,7 +44,7 @@ def rows(ctx: DashboardContext) -> tuple[str, list[Any]]:
         return "archive not installed", []
     repo = ctx.archive.notify
     counts = repo.counts()
-    items = repo.list(SHOWN, limit=50)
+    items = repo.deliveries(SHOWN, limit=50)
     head = html.Thead(
         html.Tr([html.Th(h) for h in ("Alert", "Destination", "State", "Attempts", "Reason", "Since", "")])
     )

@@ -15,7 +15,6 @@ from core.notify.delivery import Delivery
 from core.notify.payload import email_text
 from services.notify.errors import DeliveryError
 
-
 #: CRLF line ends; headers folded only past RFC 5322's 998 characters (Python folds a long subject
 #: from its first character otherwise, which some clients show as a leading blank).
 MAIL_POLICY = SMTP_POLICY.clone(max_line_length=998)
@@ -65,7 +64,9 @@ class EmailAdapter:
                 smtp.send_message(msg)
         except smtplib.SMTPResponseException as e:
             text = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)
-            raise DeliveryError(f"SMTP {e.smtp_code}: {' '.join(text.split())[:200]}", permanent=e.smtp_code >= 500) from None
+            raise DeliveryError(
+                f"SMTP {e.smtp_code}: {' '.join(text.split())[:200]}", permanent=e.smtp_code >= 500
+            ) from None
         except smtplib.SMTPRecipientsRefused as e:
             raise DeliveryError(f"SMTP refused the recipients: {', '.join(e.recipients)}", permanent=True) from None
         except (smtplib.SMTPException, OSError) as e:

@@ -56,7 +56,9 @@ class MqttAdapter:
         c.loop_start()
         if not self._connack.wait(self.dest.timeout_s):
             _stop(c)
-            raise DeliveryError(f"MQTT broker {self.dest.host}:{self.dest.port}: no CONNACK in {self.dest.timeout_s:g} s")
+            raise DeliveryError(
+                f"MQTT broker {self.dest.host}:{self.dest.port}: no CONNACK in {self.dest.timeout_s:g} s"
+            )
         if self._refused:
             _stop(c)
             raise DeliveryError(f"MQTT broker refused the connection: {self._refused}")

@@ -199,13 +199,17 @@ class Notifier:
         self.repo.save(out)
         return out
 
+    def _attempt_all(self, deliveries: Sequence[Delivery]) -> None:
+        for d in deliveries:
+            self.attempt(d)
+
     def deliver_due(self, limit: int = 100) -> int:
         """Attempt every due delivery once (destinations in parallel); returns how many were attempted."""
         due = self.repo.due(self.clock(), limit)
         by_dest: dict[str, list[Delivery]] = {}
         for d in due:
             by_dest.setdefault(d.destination, []).append(d)
-        futures = [self._pool.submit(lambda ds=ds: [self.attempt(d) for d in ds]) for ds in by_dest.values()]
+        futures = [self._pool.submit(self._attempt_all, ds) for ds in by_dest.values()]
         for f in futures:
             f.result()
         return len(due)

@@ -47,7 +47,9 @@ def load_or_create(path: Path) -> tuple[Vapid02, bool]:
     try:
         return Vapid02.from_file(str(path)), False
     except Exception as e:  # noqa: BLE001 - py_vapid raises bare exceptions of several kinds
-        raise ValueError(f"{path}: not a VAPID private key PEM ({type(e).__name__}: {e}); delete it to make a new one") from None
+        raise ValueError(
+            f"{path}: not a VAPID private key PEM ({type(e).__name__}: {e}); delete it to make a new one"
+        ) from None
 
 
 __all__ = ["load_or_create", "public_key_b64"]

@@ -79,7 +79,9 @@ class WebPushAdapter:
                 raise DeliveryError(f"push service: subscription gone (HTTP {r.status_code})", gone=True) from None
             raise http_failure(r.status_code, r.text, "push service") from None
         except requests.RequestException as e:
-            raise DeliveryError(f"push service unreachable: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
+            raise DeliveryError(
+                f"push service unreachable: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+            ) from None
 
     def close(self) -> None:
         self.session.close()

@@ -33,7 +33,10 @@ def b64(raw: bytes) -> str:
 
 
 def sub(n: int = 1) -> dict:
-    return {"endpoint": f"https://push.example.org/s/{n}", "keys": {"p256dh": b64(b"\x04" + bytes(64)), "auth": b64(bytes(16))}}
+    return {
+        "endpoint": f"https://push.example.org/s/{n}",
+        "keys": {"p256dh": b64(b"\x04" + bytes(64)), "auth": b64(bytes(16))},
+    }
 
 
 @pytest.fixture
@@ -41,8 +44,14 @@ def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
     app = flask.Flask("test")
     arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "ev")
     ctx = context.DashboardContext(
-        cfg=CFG, store=LiveStore(redis_client), bus=EventBus(redis_client), roads_geojson=tmp_path,
-        db=None, users=None, frames=None, archive=arc,  # type: ignore[arg-type]
+        cfg=CFG,
+        store=LiveStore(redis_client),
+        bus=EventBus(redis_client),
+        roads_geojson=tmp_path,
+        db=None,
+        users=None,
+        frames=None,
+        archive=arc,  # type: ignore[arg-type]
     )
     context.install(app, ctx)
     app.register_blueprint(api_notify.bp)
@@ -100,7 +109,9 @@ def test_bad_subscriptions_say_why(env: SimpleNamespace, kwargs: dict, status: i
 
 
 def _delivery(n: int, state: DeliveryState) -> Delivery:
-    d = Delivery(delivery_id_for(f"e{n}", "hook"), f"e{n}", "hook", "", f"a{n}", f"inc-{n}", "webhook", "{}", created_ms=n)
+    d = Delivery(
+        delivery_id_for(f"e{n}", "hook"), f"e{n}", "hook", "", f"a{n}", f"inc-{n}", "webhook", "{}", created_ms=n
+    )
     if state is DeliveryState.UNDELIVERED:
         d = d.failed("webhook answered HTTP 500", 10, RetryPolicy(max_attempts=1))
     elif state is DeliveryState.DELIVERED:

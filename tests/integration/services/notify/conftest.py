@@ -40,7 +40,14 @@ def config(tmp: Path, destinations: list[dict[str, Any]], **notify: Any) -> AppC
 
 def alert(n: int = 1, zone: str = "university-rd", kind: IncidentKind = IncidentKind.CONGESTION) -> WardenAlert:
     return WardenAlert(
-        f"alert{n:015d}", f"incident-{n}", zone, ("warden1",), 1_700_000_000_000 + n, False, kind, Priority.HIGH,
+        f"alert{n:015d}",
+        f"incident-{n}",
+        zone,
+        ("warden1",),
+        1_700_000_000_000 + n,
+        False,
+        kind,
+        Priority.HIGH,
         f"Heavy traffic #{n}",
     )
 

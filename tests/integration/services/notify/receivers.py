@@ -103,7 +103,11 @@ class Browser:
 
     def subscription(self) -> dict[str, Any]:
         """``PushSubscription.toJSON()``."""
-        return {"endpoint": self.endpoint, "expirationTime": None, "keys": {"p256dh": self.p256dh, "auth": b64url(self.auth)}}
+        return {
+            "endpoint": self.endpoint,
+            "expirationTime": None,
+            "keys": {"p256dh": self.p256dh, "auth": b64url(self.auth)},
+        }
 
     def decrypt(self, rec: Received) -> dict[str, Any]:
         """The pushed JSON, decrypted (RFC 8291, aes128gcm) with this browser's private key."""

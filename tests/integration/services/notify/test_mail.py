@@ -60,9 +60,9 @@ def test_alert_mail_and_refused_recipient(
     )
     with running_notifier(cfg, redis_server, archive_url) as n:
         n.bus.publish(alert(1))
-        wait_for(lambda: inbox.messages and n.repo.list([DeliveryState.UNDELIVERED]), 10)
-        (bad,) = n.repo.list([DeliveryState.UNDELIVERED])
-    (rcpts, msg), = inbox.messages
+        wait_for(lambda: inbox.messages and n.repo.deliveries([DeliveryState.UNDELIVERED]), 10)
+        (bad,) = n.repo.deliveries([DeliveryState.UNDELIVERED])
+    ((rcpts, msg),) = inbox.messages
     assert rcpts == ["duty@city.example"] and msg["From"] == "alerts@city.example"
     assert msg["Subject"].startswith("Safe City alert: [HIGH] congestion - University Road")
     text = msg.get_content()

@@ -46,13 +46,22 @@ def test_broker_down_then_started_gets_the_alert(
     broker = Mosquitto(tmp_path)  # not started yet: the broker is down
     cfg = config(
         tmp_path,
-        [{"name": "ha", "kind": "mqtt", "host": "127.0.0.1", "port": broker.port, "topic_prefix": "city/alerts",
-          "timeout_s": 2, "filters": {"kinds": ["congestion", "sos"]}}],
+        [
+            {
+                "name": "ha",
+                "kind": "mqtt",
+                "host": "127.0.0.1",
+                "port": broker.port,
+                "topic_prefix": "city/alerts",
+                "timeout_s": 2,
+                "filters": {"kinds": ["congestion", "sos"]},
+            }
+        ],
     )
     with running_notifier(cfg, redis_server, archive_url) as n:
         n.bus.publish(alert(1))
         n.bus.publish(alert(2, zone="gt-rd", kind=IncidentKind.STALLED))  # filtered out by kind
-        (d,) = wait_for(lambda: [d for d in n.repo.list() if d.attempts >= 2], 10)
+        (d,) = wait_for(lambda: [d for d in n.repo.deliveries() if d.attempts >= 2], 10)
         assert d.state is DeliveryState.RETRYING and "unreachable" in d.last_error
         broker.start()
         try:
@@ -71,4 +80,4 @@ def test_broker_down_then_started_gets_the_alert(
     body = json.loads(first.payload)
     assert (body["incident_id"], body["severity"], body["priority"]) == ("incident-1", 2, "high")
     assert second.topic == "city/alerts/ring-rd/sos"
-    assert [x.incident_id for x in n.repo.list()] == ["incident-3", "incident-1"]  # the stalled one: no delivery
+    assert [x.incident_id for x in n.repo.deliveries()] == ["incident-3", "incident-1"]  # the stalled one: no delivery

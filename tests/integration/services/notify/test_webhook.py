@@ -12,7 +12,7 @@ import redis
 from core.notify.delivery import DeliveryState
 from core.notify.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.integration.services.notify.conftest import DEMO, alert, config, running_notifier
-from tests.integration.services.notify.receivers import HttpReceiver, Received, wait_for
+from tests.integration.services.notify.receivers import HttpReceiver, wait_for
 
 SECRET = "hook-secret-1"
 
@@ -24,18 +24,21 @@ def test_receiver_down_then_up_gets_the_alert_signed(
     cfg = config(tmp_path, [{"name": "ops", "kind": "webhook", "url": hook.url + "/hook", "secret": SECRET}])
     with running_notifier(cfg, redis_server, archive_url) as n:
         n.bus.publish(alert(1))
-        (d,) = wait_for(lambda: [d for d in n.repo.list() if d.attempts >= 2], 10)
+        (d,) = wait_for(lambda: [d for d in n.repo.deliveries() if d.attempts >= 2], 10)
         assert d.state is DeliveryState.RETRYING and "unreachable" in d.last_error
         hook.start()
         try:
             wait_for(lambda: hook.got, 10)
-            done = wait_for(lambda: [x for x in n.repo.list() if x.state is DeliveryState.DELIVERED], 5)
+            done = wait_for(lambda: [x for x in n.repo.deliveries() if x.state is DeliveryState.DELIVERED], 5)
         finally:
             hook.stop()
     (rec,) = hook.got
     body = json.loads(rec.body)
     assert (body["alert_id"], body["kind"], body["zone"], body["zone_name"]) == (
-        alert(1).alert_id, "congestion", "university-rd", DEMO.segment("university-rd").name,
+        alert(1).alert_id,
+        "congestion",
+        "university-rd",
+        DEMO.segment("university-rd").name,
     )
     assert rec.path == "/hook" and rec.headers["content-type"].startswith("application/json")
     assert rec.headers[DELIVERY_HEADER.lower()] == done[0].delivery_id
@@ -60,9 +63,9 @@ def test_refused_is_undelivered_with_the_reason_then_retried(
     try:
         with running_notifier(cfg, redis_server, archive_url) as n:
             n.bus.publish(alert(2))
-            (d,) = wait_for(lambda: n.repo.list([DeliveryState.UNDELIVERED]), 10)
+            (d,) = wait_for(lambda: n.repo.deliveries([DeliveryState.UNDELIVERED]), 10)
             assert d.destination == "ops" and d.attempts == 1 and "HTTP 400" in d.last_error
-            assert [x.destination for x in n.repo.list()] == ["ops"]  # filtered: nothing for gt-only
+            assert [x.destination for x in n.repo.deliveries()] == ["ops"]  # filtered: nothing for gt-only
             answers["code"] = 204
             assert n.repo.retry(d.delivery_id, int(time.time() * 1000)).state is DeliveryState.PENDING
             wait_for(lambda: n.repo.get(d.delivery_id).state is DeliveryState.DELIVERED, 10)

@@ -12,6 +12,7 @@ undelivered with that reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -85,10 +86,10 @@ def system(redis_client: redis.Redis, redis_server: str, tmp_path: Path) -> Iter
 def _groups(client: redis.Redis) -> set[str]:
     out: set[str] = set()
     for stream in ("alert.warden", "incident.raised"):
-        try:
-            out |= {g["name"].decode() if isinstance(g["name"], bytes) else g["name"] for g in client.xinfo_groups(stream)}
-        except redis.ResponseError:
-            pass
+        with contextlib.suppress(redis.ResponseError):
+            out |= {
+                g["name"].decode() if isinstance(g["name"], bytes) else g["name"] for g in client.xinfo_groups(stream)
+            }
     return out
 
 
@@ -138,7 +139,10 @@ def test_warden_phone_gets_the_congestion_alert(system: dict[str, Any]) -> None:
         msg = phone.decrypt(rec)
         claims = check_vapid(rec, system["key"], endpoint.url)
         assert (msg["type"], msg["kind"], msg["zone"], msg["priority"]) == (
-            "safecity.alert", "congestion", "university-rd", "high",
+            "safecity.alert",
+            "congestion",
+            "university-rd",
+            "high",
         )
         assert msg["incident_id"] == "congestion-university-rd-test" and msg["wardens"] == ["warden1"]
         assert msg["title"].startswith("[HIGH] congestion - University Road") and msg["url"] == "/warden"

@@ -10,7 +10,14 @@ from core.notify.payload import PAYLOAD_TYPE, alert_payload, email_text, iso_utc
 from core.types import IncidentKind, Priority, WardenAlert
 
 ALERT = WardenAlert(
-    "a1", "inc-1", "university-rd", ("warden1",), 1_700_000_000_000, False, IncidentKind.CONGESTION, Priority.HIGH,
+    "a1",
+    "inc-1",
+    "university-rd",
+    ("warden1",),
+    1_700_000_000_000,
+    False,
+    IncidentKind.CONGESTION,
+    Priority.HIGH,
     "Heavy traffic on University Road",
 )
 

@@ -58,5 +58,10 @@ def test_route_keeps_config_order_and_drops_unwanted() -> None:
 
 
 def test_severity_ranks_every_priority_in_order() -> None:
-    assert sorted(SEVERITY, key=SEVERITY.__getitem__) == [Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL]
+    assert sorted(SEVERITY, key=SEVERITY.__getitem__) == [
+        Priority.LOW,
+        Priority.MEDIUM,
+        Priority.HIGH,
+        Priority.CRITICAL,
+    ]
     assert set(SEVERITY) == set(Priority)

@@ -21,7 +21,12 @@ GOOD = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh"
 def test_good_subscription() -> None:
     s = parse_subscription({**GOOD, "expirationTime": None}, "warden1", "warden", 5, "Mozilla/5.0 " + "x" * 300)
     assert (s.username, s.role, s.endpoint, s.p256dh, s.auth, s.created_ms) == (
-        "warden1", "warden", GOOD["endpoint"], P256, AUTH, 5,
+        "warden1",
+        "warden",
+        GOOD["endpoint"],
+        P256,
+        AUTH,
+        5,
     )
     assert s.subscription_id == subscription_id_for(GOOD["endpoint"]) and len(s.user_agent) == 200
     assert s.info() == {"endpoint": GOOD["endpoint"], "keys": {"p256dh": P256, "auth": AUTH}}
