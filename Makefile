@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install install-train install-dev run test docs-images lint browser-deps clean
+.PHONY: install install-train install-dev run test docs-images lint browser-deps mqtt-deps clean
 
 # Three sets of packages, each installed once (a stamp per file): the runtime (make run), training
 # (models.train / quantize / evaluate) and tests + tooling (make test, make lint).
@@ -39,10 +39,19 @@ browser-deps:
 	  else echo "note: /usr/bin/chromium missing and cannot apt-get; browser tests will be skipped"; fi; \
 	fi
 
+# Debian's Mosquitto for the MQTT notification tests (each test starts its own broker on a free port).
+mqtt-deps:
+	@if [ ! -x /usr/sbin/mosquitto ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null) \
+	      || echo "warning: could not install mosquitto; MQTT tests will be skipped"; \
+	  else echo "note: /usr/sbin/mosquitto missing and cannot apt-get; MQTT tests will be skipped"; fi; \
+	fi
+
 run: install
 	$(PY) -m ingest.launch
 
-test: install-dev browser-deps
+test: install-dev browser-deps mqtt-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The browser tests save their screenshots to a temp dir; this points them at docs/img/ instead.

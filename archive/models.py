@@ -251,6 +251,44 @@ class AppealRecord(Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
 
+class NotifyDeliveryRecord(Base):
+    """One alert to one notification destination (and Web Push subscription): state and retries."""
+
+    __tablename__ = "notify_deliveries"
+    __table_args__ = (Index("ix_notify_deliveries_state_next", "state", "next_try_ms"),)
+
+    delivery_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    destination: Mapped[str] = mapped_column(String(64), index=True)
+    recipient: Mapped[str] = mapped_column(String(64), default="")
+    alert_id: Mapped[str] = mapped_column(String(20), index=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class NotifySubscriptionRecord(Base):
+    """A browser's Web Push subscription (a warden's phone), registered on the warden page."""
+
+    __tablename__ = "notify_push_subscriptions"
+
+    subscription_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    endpoint: Mapped[str] = mapped_column(Text)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    last_ok_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 __all__ = [
     "AlertRecord",
     "AppealRecord",
@@ -260,6 +298,8 @@ __all__ = [
     "IncidentRecord",
     "PaymentAttemptRecord",
     "PaymentCallbackRecord",
+    "NotifyDeliveryRecord",
+    "NotifySubscriptionRecord",
     "PlateIndexRecord",
     "SearchAuditRecord",
     "SightingRecord",

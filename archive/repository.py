@@ -14,6 +14,8 @@ never duplicate. Evidence files are content-addressed under ``evidence_dir``
 :class:`~archive.sightings.SightingRepository` (``Archive.sightings``: plate sightings and the
 search audit log), :class:`~archive.payments.PaymentRepository` (``Archive.payments``: portal payment
 attempts and gateway callbacks), :class:`~archive.appeals.AppealRepository` (``Archive.appeals``),
+:class:`~archive.notify.NotifyRepository` (``Archive.notify``: notification deliveries and Web Push
+subscriptions),
 :class:`~archive.evidence.EvidenceStore` (``Archive.evidence``), and the back office (issue 15):
 :class:`~archive.notices.NoticeOutbox` (``Archive.notices``), :class:`~archive.owners.TicketOwners`
 (``Archive.owners``), :class:`~archive.owners.SqlOwnerRegister` (``Archive.register``) and
@@ -46,6 +48,7 @@ from archive.errors import EvidenceError, IncidentNotFound, InvalidAction, Inval
 from archive.evidence import SHA256_HEX, EvidenceStore
 from archive.incidents import IncidentRepository
 from archive.notices import NoticeOutbox
+from archive.notify import NotifyRepository
 from archive.owners import SqlOwnerRegister, TicketOwners
 from archive.payments import PaymentRepository
 from archive.sightings import SearchAudit, Sighting, SightingRepository
@@ -92,6 +95,7 @@ class Archive:
         self.owners = TicketOwners(self.db)
         self.register = SqlOwnerRegister(self.db)
         self.due = DueDates(self.db)
+        self.notify = NotifyRepository(self.db)
         if create:
             self._create_tables()
 

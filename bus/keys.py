@@ -32,6 +32,9 @@ Watchlist (:mod:`bus.watchlist`): ``watchlist:plates``, ``watchlist:version``,
 Enforcement state (:mod:`bus.rulestate`): ``rules:checkpoint:<camera_id>``,
 ``rules:pending:<camera_id>``, ``congestion:episodes``.
 
+Notifications (:mod:`bus.notify`): ``notify:vapid_public_key`` (the Web Push application
+server key the notifier signs with), ``notify:status`` (hash of the notifier's counters).
+
 Others: ``evidence:<sha256>`` (:mod:`bus.evidence`), ``ratelimit:<scope>:<key>:<bucket>``
 (:mod:`bus.ratelimit`), ``dash:live:stats:<host>:<pid>`` (:mod:`dashboard.live`).
 """
@@ -133,6 +136,11 @@ def rules_pending_key(camera_id: str) -> str:
     return RULES_PENDING_PREFIX + camera_id
 
 
+# --------------------------------------------------------------------------- notifications
+
+NOTIFY_VAPID_PUBLIC_KEY = "notify:vapid_public_key"
+NOTIFY_STATUS_KEY = "notify:status"
+
 # --------------------------------------------------------------------------- evidence, rate limits
 
 EVIDENCE_PREFIX = "evidence:"
@@ -175,6 +183,8 @@ __all__ = [
     "LIVE_SEGMENT_KEY",
     "LIVE_STATS_PREFIX",
     "LIVE_STATUS_KEY",
+    "NOTIFY_STATUS_KEY",
+    "NOTIFY_VAPID_PUBLIC_KEY",
     "RATELIMIT_PREFIX",
     "RULES_CHECKPOINT_PREFIX",
     "RULES_PENDING_PREFIX",

@@ -22,6 +22,7 @@ from config.camera import CameraConfig, LineConfig, ZoneConfig
 from config.detector import DetectorConfig
 from config.enforcement import EvidenceConfig, FinesConfig, FineTier, OverdueStep
 from config.notices import EmailConfig, NoticesConfig, OwnerRegisterConfig, SmsConfig
+from config.notify import NOTIFY_TAGS, NotifyConfig
 from config.portal import PaymentConfig, PortalConfig
 from config.rules import CameraRules, FlowZone, OverspeedRule, RedLightRule, StoppingZone, WrongWayRule
 from config.segments import CongestionThresholds, SegmentConfig
@@ -73,6 +74,7 @@ class AppConfig(ConfigModel):
     portal: PortalConfig = PortalConfig()
     notices: NoticesConfig = NoticesConfig()
     users: tuple[UserConfig, ...] = Field((), description="Dashboard logins (operator, warden, admin).")
+    notify: NotifyConfig = NotifyConfig()
 
     @field_validator("watchlist_file")
     @classmethod
@@ -114,6 +116,12 @@ class AppConfig(ConfigModel):
             for seg in u.zones:
                 if seg not in seg_ids:
                     raise ValueError(f"users[{i}].zones: unknown segment {seg!r}")
+        for i, d in enumerate(self.notify.destinations):
+            for seg in d.filters.zones:
+                if seg not in seg_ids:
+                    raise ValueError(
+                        f"notify.destinations[{i}].filters.zones: unknown segment {seg!r} (known: {', '.join(seg_ids)})"
+                    )
         return self
 
     def signal(self, signal_id: str) -> SignalConfig:
@@ -176,7 +184,7 @@ def _field_path(loc: tuple[object, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif str(part) in SOURCE_TAGS:
+        elif str(part) in SOURCE_TAGS or str(part) in NOTIFY_TAGS:
             continue  # discriminated-union tag, not a field the user wrote
         else:
             name = str(part)
@@ -247,6 +255,7 @@ __all__ = [
     "MapConfig",
     "NoticesConfig",
     "OverdueStep",
+    "NotifyConfig",
     "OverspeedRule",
     "PaymentConfig",
     "OwnerRegisterConfig",

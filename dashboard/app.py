@@ -77,6 +77,7 @@ def create_app(cfg: AppConfig, client: RedisClient, db_url: str | None = None) -
         use_pages=True,
         pages_folder="pages",
         assets_folder=str(PACKAGE_DIR / "assets"),
+        assets_ignore=r"notify-sw\.js$",  # the Web Push service worker: served, never loaded into pages
         external_stylesheets=[],
         external_scripts=[],
         serve_locally=True,

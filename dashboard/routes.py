@@ -30,7 +30,7 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from core.clock import now_ms
-from dashboard import api_sos, api_tickets, api_watchlist, metrics
+from dashboard import api_notify, api_sos, api_tickets, api_watchlist, metrics
 from dashboard import updates as updates_mod
 from dashboard.context import current
 from dashboard.data import (
@@ -235,6 +235,7 @@ def register(server: flask.Flask) -> None:
     server.register_blueprint(api_sos.bp)
     server.register_blueprint(api_tickets.bp)
     server.register_blueprint(api_watchlist.bp)
+    server.register_blueprint(api_notify.bp)
 
     @server.errorhandler(HTTPException)
     def _http_error(e: HTTPException) -> flask.Response | HTTPException:

@@ -1,5 +1,6 @@
 """Start the whole system: Redis (embedded unless ``REDIS_URL`` is set), ingest workers,
-the segment aggregator and the dashboard; restart any that die; stop all on Ctrl-C.
+the segment aggregator, the ticketing, incidents, sightings and notifier services and the
+dashboard; restart any that die; stop all on Ctrl-C.
 
 This is what ``make run`` calls. In production run the same pieces under your process
 manager instead (see README, "Scaling out").
@@ -148,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     children.append(Child("sightings", [py, "-m", "services.sightings", *common], env))
     if cfg.notices.enabled:  # owner lookup, ticket notices, overdue fines (demo: e-mail/SMS to var/notices/)
         children.append(Child("notices", [py, "-m", "services.notices", *common], env))
+    if cfg.notify.enabled:
+        children.append(Child("notify", [py, "-m", "services.notify", *common], env))
     if not args.no_dashboard:
         children.append(Child("dashboard", [py, "-m", "dashboard"], env))
         children.append(Child("live", [py, "-m", "dashboard.live", "--redis-url", url], env))

@@ -1,6 +1,7 @@
 """System health: cameras (state, fps, skipped/corrupt frames, reconnects, frame age),
-ingest workers (from the cameras' heartbeats), Redis, the websocket push server(s),
-stream sizes and dead letters, the SQL archive.
+ingest workers (from the cameras' heartbeats), Redis, the websocket push server(s), the
+notifier, stream sizes and dead letters, the SQL archive, and the notification deliveries
+that failed (:mod:`dashboard.notify_panel`, with a retry button).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dash import Input, Output, callback, html
 from dash.exceptions import PreventUpdate
 
 from bus.keys import LIVE_STATS_PREFIX
+from bus.notify import NotifyState
 from core.clock import now_ms
-from dashboard import auth
+from dashboard import auth, notify_panel
 from dashboard.context import DashboardContext, current
 from dashboard.data import STATE_COLOURS, CameraView, read_cameras
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
@@ -61,6 +63,7 @@ def layout(**_query: str) -> html.Div:
                     ),
                     html.H6("Streams"),
                     html.Table(id="sy-streams", className="table table-sm small"),
+                    notify_panel.panel(),
                 ],
                 className="container-fluid",
             ),
@@ -199,6 +202,7 @@ def _services(ctx: DashboardContext, ok: bool) -> tuple[list[list[Any]], list[li
                 services.append(
                     ["Live push", html.Span("not running (pages fall back to polling)", className="text-danger")]
                 )
+            services.append(_notifier_row(NotifyState(ctx.store.client).status()))
             lens = ctx.bus.lengths(EVENT_STREAMS)
             stream_rows = [[s, n, dead] for s, (n, dead) in zip(EVENT_STREAMS, lens, strict=True)]
         except Exception as e:  # noqa: BLE001
@@ -224,3 +228,17 @@ def _live_push_row(st: dict[str, Any]) -> list[Any]:
         f"{cl.get('ops', 0)} operator, {cl.get('warden', 0)} warden, {cl.get('public', 0)} public clients; "
         f"{st.get('sent', 0)} messages sent" + (f"; mean alert push {mean:.0f} ms" if mean is not None else ""),
     ]
+
+
+def _notifier_row(st: dict[str, int]) -> list[Any]:
+    """The services row of the notifier, from the counters it writes to Redis every 2 s."""
+    if not st:
+        return ["Notifier", html.Span("never started (alerts reach only open pages)", className="text-warning")]
+    age = (now_ms() - st.get("ts_ms", 0)) / 1000
+    text = (
+        f"{st.get('destinations', 0)} destination(s); {st.get('alerts', 0)} alerts, {st.get('delivered', 0)} "
+        f"delivered, {st.get('failed_attempts', 0)} failed attempts, {st.get('undelivered', 0)} undelivered"
+    )
+    if age > 10:
+        return ["Notifier", html.Span(f"silent for {age:.0f} s; {text}", className="text-danger")]
+    return ["Notifier", text]

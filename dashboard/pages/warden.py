@@ -3,7 +3,8 @@
 Alerts arrive over the warden websocket channel, which the server already filters to
 the warden's zones; the page re-reads the alert list (same filter) when one arrives,
 flashes the screen, vibrates and - once the warden tapped "sound on" (browsers allow
-audio only after a tap) - beeps. Acknowledging records an ``ack`` on the incident, which
+audio only after a tap) - beeps. "Notify me on this device" subscribes the phone to Web Push
+(``assets/notify.js``), so alerts reach it with the page closed (:mod:`services.notify`). Acknowledging records an ``ack`` on the incident, which
 stops its escalation to the control room. Admins see every zone.
 """
 
@@ -78,6 +79,14 @@ def layout(**_query: str) -> html.Div:
                     html.Button(
                         "Sound on", id="wd-sound", n_clicks=0, className="btn btn-outline-dark btn-sm mb-2 w-100"
                     ),
+                    # assets/notify.js: service worker + Web Push subscription, alerts with the page closed
+                    html.Button(
+                        "Notify me on this device",
+                        id="wd-notify",
+                        type="button",
+                        className="btn btn-outline-primary btn-sm mb-2 w-100",
+                    ),
+                    html.Div("", id="wd-notify-state", className="small mb-2", role="status"),
                     html.Div("", id="wd-result", className="small mb-2", role="status"),
                     html.Div(id="wd-alerts"),
                 ],

@@ -17,7 +17,7 @@ from archive.migrate import current_revision, head_revision, main, schema_diff, 
 from archive.schema import TARGET_METADATA
 from tests.pgdb import throwaway_pg_database
 
-#: What migrations 0002 (back office) and 0003 (portal) added: a database made by create_all before lacks these.
+#: What migrations 0002 (back office), 0003 (portal) and 0004 (notifier) added: a database made by create_all before lacks these.
 NEW_TABLES = (
     "notice_outbox",
     "ticket_owners",
@@ -26,6 +26,8 @@ NEW_TABLES = (
     "payment_attempts",
     "payment_callbacks",
     "appeal_requests",
+    "notify_deliveries",
+    "notify_push_subscriptions",
 )
 NEW_TICKET_COLUMNS = ("original_fine_pkr", "due_ts_ms")
 

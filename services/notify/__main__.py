@@ -1,0 +1,5 @@
+import sys
+
+from services.notify.main import main
+
+sys.exit(main())
