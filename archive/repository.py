@@ -12,9 +12,10 @@ never duplicate. Evidence files are content-addressed under ``evidence_dir``
 :class:`~archive.incidents.IncidentRepository` (``Archive.incidents``),
 :class:`~archive.alerts.AlertRepository` (``Archive.alerts``),
 :class:`~archive.sightings.SightingRepository` (``Archive.sightings``: plate sightings and the
-search audit log) and
-:class:`~archive.evidence.EvidenceStore` (``Archive.evidence``). Ticket views and errors live
-in :mod:`archive.views` and :mod:`archive.errors`, the incident view and rules in
+search audit log),
+:class:`~archive.evidence.EvidenceStore` (``Archive.evidence``, files in the blob store of :mod:`storage`) and
+:class:`~archive.clips.ClipRepository` (``Archive.clips``: video clips and recording segments). Ticket views
+and errors live in :mod:`archive.views` and :mod:`archive.errors`, the incident view and rules in
 :mod:`core.incidents`, the URL and engine in :mod:`archive.db`; all are re-exported here.
 
 Methods used by the dashboard: :meth:`Archive.list_tickets`, :meth:`Archive.get_ticket`,
@@ -34,6 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from archive.alerts import AlertRepository
+from archive.clips import ClipRepository
 from archive.database import Database
 from archive.db import DEFAULT_URL, archive_url
 from archive.errors import EvidenceError, IncidentNotFound, InvalidAction, InvalidTransition, TicketNotFound
@@ -47,6 +49,7 @@ from config.settings import REPO_ROOT, AppConfig, resolve_path
 from core.clock import now_ms
 from core.incidents import IncidentView
 from core.types import ETicket, Incident, TicketState, WardenAlert
+from storage.base import BlobStore
 
 
 class Archive:
@@ -60,6 +63,8 @@ class Archive:
         evidence_dir: Where evidence files go (created on demand).
         create: Create missing tables.
         clock: Wall clock (ms), for tests.
+        store: The blob store of evidence files (disk or S3, :mod:`storage`); None = the disk under
+            ``evidence_dir``.
     """
 
     def __init__(
@@ -68,11 +73,13 @@ class Archive:
         evidence_dir: Path | None = None,
         create: bool = True,
         clock: Any = now_ms,
+        store: BlobStore | None = None,
     ) -> None:
         self.db = Database(url, clock)
         self.url = url
         self.engine: Engine = self.db.engine
-        self.evidence = EvidenceStore(self.db, evidence_dir or (REPO_ROOT / "var" / "evidence"))
+        self.evidence = EvidenceStore(self.db, evidence_dir or (REPO_ROOT / "var" / "evidence"), store)
+        self.clips = ClipRepository(self.db)
         self.tickets = TicketRepository(self.db)
         self.incidents = IncidentRepository(self.db)
         self.alerts = AlertRepository(self.db)
@@ -105,7 +112,9 @@ class Archive:
     @classmethod
     def from_config(cls, cfg: AppConfig) -> Archive:
         """The archive the configuration names (``archive.url``, ``archive.evidence_dir``)."""
-        return cls(archive_url(cfg), resolve_path(cfg.archive.evidence_dir))
+        from storage import open_store
+
+        return cls(archive_url(cfg), resolve_path(cfg.archive.evidence_dir), store=open_store(cfg))
 
     def close(self) -> None:
         """Release the database connections."""
@@ -122,8 +131,21 @@ class Archive:
         return self.evidence.store_evidence(data, sha256, mime)
 
     def evidence_path(self, sha256: str) -> Path | None:
-        """Path of a stored evidence file, or None (unknown id or file missing)."""
+        """Path of a stored evidence file on this machine's disk (disk backend), or None."""
         return self.evidence.evidence_path(sha256)
+
+    def has_evidence(self, sha256: str) -> bool:
+        """True when the evidence file is recorded and present in the blob store."""
+        return self.evidence.has_evidence(sha256)
+
+    def evidence_bytes(self, sha256: str) -> bytes | None:
+        """The bytes of a stored evidence file, or None (unknown id or file missing)."""
+        return self.evidence.evidence_bytes(sha256)
+
+    @property
+    def store(self) -> BlobStore:
+        """The blob store of evidence files, clips and recordings."""
+        return self.evidence.store
 
     def verify_evidence(self, sha256: str) -> bool:
         """True when the stored file exists and still hashes to its id."""

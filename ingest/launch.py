@@ -146,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     children.append(Child("ticketing", [py, "-m", "services.ticketing", *common], env))
     children.append(Child("incidents", [py, "-m", "services.incidents", *common], env))
     children.append(Child("sightings", [py, "-m", "services.sightings", *common], env))
+    children.append(Child("clips", [py, "-m", "services.clips", *common], env))
     if not args.no_dashboard:
         children.append(Child("dashboard", [py, "-m", "dashboard"], env))
         children.append(Child("live", [py, "-m", "dashboard.live", "--redis-url", url], env))
