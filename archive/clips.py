@@ -91,6 +91,18 @@ class ClipRepository:
             r = s.scalar(select(ClipRecord).where(ClipRecord.owner_kind == owner_kind, ClipRecord.owner_id == owner_id))
             return _clip(r) if r is not None else None
 
+    def owners_with_clips(self, owner_kind: str, owner_ids: Sequence[str]) -> set[str]:
+        """Which of ``owner_ids`` have a clip (one query, for lists of tickets/incidents)."""
+        if not owner_ids:
+            return set()
+        with self._db.session() as s:
+            rows = s.scalars(
+                select(ClipRecord.owner_id).where(
+                    ClipRecord.owner_kind == owner_kind, ClipRecord.owner_id.in_(list(owner_ids))
+                )
+            )
+            return set(rows)
+
     def clips_of_camera(self, camera_id: str, from_ms: int, to_ms: int, limit: int = 500) -> list[ClipSaved]:
         with self._db.session() as s:
             rows = s.scalars(

@@ -42,7 +42,12 @@ class S3Store:
             region_name=cfg.region,
             aws_access_key_id=os.environ.get(cfg.access_key_env) or None,
             aws_secret_access_key=os.environ.get(cfg.secret_key_env) or None,
-            config=Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"}),
+            config=Config(
+                signature_version="s3v4",
+                retries={"max_attempts": 3, "mode": "standard"},
+                # custom endpoints (MinIO, moto, Ceph) serve path-style URLs; AWS picks itself
+                s3={"addressing_style": "path"} if cfg.endpoint_url else {},
+            ),
         )
 
     def _ensure_bucket(self) -> None:
