@@ -289,10 +289,51 @@ class NotifySubscriptionRecord(Base):
     last_ok_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ClipRecord(Base):
+    """A video clip of a violation or incident in the blob store (one per owner)."""
+
+    __tablename__ = "clip_records"
+    __table_args__ = (UniqueConstraint("owner_kind", "owner_id", name="uq_clip_owner"),)
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    start_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[float] = mapped_column(Float)
+    frames: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(40), default="video/mp4")
+    created_ts_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class RecordingSegmentRecord(Base):
+    """One continuous-recording segment in the blob store."""
+
+    __tablename__ = "recording_segments"
+    __table_args__ = (Index("ix_recording_camera_start", "camera_id", "start_ts_ms"),)
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    start_ts_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    end_ts_ms: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[float] = mapped_column(Float)
+    frames: Mapped[int] = mapped_column(Integer)
+    created_ts_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 __all__ = [
     "AlertRecord",
     "AppealRecord",
     "Base",
+    "ClipRecord",
     "EvidenceRecord",
     "IncidentActionRecord",
     "IncidentRecord",
@@ -301,6 +342,7 @@ __all__ = [
     "NotifyDeliveryRecord",
     "NotifySubscriptionRecord",
     "PlateIndexRecord",
+    "RecordingSegmentRecord",
     "SearchAuditRecord",
     "SightingRecord",
     "TicketEvidenceRecord",

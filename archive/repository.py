@@ -16,7 +16,8 @@ search audit log), :class:`~archive.payments.PaymentRepository` (``Archive.payme
 attempts and gateway callbacks), :class:`~archive.appeals.AppealRepository` (``Archive.appeals``),
 :class:`~archive.notify.NotifyRepository` (``Archive.notify``: notification deliveries and Web Push
 subscriptions),
-:class:`~archive.evidence.EvidenceStore` (``Archive.evidence``), and the back office (issue 15):
+:class:`~archive.evidence.EvidenceStore` (``Archive.evidence``, files in the blob store of :mod:`storage`),
+:class:`~archive.clips.ClipRepository` (``Archive.clips``: video clips and recording segments), and the back office (issue 15):
 :class:`~archive.notices.NoticeOutbox` (``Archive.notices``), :class:`~archive.owners.TicketOwners`
 (``Archive.owners``), :class:`~archive.owners.SqlOwnerRegister` (``Archive.register``) and
 :class:`~archive.duedates.DueDates` (``Archive.due``). Ticket views and errors live
@@ -41,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from archive.alerts import AlertRepository
 from archive.appeals import AppealRepository
+from archive.clips import ClipRepository
 from archive.database import Database
 from archive.db import DEFAULT_URL, archive_url
 from archive.duedates import DueDates
@@ -59,6 +61,7 @@ from config.settings import REPO_ROOT, AppConfig, resolve_path
 from core.clock import now_ms
 from core.incidents import IncidentView
 from core.types import ETicket, Incident, TicketState, WardenAlert
+from storage.base import BlobStore
 
 
 class Archive:
@@ -72,6 +75,8 @@ class Archive:
         evidence_dir: Where evidence files go (created on demand).
         create: Create missing tables.
         clock: Wall clock (ms), for tests.
+        store: The blob store of evidence files (disk or S3, :mod:`storage`); None = the disk under
+            ``evidence_dir``.
     """
 
     def __init__(
@@ -80,11 +85,13 @@ class Archive:
         evidence_dir: Path | None = None,
         create: bool = True,
         clock: Any = now_ms,
+        store: BlobStore | None = None,
     ) -> None:
         self.db = Database(url, clock)
         self.url = url
         self.engine: Engine = self.db.engine
-        self.evidence = EvidenceStore(self.db, evidence_dir or (REPO_ROOT / "var" / "evidence"))
+        self.evidence = EvidenceStore(self.db, evidence_dir or (REPO_ROOT / "var" / "evidence"), store)
+        self.clips = ClipRepository(self.db)
         self.tickets = TicketRepository(self.db)
         self.incidents = IncidentRepository(self.db)
         self.alerts = AlertRepository(self.db)
@@ -124,7 +131,9 @@ class Archive:
     @classmethod
     def from_config(cls, cfg: AppConfig) -> Archive:
         """The archive the configuration names (``archive.url``, ``archive.evidence_dir``)."""
-        return cls(archive_url(cfg), resolve_path(cfg.archive.evidence_dir))
+        from storage import open_store
+
+        return cls(archive_url(cfg), resolve_path(cfg.archive.evidence_dir), store=open_store(cfg))
 
     def close(self) -> None:
         """Release the database connections."""
@@ -141,8 +150,21 @@ class Archive:
         return self.evidence.store_evidence(data, sha256, mime)
 
     def evidence_path(self, sha256: str) -> Path | None:
-        """Path of a stored evidence file, or None (unknown id or file missing)."""
+        """Path of a stored evidence file on this machine's disk (disk backend), or None."""
         return self.evidence.evidence_path(sha256)
+
+    def has_evidence(self, sha256: str) -> bool:
+        """True when the evidence file is recorded and present in the blob store."""
+        return self.evidence.has_evidence(sha256)
+
+    def evidence_bytes(self, sha256: str) -> bytes | None:
+        """The bytes of a stored evidence file, or None (unknown id or file missing)."""
+        return self.evidence.evidence_bytes(sha256)
+
+    @property
+    def store(self) -> BlobStore:
+        """The blob store of evidence files, clips and recordings."""
+        return self.evidence.store
 
     def verify_evidence(self, sha256: str) -> bool:
         """True when the stored file exists and still hashes to its id."""

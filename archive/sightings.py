@@ -95,8 +95,7 @@ class SightingRepository:
         """Archive one sighting; False when this event is already there (idempotent by ``event_id``)."""
         crop_path = None
         if crop_sha256 is not None:
-            p = self._evidence.evidence_path(crop_sha256)
-            crop_path = str(p.relative_to(self._evidence.evidence_dir)) if p is not None else None
+            crop_path = self._evidence.stored_key(crop_sha256)
         record = SightingRecord(
             event_id=event_id,
             plate=read.text,

@@ -39,12 +39,14 @@ from typing import Any
 
 from core.types import (
     CameraStatus,
+    ClipSaved,
     DensityReport,
     ETicket,
     Incident,
     IncidentUpdate,
     LineCrossing,
     PlateRead,
+    RecordingSegment,
     SegmentDensity,
     SignalState,
     TicketUpdate,
@@ -430,3 +432,5 @@ register(IncidentUpdate, "incident.updated", id_fields=("incident_id", "action",
 register(WardenAlert, "alert.warden", id_fields=("alert_id", "escalated"), key_field="segment_id")
 register(SignalState, "signal.state", id_fields=("signal_id", "phase", "ts_ms"), key_field="signal_id")
 register(TrafficUpdate, "traffic.update", id_fields=("update_id", "ts_ms"), key_field="segment_id")
+register(ClipSaved, "clip.saved", id_fields=("owner_kind", "owner_id"))
+register(RecordingSegment, "recording.segment", id_fields=("camera_id", "ts_ms"))

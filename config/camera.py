@@ -6,6 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from config.base import ConfigModel, LatLon, PixelPoint
 from config.calibration import CalibrationConfig, LaneCalibration, SpeedConfig
+from config.clips import CameraClips, CameraRecording
 from config.detector import DetectorConfig
 from config.rules import CameraRules
 from config.sources import SourceConfig
@@ -49,6 +50,10 @@ class CameraConfig(ConfigModel):
     )
     speed: SpeedConfig = SpeedConfig()
     rules: CameraRules = CameraRules()
+    clips: CameraClips | None = Field(None, description="Overrides of the global `clips:` settings for this camera.")
+    recording: CameraRecording | None = Field(
+        None, description="Overrides of the global `recording:` settings (e.g. `{enabled: true}`)."
+    )
 
     @model_validator(mode="after")
     def _ground_rules_need_calibration(self) -> CameraConfig:

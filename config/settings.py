@@ -17,8 +17,10 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from config.base import ConfigModel, LatLon, PixelPoint
+from config.blobstore import S3StoreConfig, StorageConfig
 from config.calibration import CalibrationConfig, LaneCalibration, SpeedConfig
 from config.camera import CameraConfig, LineConfig, ZoneConfig
+from config.clips import CameraClips, CameraRecording, ClipsConfig, RecordingConfig
 from config.detector import DetectorConfig
 from config.enforcement import EvidenceConfig, FinesConfig, FineTier, OverdueStep
 from config.notices import EmailConfig, NoticesConfig, OwnerRegisterConfig, SmsConfig
@@ -70,6 +72,9 @@ class AppConfig(ConfigModel):
     )
     archive: ArchiveConfig = ArchiveConfig()
     evidence: EvidenceConfig = EvidenceConfig()
+    clips: ClipsConfig = ClipsConfig()
+    recording: RecordingConfig = RecordingConfig()
+    storage: StorageConfig = StorageConfig()
     sos: SosConfig = SosConfig()
     portal: PortalConfig = PortalConfig()
     notices: NoticesConfig = NoticesConfig()
@@ -106,6 +111,10 @@ class AppConfig(ConfigModel):
                         f"cameras[{i}].rules.red_light[{j}].signal: unknown signal {rl.signal!r} (known: {', '.join(sig_ids) or 'none'})"
                     )
             _unique([z.id for z in cam.rules.stopping], f"cameras[{i}].rules.stopping")
+        for i, cam in enumerate(self.cameras):
+            rec = cam.recording
+            if rec is not None and rec.enabled and self.recording.retention_days == self.recording.retention_gb == 0:
+                raise ValueError(f"cameras[{i}].recording: needs recording.retention_days or retention_gb")
         _unique([w.username for w in self.wardens], "wardens")
         for i, w in enumerate(self.wardens):
             for seg in w.segments:
@@ -145,6 +154,14 @@ class AppConfig(ConfigModel):
             if cam.id == camera_id:
                 return cam
         raise KeyError(camera_id)
+
+    def clips_for(self, camera: CameraConfig) -> ClipsConfig:
+        """The camera's effective clip settings: the global ``clips:`` overlaid with ``cameras[i].clips``."""
+        return self.clips.merged(camera.clips)
+
+    def recording_for(self, camera: CameraConfig) -> RecordingConfig:
+        """The camera's effective recording settings: the global ``recording:`` overlaid with its own."""
+        return self.recording.merged(camera.recording)
 
     def segment(self, segment_id: str) -> SegmentConfig:
         """The road segment with this id.
@@ -235,7 +252,10 @@ __all__ = [
     "AppConfig",
     "ArchiveConfig",
     "CalibrationConfig",
+    "CameraClips",
     "CameraConfig",
+    "CameraRecording",
+    "ClipsConfig",
     "CameraRules",
     "ConfigError",
     "ConfigModel",
@@ -261,9 +281,11 @@ __all__ = [
     "OwnerRegisterConfig",
     "PixelPoint",
     "PortalConfig",
+    "RecordingConfig",
     "RedLightRule",
     "RedisConfig",
     "SegmentConfig",
+    "S3StoreConfig",
     "SignalConfig",
     "SignalPhaseSpan",
     "SmsConfig",
@@ -271,6 +293,7 @@ __all__ = [
     "SourceConfig",
     "SpeedConfig",
     "StoppingZone",
+    "StorageConfig",
     "StreamSource",
     "SyntheticRuleBreaker",
     "SyntheticSource",

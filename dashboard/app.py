@@ -58,6 +58,19 @@ def connect_redis(cfg: AppConfig, allow_embedded: bool = True) -> tuple[RedisCli
     return client, server
 
 
+def media_origin(cfg: AppConfig) -> str:
+    """Origin of the S3 endpoint that presigned clip links point at (allowed as a media source), else ""."""
+    s3 = cfg.storage.s3
+    if cfg.storage.backend != "s3" or s3 is None:
+        return ""
+    if s3.endpoint_url:
+        from urllib.parse import urlparse
+
+        u = urlparse(s3.endpoint_url)
+        return f"{u.scheme}://{u.netloc}"
+    return "https://*.amazonaws.com"
+
+
 def create_app(cfg: AppConfig, client: RedisClient, db_url: str | None = None) -> dash.Dash:
     """Create the Dash app.
 
@@ -108,7 +121,12 @@ def create_app(cfg: AppConfig, client: RedisClient, db_url: str | None = None) -
     )
     portal.install(app.server, cfg)  # before auth: its upload guard runs first
     auth.install(
-        app.server, users, cfg.dashboard.secure_cookies, cfg.dashboard.session_ttl_s, cfg.dashboard.map.tile_url
+        app.server,
+        users,
+        cfg.dashboard.secure_cookies,
+        cfg.dashboard.session_ttl_s,
+        cfg.dashboard.map.tile_url,
+        media_origin=media_origin(cfg),
     )
     routes.register(app.server)
     app.layout = dash.html.Div([dash.page_container], className="container-fluid p-0")

@@ -26,7 +26,9 @@ def open_archive(cfg: AppConfig, db_url: str | None = None) -> Any:
         return None
     url = db_url or archive_url(cfg)
     try:
-        return Archive(url, resolve_path(cfg.archive.evidence_dir))
+        from storage import open_store
+
+        return Archive(url, resolve_path(cfg.archive.evidence_dir), store=open_store(cfg))
     except Exception as e:  # noqa: BLE001 - a broken database must not stop the live pages
         log.error("cannot open the archive at %s: %s", url.split("@")[-1], e)
         return None

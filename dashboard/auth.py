@@ -163,10 +163,16 @@ class AuthContext:
     secure_cookies: bool
     session_ttl_s: int
     csp_extra_img: str = ""
+    csp_extra_media: str = ""
 
 
 def install(
-    server: flask.Flask, users: UserDirectory, secure_cookies: bool, session_ttl_s: int, tile_url: str | None
+    server: flask.Flask,
+    users: UserDirectory,
+    secure_cookies: bool,
+    session_ttl_s: int,
+    tile_url: str | None,
+    media_origin: str = "",
 ) -> None:
     """Put the login/role/CSRF checks and the /login, /logout, /api/v1/me routes on a Flask app."""
     tile_origin = ""
@@ -174,7 +180,7 @@ def install(
         u = urlparse(tile_url.replace("{s}", "__s__"))
         if u.scheme and u.netloc:  # "https://{s}.tile.example.org/..." -> "https://*.tile.example.org"
             tile_origin = f"{u.scheme}://{u.netloc.replace('__s__', '*')}"
-    server.extensions[EXTENSION_KEY] = AuthContext(users, secure_cookies, session_ttl_s, tile_origin)
+    server.extensions[EXTENSION_KEY] = AuthContext(users, secure_cookies, session_ttl_s, tile_origin, media_origin)
     server.before_request(_before_request)
     server.after_request(_after_request)
     server.register_blueprint(bp)
@@ -297,11 +303,12 @@ def _after_request(resp: flask.Response) -> WResponse:
     resp.headers.setdefault("Referrer-Policy", "same-origin")
     if resp.mimetype == "text/html":
         img_extra = f" {ctx.csp_extra_img}" if isinstance(ctx, AuthContext) and ctx.csp_extra_img else ""
+        media_extra = f" {ctx.csp_extra_media}" if isinstance(ctx, AuthContext) and ctx.csp_extra_media else ""
         resp.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
             f"img-src 'self' data: blob:{img_extra}; connect-src 'self' ws: wss:; font-src 'self' data:; "
-            "media-src 'self' data: blob:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+            f"media-src 'self' data: blob:{media_extra}; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         )
     return resp
 

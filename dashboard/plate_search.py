@@ -68,7 +68,7 @@ def search_plates(
     unavailable = 0
     for s in archive.sightings.search(query):
         cam = cams.get(s.camera_id)
-        crop_ok = s.crop_sha256 is not None and archive.evidence_path(s.crop_sha256) is not None
+        crop_ok = s.crop_sha256 is not None and archive.has_evidence(s.crop_sha256)
         unavailable += 0 if crop_ok else 1
         out.append(
             {

@@ -16,7 +16,8 @@ Operators and admins (:mod:`dashboard.auth` answers 401/403 first):
   as ``multipart/x-mixed-replace``: frames are encoded once by the worker, and each
   server process reads each frame once whatever the number of viewers
   (:class:`dashboard.frames.FrameHub`).
-* ``GET /evidence/<sha256>`` - an evidence file (frame or plate crop) from the archive.
+* ``GET /evidence/<sha256>`` - an evidence file (frame or plate crop) from the archive's blob store.
+* ``GET /clip/...``, ``/recording/...``, ``/media/...`` - video clips and recordings (:mod:`dashboard.media`).
 
 Errors on these paths are JSON ``{"error": <reason>, "status": <code>}``.
 """
@@ -30,7 +31,7 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from core.clock import now_ms
-from dashboard import api_notify, api_sos, api_tickets, api_watchlist, metrics
+from dashboard import api_notify, api_sos, api_tickets, api_watchlist, media, metrics
 from dashboard import updates as updates_mod
 from dashboard.context import current
 from dashboard.data import (
@@ -54,7 +55,7 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: Resend the current frame at least this often so a viewer that left is noticed.
 MJPEG_KEEPALIVE_S = 2.0
 MAX_MJPEG_FPS = 30.0
-JSON_PREFIXES = ("/api/", "/camera/", "/healthz", "/evidence/")
+JSON_PREFIXES = ("/api/", "/camera/", "/healthz", "/evidence/", "/clip/", "/recording/", "/media/")
 
 
 def _no_store(resp: flask.Response) -> flask.Response:
@@ -211,13 +212,19 @@ def evidence(sha256: str) -> flask.Response:
     if archive is None:
         return json_error(503, "the archive is not installed")
     try:
-        path = archive.evidence_path(sha256)
-    except Exception as e:  # noqa: BLE001 - database/file system trouble
+        path = archive.evidence_path(sha256)  # disk backend: sent from the file
+        data = archive.evidence_bytes(sha256) if path is None else None  # other backends: through this server
+        mime = archive.evidence.evidence_mime(sha256) or "image/jpeg"
+    except Exception as e:  # noqa: BLE001 - database/file system/blob store trouble
         log.warning("evidence %s: %s", sha256[:12], e)
         return json_error(503, "archive unavailable")
-    if path is None:
+    if path is None and data is None:
         return json_error(404, f"no evidence {sha256[:12]}...")
-    resp = flask.send_file(path, mimetype="image/jpeg", max_age=0, etag=sha256)
+    if path is not None:
+        resp = flask.send_file(path, mimetype=mime, max_age=0, etag=sha256)
+    else:
+        resp = flask.Response(data, mimetype=mime)
+        resp.set_etag(sha256)
     resp.headers["Cache-Control"] = "private, max-age=86400, immutable"  # content-addressed
     return resp
 
@@ -236,6 +243,7 @@ def register(server: flask.Flask) -> None:
     server.register_blueprint(api_tickets.bp)
     server.register_blueprint(api_watchlist.bp)
     server.register_blueprint(api_notify.bp)
+    media.register(server)
 
     @server.errorhandler(HTTPException)
     def _http_error(e: HTTPException) -> flask.Response | HTTPException:

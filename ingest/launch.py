@@ -151,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         children.append(Child("notices", [py, "-m", "services.notices", *common], env))
     if cfg.notify.enabled:
         children.append(Child("notify", [py, "-m", "services.notify", *common], env))
+    children.append(Child("clips", [py, "-m", "services.clips", *common], env))
     if not args.no_dashboard:
         children.append(Child("dashboard", [py, "-m", "dashboard"], env))
         children.append(Child("live", [py, "-m", "dashboard.live", "--redis-url", url], env))

@@ -37,6 +37,7 @@ from core.alerts import AlertDesk, Roster
 from core.clock import now_ms
 from core.types import Incident, IncidentUpdate
 from services.common import consume, service_main
+from storage import open_store
 
 log = logging.getLogger("services.incidents")
 
@@ -166,7 +167,7 @@ class IncidentService:
 
 def run(cfg: AppConfig, bus: EventBus, stop: threading.Event, args: argparse.Namespace | None = None) -> None:
     url = getattr(args, "archive_url", None) or archive_url(cfg)
-    archive = Archive(url, resolve_path(cfg.archive.evidence_dir))
+    archive = Archive(url, resolve_path(cfg.archive.evidence_dir), store=open_store(cfg, signer=False))
     svc = IncidentService(
         cfg, bus, archive, AlertStore(bus.client, cfg.alerts.control_room), dashboard_roster(cfg, url)
     )

@@ -33,6 +33,7 @@ from config.settings import AppConfig, resolve_path
 from core.clock import now_ms
 from core.types import PlateRead
 from services.common import consume, service_main
+from storage import open_store
 
 log = logging.getLogger("services.sightings")
 
@@ -88,7 +89,7 @@ class SightingsService:
         """Copy the crop into the archive; its id, or None (counted) when it cannot be read."""
         if sha is None:
             return None
-        if self.archive.evidence_path(sha) is not None:
+        if self.archive.has_evidence(sha):
             return sha
         data = self.evidence.get(sha)
         if data is None or not data.startswith(IMAGE_MAGIC):
@@ -145,7 +146,7 @@ class SightingsService:
 
 def run(cfg: AppConfig, bus: EventBus, stop: threading.Event, args: argparse.Namespace | None = None) -> None:
     url = getattr(args, "archive_url", None) or archive_url(cfg)
-    archive = Archive(url, resolve_path(cfg.archive.evidence_dir))
+    archive = Archive(url, resolve_path(cfg.archive.evidence_dir), store=open_store(cfg, signer=False))
     svc = SightingsService(cfg, bus, EvidenceStore(bus.client, cfg.evidence.redis_ttl_s), archive)
     consumer = getattr(args, "consumer", None) or f"{socket.gethostname()}-{os.getpid()}"
     log.info(

@@ -33,6 +33,7 @@ from core.clock import now_ms
 from core.tickets import SYSTEM_ACTOR, issue, transition
 from core.types import TicketState, Violation
 from services.common import consume, service_main
+from storage import open_store
 
 log = logging.getLogger("services.ticketing")
 
@@ -77,7 +78,7 @@ class TicketingService:
         for sha in v.evidence:
             data = self.evidence.get(sha)
             if data is None:
-                if self.archive.evidence_path(sha) is None:
+                if not self.archive.has_evidence(sha):
                     missing.append(sha)
                     self.missing_evidence += 1
                 continue
@@ -125,7 +126,7 @@ class TicketingService:
 
 def run(cfg: AppConfig, bus: EventBus, stop: threading.Event, args: argparse.Namespace | None = None) -> None:
     url = getattr(args, "archive_url", None) or archive_url(cfg)
-    archive = Archive(url, resolve_path(cfg.archive.evidence_dir))
+    archive = Archive(url, resolve_path(cfg.archive.evidence_dir), store=open_store(cfg, signer=False))
     svc = TicketingService(cfg, bus, EvidenceStore(bus.client, cfg.evidence.redis_ttl_s), archive)
     consumer = getattr(args, "consumer", None) or f"{socket.gethostname()}-{os.getpid()}"
     log.info("ticketing: %s -> %s", STREAM, url.split("@")[-1])

@@ -14,10 +14,12 @@ One module per idea, every name re-exported here (import them from ``core.types`
   signal phases, public traffic updates.
 * :mod:`core.types.incidents`: incidents, warden alerts, operator actions on incidents.
 * :mod:`core.types.tickets`: violations, e-tickets and their state changes.
+* :mod:`core.types.clips`: video clips and recording segments in the blob store.
 """
 
 from __future__ import annotations
 
+from core.types.clips import ClipSaved, RecordingSegment
 from core.types.events import (
     CameraState,
     CameraStatus,
@@ -53,6 +55,7 @@ __all__ = [
     "Box",
     "CameraState",
     "CameraStatus",
+    "ClipSaved",
     "CongestionLevel",
     "DensityReport",
     "Detection",
@@ -66,6 +69,7 @@ __all__ = [
     "PlateRead",
     "Point",
     "Priority",
+    "RecordingSegment",
     "SegmentDensity",
     "SignalPhase",
     "SignalState",

@@ -129,6 +129,10 @@ class CameraStatus:
         plates_read: Of those, reads that found a plate.
         plates_dropped: Crops not read because the plate reader was behind (its queue full).
         plates_failed: Crops the plate reader could not read (an error; counted, never fatal).
+        clip_ring_bytes: Memory held by the camera's clip ring (compressed frames), bytes.
+        clip_ring_frames: Frames in that ring.
+        clips_written: Clips written to the blob store since the camera started.
+        clips_failed: Clips that could not be written (no frames, encoder or store error).
     """
 
     camera_id: str
@@ -154,6 +158,10 @@ class CameraStatus:
     plates_read: int = 0
     plates_dropped: int = 0
     plates_failed: int = 0
+    clip_ring_bytes: int = 0
+    clip_ring_frames: int = 0
+    clips_written: int = 0
+    clips_failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)

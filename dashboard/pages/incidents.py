@@ -9,6 +9,7 @@ time window) live in the browser.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dash
@@ -20,6 +21,7 @@ from core.incidents import NOTE_MAX_CHARS, STATES, IncidentView
 from core.types import IncidentKind
 from dashboard import auth
 from dashboard import incident_ui as IU
+from dashboard.clip_ui import clip_figure
 from dashboard.context import current
 from dashboard.incidents import ActionError, IncidentFilter, act, kind_label, read_incidents
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
@@ -27,12 +29,25 @@ from dashboard.layout import live_badge, live_bridge, navbar, page_guard, regist
 dash.register_page(__name__, path="/incidents", name="Incidents", title="Safe City - incidents")
 ROLES = auth.OPERATORS
 PREFIX = "if"
+log = logging.getLogger("dashboard.incidents")
 WINDOWS = {"1h": 3600, "6h": 6 * 3600, "24h": 86400, "all": None}
 FEED_MESSAGES = frozenset({"incident", "incident_update", "alert"})
 register_live_bridge(PREFIX)
 
 
-def _card(v: IncidentView, assignees: list[dict[str, str]], focus: str | None) -> html.Div:
+def _clip_part(iid: str, focus: str | None, with_clip: set[str]) -> list[Any]:
+    """The incident's clip: the player on the focused card, a link on the others (when there is one)."""
+    if iid not in with_clip:
+        return []
+    if iid == focus:
+        fig = clip_figure(current().archive, "incident", iid, f"if-clip-{iid}")
+        return [fig] if fig is not None else []
+    return [html.A("video clip", href=f"/clip/incident/{iid}", target="_blank", className="small if-clip-link")]
+
+
+def _card(
+    v: IncidentView, assignees: list[dict[str, str]], focus: str | None, with_clip: set[str] | None = None
+) -> html.Div:
     cfg = current().cfg
     iid = v.id
     closed = v.state == "closed"
@@ -105,6 +120,7 @@ def _card(v: IncidentView, assignees: list[dict[str, str]], focus: str | None) -
                 ),
                 html.Div(IU.incident_details(cfg, v)[:2], className="mt-1"),
                 html.Ul(history, className="list-unstyled mb-0 mt-1"),
+                *_clip_part(iid, focus, with_clip or set()),
                 *actions,
             ],
             className="card-body p-2",
@@ -219,7 +235,13 @@ def feed(
     if not views:
         return [html.Div("no incidents match", className="text-muted p-2", id="if-empty")]
     assignees = _assignees()
-    return [_card(v, assignees, focus) for v in views]
+    with_clip: set[str] = set()
+    if ctx.archive is not None:
+        try:
+            with_clip = ctx.archive.clips.owners_with_clips("incident", [v.id for v in views])
+        except Exception:  # noqa: BLE001 - the feed shows without clip links
+            log.warning("incident clips unavailable", exc_info=True)
+    return [_card(v, assignees, focus, with_clip) for v in views]
 
 
 @callback(

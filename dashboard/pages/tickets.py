@@ -26,6 +26,7 @@ from dash.exceptions import PreventUpdate
 
 from core.types import TicketState, TicketUpdate
 from dashboard import auth
+from dashboard.clip_ui import clip_figure
 from dashboard.context import current
 from dashboard.data import iso_utc
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
@@ -204,6 +205,7 @@ def _detail(ticket_id: str | None, note: str = "") -> list[Any]:
             className="small mb-2",
         ),
         html.Div(_evidence(d.evidence), className="d-flex flex-wrap evidence", id="tk-evidence"),
+        html.Div(clip_figure(ctx.archive, "violation", t.violation_id, "tk-clip-video"), id="tk-clip"),
         html.H6("History", className="mt-2"),
         html.Ul(_history(d.transitions), className="list-unstyled"),
         *backoffice_section(ctx.archive, t.ticket_id),

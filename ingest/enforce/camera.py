@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -76,6 +76,8 @@ class CameraEnforcer:
         self.state = RuleStateStore(client) if client is not None else None
         self.bus = EventBus(client) if client is not None else None
         self.plates = plates
+        #: Asks for a video clip: ``(owner kind, owner id, moment ts_ms)``; set by the worker when clips are on.
+        self.clip_sink: Callable[[str, str, int], None] | None = None
         self.read_all = cfg.evidence.read_plates == "all"
         self.ring: deque[Frame] = deque()
         self.pending: dict[str, Pending] = {}
@@ -140,6 +142,7 @@ class CameraEnforcer:
         incidents += plate_incidents
         for inc in incidents:
             events.append(self._with_frame(inc, frame))
+            self._ask_clip("incident", inc.incident_id, inc.ts_ms)
         for v in out.violations:
             self._start(v, frame)
         events.extend(self._finish_ready(frame))
@@ -215,7 +218,16 @@ class CameraEnforcer:
     def _frame_near(self, ts_ms: int) -> Frame | None:
         return min(self.ring, key=lambda f: abs(f.ts_ms - ts_ms), default=None)
 
+    def _ask_clip(self, kind: str, owner_id: str, ts_ms: int) -> None:
+        if self.clip_sink is None:
+            return
+        try:
+            self.clip_sink(kind, owner_id, ts_ms)
+        except Exception as e:  # noqa: BLE001 - a clip is extra evidence; the stills are kept regardless
+            log.warning("camera %s: clip of %s %s not requested: %s", self.camera.id, kind, owner_id, e)
+
     def _start(self, v: Violation, frame: Frame) -> None:
+        self._ask_clip("violation", v.violation_id, v.ts_ms)
         key = dict(v.details).get("track_first_ts_ms", "")
         p = Pending(v, f"{v.track_id}@{key}", best_box=v.box, last_seen_ms=frame.ts_ms)
         spacing = int(self.ev_cfg.spacing_s * 1000)

@@ -104,7 +104,20 @@ class CameraHeartbeats:
             detector_seconds=round(self.pipeline.detector_seconds, 3),
             detector=self.pipeline.detector_name,
             **self._plate_counts(),
+            **self._clip_counts(),
         )
+
+    def _clip_counts(self) -> dict[str, int]:
+        rec = getattr(self, "clips", None)
+        if rec is None:
+            return {}
+        st = rec.stats()
+        return {
+            "clip_ring_bytes": st.ring_bytes,
+            "clip_ring_frames": st.ring_frames,
+            "clips_written": st.written,
+            "clips_failed": st.failed,
+        }
 
     def _plate_counts(self) -> dict[str, int]:
         enf = getattr(self, "enforcer", None)

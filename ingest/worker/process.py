@@ -16,6 +16,7 @@ from bus.spool import Spool, SpoolLocked, orphaned_spools
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import AppConfig, ConfigError
+from ingest.clips.factory import MediaFactory
 from ingest.enforce import enforcer_factory, watchlist_cache
 from ingest.worker.runner import CameraRunner
 
@@ -75,6 +76,7 @@ class Worker:
         #: The Redis watchlist (seeded at launch from ``cfg.watchlist_file``), shared by the cameras.
         self.watchlist = watchlist_cache(cfg, bus.client)
         self._enforcer = enforcer_factory(cfg, bus.client, self.watchlist.get)
+        self.media = MediaFactory(cfg)
         self._runners: dict[str, CameraRunner] = {}
         self._lock = threading.Lock()
         self._adopting: threading.Thread | None = None
@@ -101,15 +103,21 @@ class Worker:
             return list(self._runners.values())
 
     def _runner(self, camera_id: str) -> CameraRunner:
-        return CameraRunner(
-            self.cameras[camera_id],
+        cam = self.cameras[camera_id]
+        runner = CameraRunner(
+            cam,
             self.cfg.worker,
             self.bus,
             self.store,
             self.worker_id,
             publisher=self.publisher,
-            enforcer=self._enforcer(self.cameras[camera_id]),
+            enforcer=self._enforcer(cam),
         )
+        # Clips/segments are announced through the runner's publisher (the shared spool, or its own).
+        clips = self.media.clips(cam, runner.publisher.publish)
+        recording = self.media.recording(cam, runner.publisher.publish)
+        runner.attach_media(clips, recording)
+        return runner
 
     def _start_camera(self, camera_id: str) -> None:
         runner = self._runner(camera_id)

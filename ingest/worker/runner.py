@@ -14,6 +14,8 @@ from bus.streams import EventBus
 from config.settings import CameraConfig, WorkerConfig
 from core.clock import now_ms
 from core.types import CameraState, Frame
+from ingest.clips.recorder import ClipRecorder
+from ingest.clips.recording import SegmentRecorder
 from ingest.enforce import CameraEnforcer
 from ingest.source import CameraCapture, open_source
 from ingest.worker.live import CameraHeartbeats, LiveGate, Rate
@@ -44,6 +46,8 @@ class CameraRunner(ResultPublishing, CameraHeartbeats):
         on_result: Callable[[Frame, FrameResult], None] | None = None,
         publisher: SpoolPublisher | None = None,
         enforcer: CameraEnforcer | None = None,
+        clips: ClipRecorder | None = None,
+        recording: SegmentRecorder | None = None,
     ) -> None:
         self.camera = camera
         self.cfg = worker
@@ -59,6 +63,9 @@ class CameraRunner(ResultPublishing, CameraHeartbeats):
         self.pipeline = pipeline or CameraPipeline(camera, frame_rate=camera.analysis_fps)
         self.on_result = on_result
         self.enforcer = enforcer  # speeds, rules, evidence (ingest.enforce)
+        self.clips: ClipRecorder | None = None
+        self.recording: SegmentRecorder | None = None
+        self.attach_media(clips, recording)
         self.frames_analysed = 0
         self.frames_sampled_out = 0
         self.publish_errors = 0
@@ -76,6 +83,13 @@ class CameraRunner(ResultPublishing, CameraHeartbeats):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"cam-{camera.id}", daemon=True)
 
+    def attach_media(self, clips: ClipRecorder | None, recording: SegmentRecorder | None) -> None:
+        """Give the camera its clip ring (violations/incidents get clips) and its recorder (before start)."""
+        self.clips = clips  # ring of recent frames + clips of violations/incidents (ingest.clips)
+        self.recording = recording  # continuous segments, when the camera records
+        if self.enforcer is not None:
+            self.enforcer.clip_sink = clips.request if clips is not None else None
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         if self._owns_publisher:
@@ -90,6 +104,10 @@ class CameraRunner(ResultPublishing, CameraHeartbeats):
         self.capture.stop(timeout)
         if not self._thread.is_alive() and self.enforcer is not None:
             self._publish(self.enforcer.flush())  # pending violations go out with the evidence they have
+        if self.clips is not None:
+            self.clips.flush()  # requested clips are written with the frames there are
+        if self.recording is not None:
+            self.recording.flush()  # the current segment is stored
         if not self._thread.is_alive() and self._last_analysed_ts is not None:
             self._flush_density(self._last_analysed_ts)
         self._heartbeat(force=True, state_override=CameraState.OFFLINE, error="worker stopped")
@@ -119,6 +137,7 @@ class CameraRunner(ResultPublishing, CameraHeartbeats):
         period_ms = 1000.0 / self.camera.analysis_fps
         while not self._stop.is_set():
             frame = self.capture.get(timeout=0.2)
+            self._media(frame)
             if frame is not None:
                 due = self._next_due_ts
                 if due is not None and frame.ts_ms < due - 0.25 * period_ms:
@@ -138,6 +157,19 @@ class CameraRunner(ResultPublishing, CameraHeartbeats):
                 self._heartbeat(force=True)
                 break
             self._heartbeat()
+
+    def _media(self, frame: Frame | None) -> None:
+        """Every captured frame feeds the clip ring and the recording (each thins it to its own fps)."""
+        try:
+            if self.clips is not None:
+                if frame is not None:
+                    self.clips.add(frame)
+                else:
+                    self.clips.tick()
+            if self.recording is not None and frame is not None:
+                self.recording.add(frame)
+        except Exception:  # noqa: BLE001 - video evidence must never stop counting
+            log.exception("camera %s: clip ring/recording failed", self.camera.id)
 
     def _analyse(self, frame: Frame) -> None:
         result = self.pipeline.process(frame)

@@ -17,7 +17,7 @@ from archive.migrate import current_revision, head_revision, main, schema_diff, 
 from archive.schema import TARGET_METADATA
 from tests.pgdb import throwaway_pg_database
 
-#: What migrations 0002 (back office), 0003 (portal) and 0004 (notifier) added: a database made by create_all before lacks these.
+#: What migrations 0002 (back office), 0003 (portal), 0004 (notifier) and 0005 (clips) added: a database made by create_all before lacks these.
 NEW_TABLES = (
     "notice_outbox",
     "ticket_owners",
@@ -28,6 +28,8 @@ NEW_TABLES = (
     "appeal_requests",
     "notify_deliveries",
     "notify_push_subscriptions",
+    "clip_records",
+    "recording_segments",
 )
 NEW_TICKET_COLUMNS = ("original_fine_pkr", "due_ts_ms")
 
