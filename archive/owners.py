@@ -40,7 +40,12 @@ class SqlOwnerRegister:
             return OwnerRecord(r.plate, r.owner_name, r.cnic_masked, r.address, r.phone, r.email, r.make, r.colour)
 
     def upsert(self, records: Iterable[OwnerRecord]) -> int:
-        """Insert or replace registrations; returns how many were written."""
+        """Insert or replace registrations; returns how many were written.
+
+        ``records`` is read to the end before the transaction opens: a slow generator (the demo seed
+        simulates minutes of traffic) must not hold the database's write lock while it runs.
+        """
+        records = list(records)
         n = 0
         now = self._db.clock()
         with self._db.session() as s:
