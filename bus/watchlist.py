@@ -301,6 +301,7 @@ class WatchlistCache:
         self._version = -1
         self._watchlist = fallback if fallback is not None else Watchlist()
         self._checked = -float("inf")
+        self._loading = False
         self.reloads = 0
         self.errors = 0
 
@@ -310,22 +311,33 @@ class WatchlistCache:
         return self._version
 
     def get(self) -> Watchlist:
-        """The current watchlist; checks Redis at most every ``poll_s`` (errors keep the last one)."""
+        """The current watchlist; checks Redis at most every ``poll_s`` (errors keep the last one).
+
+        One caller at a time checks and, when the version moved, reloads; the reload (a 100,000-entry
+        list takes most of a second to index) runs outside the lock, so other callers (plate reads on
+        other threads) keep matching against the list held until the new one replaces it.
+        """
         with self._lock:
             now = self._clock()
-            if now - self._checked < self.poll_s:
+            if self._loading or now - self._checked < self.poll_s:
                 return self._watchlist
             self._checked = now
-            try:
-                version = self.store.version()
-                if version != self._version:
-                    self._version, self._watchlist = self.store.snapshot()
+            self._loading = True
+            held = self._version
+        try:
+            version = self.store.version()
+            if version != held:
+                version, fresh = self.store.snapshot()
+                with self._lock:
+                    self._version, self._watchlist = version, fresh
                     self.reloads += 1
-            except redis.RedisError as e:
-                self.errors += 1
-                log.warning("watchlist: cannot reach Redis (%s); keeping version %d", e, self._version)
-            return self._watchlist
-
+        except redis.RedisError as e:
+            self.errors += 1
+            log.warning("watchlist: cannot reach Redis (%s); keeping version %d", e, held)
+        finally:
+            with self._lock:
+                self._loading = False
+        return self._watchlist
 
 __all__ = [
     "AuditRecord",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,39 @@ def test_cache_reloads_only_when_the_version_moves(redis_client: redis.Redis) ->
     cache.get()
     assert cache.reloads == 2  # version unchanged: no reload
     assert cache.version == store.version()
+
+
+class SlowSnapshot(RedisWatchlist):
+    """The real store, whose snapshot (index build) takes a while, as a 100,000-entry list does."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        super().__init__(client)
+        self.started = threading.Event()
+
+    def snapshot(self):  # type: ignore[no-untyped-def]
+        self.started.set()
+        time.sleep(0.6)
+        return super().snapshot()
+
+
+def test_readers_keep_the_held_list_while_one_reload_runs(redis_client: redis.Redis) -> None:
+    store = SlowSnapshot(redis_client)
+    store.add_plate("LEA1234", "stolen")
+    clock = FakeClock()
+    cache = WatchlistCache(store, poll_s=1.0, clock=clock)
+    assert "LEA1234" in cache.get()
+    store.add_plate("PRK4242", "stolen")
+    clock.t = 2.0
+    store.started.clear()
+    loader = threading.Thread(target=cache.get)
+    loader.start()
+    assert store.started.wait(5)
+    t0 = time.perf_counter()
+    held = cache.get()  # another plate read meanwhile: answered at once from the list held
+    assert time.perf_counter() - t0 < 0.2
+    assert "LEA1234" in held and "PRK4242" not in held
+    loader.join(5)
+    assert "PRK4242" in cache.get() and cache.reloads == 2
 
 
 def test_malformed_entries_are_skipped(redis_client: redis.Redis) -> None:
