@@ -1,4 +1,4 @@
-"""Sightings service on a real Redis and SQLite: plate.read -> rows, crops, idempotency, retention."""
+"""Sightings service on a real Redis and SQLite / PostgreSQL: plate.read -> rows, crops, idempotency, retention."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from core.clock import now_ms
 from core.sightings import PlateQuery
 from core.types import PlateRead
 from services import sightings as svc
+from tests.pgdb import throwaway_pg_database
 
 CFG = load_config(DEFAULT_CONFIG)
 CAM = CFG.cameras[0].id
@@ -48,11 +49,17 @@ def cfg_with(days: float, interval_s: float = 3600, evidence_dir: Path | None = 
     return CFG.model_copy(update={"archive": CFG.archive.model_copy(update=update)})
 
 
-@pytest.fixture
-def arc(tmp_path: Path) -> Iterator[Archive]:
-    a = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "evidence")
-    yield a
-    a.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def arc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]:
+    if request.param == "sqlite":
+        a = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "evidence")
+        yield a
+        a.close()
+        return
+    with throwaway_pg_database("safecity_sightings") as url:
+        a = Archive(url, tmp_path / "evidence")
+        yield a
+        a.close()
 
 
 def run_service(cfg, redis_client: redis.Redis, url: str, until) -> None:  # type: ignore[no-untyped-def]
@@ -158,3 +165,14 @@ def test_the_service_loop_purges_on_its_tick(redis_client: redis.Redis, arc: Arc
 
     run_service(cfg_with(2, interval_s=1, evidence_dir=arc.evidence_dir), redis_client, arc.url, only_fresh_left)
     assert only_fresh_left()
+
+
+def test_fuzzy_search_with_filters_on_both_databases(arc: Archive) -> None:
+    t = now_ms()
+    for i, (plate, cam) in enumerate([("LEA1234", CAM), ("LEA1284", CAM), ("LEB1234", "cam-x"), ("PRK4242", CAM)]):
+        arc.sightings.add(PlateRead(cam, i, t + i, plate, 0.9, (0.0, 0.0, 10.0, 10.0), 2, None), f"e{i}")
+    got = [(r.plate, r.distance) for r in arc.sightings.search(PlateQuery("LEA1234"))]
+    assert got[0] == ("LEA1234", 0) and set(got[1:]) == {("LEA1284", 1), ("LEB1234", 1)}
+    assert [r.plate for r in arc.sightings.search(PlateQuery("LEA1234", camera_id="cam-x"))] == ["LEB1234"]
+    assert [r.plate for r in arc.sightings.search(PlateQuery("LEA1234", from_ms=t + 1, to_ms=t + 1))] == ["LEA1284"]
+    assert arc.sightings.search(PlateQuery("ZZZ9999")) == []
