@@ -14,7 +14,6 @@ on ``ticket.updated``. "Export CSV" downloads the rows matching the current filt
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +23,8 @@ import dash_ag_grid as dag
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from core.types import TicketState, TicketUpdate
+from bus.ticket_updates import announce_last
+from core.types import TicketState
 from dashboard import auth
 from dashboard.clip_ui import clip_figure
 from dashboard.context import current
@@ -340,19 +340,7 @@ def review(_r: int | None, _a: int | None, _v: int | None, reason: str | None, t
     try:
         for to in steps:
             d = ctx.archive.transition(ticket_id, to, login.username, reason)
-            last = d.transitions[-1]
-            with contextlib.suppress(Exception):  # SQL has it; the live feed is best effort
-                ctx.bus.publish(
-                    TicketUpdate(
-                        ticket_id,
-                        last.from_state,
-                        last.to_state,
-                        login.username,
-                        last.ts_ms,
-                        reason,
-                        d.ticket.camera_id,
-                    )
-                )
+            announce_last(ctx.bus, d.ticket, d.transitions)
     except Exception as e:  # noqa: BLE001 - InvalidTransition (changed meanwhile) or database down
         return _detail(ticket_id, f"Not done: {e}")
     return _detail(ticket_id, f"Done: {d.ticket.state.value}. The list shows it after its next refresh.")

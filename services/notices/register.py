@@ -126,6 +126,10 @@ class CachedRegister:
                 self._cache.popitem(last=False)
         return owner
 
+    def forget(self, plate: str) -> None:
+        """Drop the cached answer for ``plate`` (the next lookup asks the register)."""
+        self._cache.pop(normalise_plate_text(plate), None)
+
 
 def build_register(cfg: OwnerRegisterConfig, archive: Archive) -> tuple[OwnerRegister, str]:
     """The configured register, cached, and its name for the audit log (``sql``/``http``)."""
