@@ -44,6 +44,8 @@ log = logging.getLogger("dashboard.portal")
 LOOKUP_FLOOR_S = 0.15
 NOT_FOUND = "no ticket with this number for this plate"
 NOTE_MAX_CHARS = 1000
+#: The citizen's message (translation key) for a refused appeal photo, by status.
+PHOTO_KEYS = {413: "photo_too_large", 415: "photo_type"}
 
 
 class PortalError(ValueError):
@@ -261,7 +263,7 @@ def file_appeal(
         mime = check_photo(photo, declared, cfg.portal.appeal_photo_max_bytes) if photo else None
         check_appealable(d.ticket, cfg.portal.appeal_days, now_ms)
     except AppealError as e:
-        raise PortalError(e.status, str(e)) from None
+        raise PortalError(e.status, str(e), key=PHOTO_KEYS.get(e.status, "")) from None
     sha = arc.store_evidence(photo, mime=mime) if photo and mime else None
     try:
         nd = arc.transition(d.ticket.ticket_id, TicketState.APPEALED, "citizen", "appeal lodged on the portal")

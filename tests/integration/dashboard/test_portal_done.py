@@ -15,10 +15,7 @@ Every state change is announced on ``ticket.updated``.
 from __future__ import annotations
 
 import io
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,7 +23,6 @@ import cv2
 import redis
 import requests
 from pypdf import PdfReader
-from werkzeug.serving import make_server
 
 from bus.evidence import EvidenceStore
 from bus.streams import EventBus
@@ -40,7 +36,7 @@ from ingest.synthetic import SyntheticScene
 from services.notices.register import build_register
 from services.notices.service import NoticeService
 from services.ticketing import TicketingService
-from tests.integration.dashboard.portal_helpers import history, portal_app
+from tests.integration.dashboard.portal_helpers import history, portal_app, served
 from tests.integration.services.notice_servers import http_server, smtp_server
 from tests.integration.services.test_notices import BASE, _cfg, _gateway
 
@@ -81,18 +77,6 @@ def _violation_from_the_synthetic_camera(client: redis.Redis, cfg: AppConfig, n:
         (*frames, crop),
         (("evidence_roles", "frame,frame,frame,plate"), ("box", ",".join(f"{c:.0f}" for c in veh.box))),
     )
-
-
-@contextmanager
-def served(app: object) -> Iterator[str]:
-    """The Flask app on a real HTTP server (a thread); its base URL."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
 
 
 def _ticket(env: SimpleNamespace, bus: EventBus, cfg: AppConfig, n: int) -> tuple[str, str]:
