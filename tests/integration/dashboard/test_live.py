@@ -264,22 +264,8 @@ def test_metrics_report_websocket_clients_and_push_latency(
 
     LiveStore(bus.client).put_camera_status(
         CameraStatus(
-            CFG.cameras[0].id,
-            CameraState.ONLINE,
-            now_ms(),
-            "w1",
-            10.0,
-            5.0,
-            100,
-            50,
-            50,
-            1,
-            2,
-            now_ms(),
-            plates_asked=9,
-            plates_read=6,
-            plates_dropped=2,
-            plates_failed=1,
+            CFG.cameras[0].id, CameraState.ONLINE, now_ms(), "w1", 10.0, 5.0, 100, 50, 50, 1, 2, now_ms(),
+            plates_asked=9, plates_read=6, plates_dropped=2, plates_failed=1,
         )
     )
     ws = _open(dash, "ops", cookies["operator"])
