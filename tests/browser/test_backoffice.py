@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import redis
-import yaml
 from pypdf import PdfReader
 
 from archive import Archive
@@ -27,10 +26,10 @@ from core.notices import DAY_MS
 from core.owners import OwnerRecord
 from core.types import TicketState
 from dashboard.data import iso_utc
-from dashboard.process import REPO_ROOT, DashboardProcess
+from dashboard.process import DashboardProcess
 from services.notices.register import build_register
 from services.notices.service import NoticeService
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, archive_stack_config
 from tests.browser.test_control_room import login_page
 from tests.integration.dashboard.portal_helpers import make_ticket
 
@@ -56,11 +55,7 @@ OWNER = OwnerRecord(
 def stack(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     redis.Redis.from_url(redis_server).flushall()
     tmp = tmp_path_factory.mktemp("backoffice")
-    raw = yaml.safe_load((REPO_ROOT / "config" / "default.yaml").read_text(encoding="utf-8"))
-    raw["archive"]["evidence_dir"] = str(tmp / "evidence")
-    config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    url = f"sqlite:///{tmp / 'archive.db'}"
+    config, url = archive_stack_config(tmp)
     arc = Archive(url, tmp / "evidence")
     arc.register.upsert([OWNER])
     cfg = BASE.model_copy(update={"notices": NoticesConfig(folder=tmp / "notices")})
