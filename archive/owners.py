@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from archive.database import Database
+from archive.models import TicketRecord
 from archive.models_backoffice import TicketOwnerRecord, VehicleRegistrationRecord
 from core.anpr import normalise_plate_text
 from core.owners import OwnerRecord
@@ -95,6 +96,36 @@ class TicketOwners:
                 else None
             )
             return r.found, owner, r.looked_up_ms
+
+    def recheck_due(self, looked_up_before_ms: int, limit: int) -> list[tuple[str, str]]:
+        """``(ticket_id, plate)`` of ``owner_unknown`` tickets to look up again, oldest lookup first.
+
+        Due: the last lookup was before ``looked_up_before_ms`` (the periodic re-lookup), or the SQL
+        register has gained (or changed) the plate's registration since that lookup, or the ticket was
+        never looked up (moved to ``owner_unknown`` by hand).
+        """
+        gained = exists().where(
+            and_(
+                VehicleRegistrationRecord.plate == TicketRecord.plate,
+                VehicleRegistrationRecord.updated_ms > TicketOwnerRecord.looked_up_ms,
+            )
+        )
+        q = (
+            select(TicketRecord.ticket_id, TicketRecord.plate)
+            .outerjoin(TicketOwnerRecord, TicketOwnerRecord.ticket_id == TicketRecord.ticket_id)
+            .where(TicketRecord.state == "owner_unknown")
+            .where(
+                or_(
+                    TicketOwnerRecord.ticket_id.is_(None),
+                    TicketOwnerRecord.looked_up_ms < looked_up_before_ms,
+                    gained,
+                )
+            )
+            .order_by(func.coalesce(TicketOwnerRecord.looked_up_ms, 0), TicketRecord.ticket_id)
+            .limit(limit)
+        )
+        with self._db.session() as s:
+            return [(str(t), str(p or "")) for t, p in s.execute(q).all()]
 
 
 __all__ = ["AUDIT_SOURCE", "SqlOwnerRegister", "TicketOwners"]

@@ -86,6 +86,13 @@ class NoticesConfig(ConfigModel):
     retry_max_s: float = Field(3600, gt=0, le=86_400)
     poll_s: float = Field(2.0, gt=0, le=300, description="How often the outbox and approved tickets are checked.")
     overdue_check_s: float = Field(60, gt=0, le=86_400, description="How often due dates are checked.")
+    owner_recheck_s: float = Field(
+        86_400,
+        gt=0,
+        le=86_400 * 30,
+        description="Tickets in owner_unknown are looked up again this long after their last lookup (and at "
+        "once when the SQL register gains their plate); found -> notified.",
+    )
     batch: int = Field(50, ge=1, le=1000, description="Tickets / notices handled per pass.")
 
 

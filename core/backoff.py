@@ -1,9 +1,28 @@
-"""Exponential backoff with jitter (pure): how long to wait before the next reconnect."""
+"""Exponential backoff (pure): the one formula for every retry delay, and a jittered reconnect helper.
+
+:func:`exponential_delay_s` is the schedule (``initial * factor**n``, capped) that every retry in the
+product uses: reconnects (:class:`Backoff`, with jitter), the notifier's deliveries
+(:class:`core.notify.retry.RetryPolicy`), the notice outbox (:func:`core.notices.retry_delay_ms`) and
+the owner register's HTTP retries (:mod:`services.notices.register`).
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+
+
+def exponential_delay_s(attempt: int, initial_s: float, max_s: float, factor: float = 2.0) -> float:
+    """Delay before jitter after the ``attempt``-th failure (0-based): ``initial_s * factor**attempt``, capped.
+
+    Args:
+        attempt: Failures before this one (0 = the first failure waits ``initial_s``); negative counts as 0.
+        initial_s: First delay, seconds.
+        max_s: Largest delay, seconds.
+        factor: Growth per failure.
+    """
+    # Cap the exponent so huge attempt counts cannot overflow.
+    return min(max_s, initial_s * factor ** max(0, min(attempt, 64)))
 
 
 @dataclass
@@ -42,8 +61,7 @@ class Backoff:
 
     def base_delay(self, attempt: int) -> float:
         """Delay before jitter for the ``attempt``-th failure (0-based)."""
-        # Cap the exponent so huge attempt counts cannot overflow.
-        return min(self.max_s, self.initial_s * self.factor ** min(attempt, 64))
+        return exponential_delay_s(attempt, self.initial_s, self.max_s, self.factor)
 
     def next_delay(self) -> float:
         """Delay to wait now; counts one more failed attempt."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from core.backoff import exponential_delay_s
 from core.types import TicketState
 
 DAY_MS = 86_400_000
@@ -62,7 +63,7 @@ def retry_delay_ms(attempts: int, base_s: float, max_s: float) -> int:
     """Wait before retry number ``attempts`` (1 = after the first failure): ``base * 2**(attempts-1)``, capped."""
     if attempts < 1:
         raise ValueError(f"attempts must be >= 1, got {attempts}")
-    return int(min(base_s * 2 ** (attempts - 1), max_s) * 1000)
+    return int(exponential_delay_s(attempts - 1, base_s, max_s) * 1000)
 
 
 @dataclass(frozen=True, slots=True)

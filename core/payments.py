@@ -9,17 +9,16 @@ by the archive), then the amount (:func:`check_amount`, the one place that says 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import asdict, dataclass
 
+from core.signing import SHA256_PREFIX, same, signature
 from core.tickets import TRANSITIONS
 from core.types import ETicket, TicketState
 
 SIGNATURE_HEADER = "X-Signature"
-SIGNATURE_PREFIX = "sha256="
+SIGNATURE_PREFIX = SHA256_PREFIX
 #: States a ticket can be paid from (derived from the lifecycle).
 PAYABLE_STATES: frozenset[TicketState] = frozenset(s for s, to in TRANSITIONS.items() if TicketState.PAID in to)
 CALLBACK_STATUSES = ("paid", "failed", "cancelled")
@@ -57,20 +56,14 @@ class PaymentCallback:
     nonce: str
 
 
-def _key(secret: str | bytes) -> bytes:
-    return secret.encode("utf-8") if isinstance(secret, str) else secret
-
-
 def sign(secret: str | bytes, body: bytes) -> str:
-    """The ``X-Signature`` value of a raw body: ``sha256=<hex HMAC-SHA256>``."""
-    return SIGNATURE_PREFIX + hmac.new(_key(secret), body, hashlib.sha256).hexdigest()
+    """The ``X-Signature`` value of a raw body: ``sha256=<hex HMAC-SHA256>`` (:mod:`core.signing`)."""
+    return signature(secret, body)
 
 
 def verify_signature(secret: str | bytes, body: bytes, header: str | None) -> bool:
     """True when ``header`` is the signature of ``body`` (constant-time comparison)."""
-    if not header:
-        return False
-    return hmac.compare_digest(sign(secret, body).encode("ascii"), header.strip().encode("utf-8", "replace"))
+    return same(sign(secret, body), header)
 
 
 def encode_callback(cb: PaymentCallback) -> bytes:

@@ -45,9 +45,10 @@ import flask
 
 from archive import InvalidTransition, TicketFilter, TicketNotFound
 from archive.repository import TICKET_SORTS
+from bus.ticket_updates import announce_last
 from core.anpr import normalise_plate_text
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
-from core.types import IncidentKind, TicketState, TicketUpdate
+from core.types import IncidentKind, TicketState
 from dashboard import api_backoffice, api_incidents, api_plates
 from dashboard.api_base import (
     MAX_LIMIT,
@@ -263,12 +264,7 @@ def transition(ticket_id: str) -> flask.Response:
     except ValueError as e:
         raise BadRequest(422, str(e)) from None
     last = d.transitions[-1]
-    try:
-        current().bus.publish(
-            TicketUpdate(tid, last.from_state, last.to_state, user, last.ts_ms, reason, d.ticket.camera_id)
-        )
-    except Exception as e:  # noqa: BLE001 - SQL has it; the live feed is best effort
-        log.warning("ticket %s: update not announced: %s", tid, e)
+    announce_last(current().bus, d.ticket, d.transitions)
     log.info(
         "ticket %s: %s -> %s by %s", tid, last.from_state.value if last.from_state else "-", last.to_state.value, user
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from bus.embedded import RedisClient
 from bus.schema import SchemaError, decode, stream_of
+from core.backoff import Backoff
 from core.types import (
     CameraStatus,
     ETicket,
@@ -83,19 +84,19 @@ class StreamTail(threading.Thread):
         return out
 
     def run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff(0.2, 5.0, jitter=0.0)
         while not self.stop_event.is_set():
             try:
                 if self.ids is None:
                     self.ids = self._start_ids()
                 ids: dict[Any, Any] = dict(self.ids)
                 resp: Any = self.client.xread(ids, count=500, block=self.block_ms)
-                backoff = 0.2
+                backoff.reset()
             except Exception as e:  # noqa: BLE001 - Redis down or restarting: wait and retry from where we were
                 self.errors += 1
-                log.warning("reading streams failed (%s); retrying in %.1f s", e, backoff)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                delay = backoff.next_delay()
+                log.warning("reading streams failed (%s); retrying in %.1f s", e, delay)
+                self.stop_event.wait(delay)
                 continue
             for stream_raw, entries in resp or []:
                 stream = stream_raw.decode() if isinstance(stream_raw, bytes) else str(stream_raw)

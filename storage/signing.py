@@ -7,14 +7,14 @@ page stops working after ``storage.url_ttl_s`` and cannot be altered to reach an
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
+
+from core.signing import hmac_hex, same
 
 MEDIA_PREFIX = "/media/"
 
@@ -34,7 +34,7 @@ class UrlSigner:
         self._clock = clock
 
     def _sig(self, blob_key: str, exp: int) -> str:
-        return hmac.new(self._key, f"{blob_key}\n{exp}".encode(), hashlib.sha256).hexdigest()
+        return hmac_hex(self._key, f"{blob_key}\n{exp}".encode())
 
     def url(self, blob_key: str, ttl_s: int) -> str:
         exp = int(self._clock()) + int(ttl_s)
@@ -50,7 +50,7 @@ class UrlSigner:
             return "malformed exp"
         if exp_i < self._clock():
             return "link expired"
-        if not hmac.compare_digest(sig, self._sig(blob_key, exp_i)):
+        if not same(self._sig(blob_key, exp_i), sig):
             return "bad signature"
         return None
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.backoff import exponential_delay_s
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -37,8 +39,7 @@ class RetryPolicy:
 
     def delay_s(self, attempts: int) -> float:
         """Wait after the ``attempts``-th failed attempt (1-based)."""
-        n = max(0, min(attempts - 1, 64))
-        return min(self.max_delay_s, self.first_delay_s * self.factor**n)
+        return exponential_delay_s(attempts - 1, self.first_delay_s, self.max_delay_s, self.factor)
 
     def next_try_ms(self, attempts: int, now_ms: int) -> int | None:
         """When to try again after ``attempts`` failed attempts, or None: give up."""

@@ -7,8 +7,8 @@ secret, compares with :func:`verify` (constant time) and refuses old timestamps 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from core.signing import same
+from core.signing import signature as _sign
 
 TIMESTAMP_HEADER = "X-SafeCity-Timestamp"
 SIGNATURE_HEADER = "X-SafeCity-Signature"
@@ -17,8 +17,7 @@ DELIVERY_HEADER = "X-SafeCity-Delivery"
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
     """``sha256=<hex HMAC-SHA256(secret, b"<timestamp>." + body)>``."""
-    mac = hmac.new(secret.encode("utf-8"), str(int(timestamp)).encode("ascii") + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+    return _sign(secret, str(int(timestamp)).encode("ascii") + b"." + body)
 
 
 def verify(secret: str, timestamp: str, body: bytes, sent: str, now_s: int, max_age_s: int = 300) -> bool:
@@ -29,7 +28,7 @@ def verify(secret: str, timestamp: str, body: bytes, sent: str, now_s: int, max_
         return False
     if abs(now_s - ts) > max_age_s:
         return False
-    return hmac.compare_digest(signature(secret, ts, body), sent or "")
+    return same(signature(secret, ts, body), sent)
 
 
 __all__ = ["DELIVERY_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "signature", "verify"]

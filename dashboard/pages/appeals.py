@@ -19,8 +19,8 @@ from dashboard import auth
 from dashboard.context import current
 from dashboard.data import iso_utc
 from dashboard.layout import navbar, page_guard
-from dashboard.pages.tickets import _evidence, _history
 from dashboard.portal import flows
+from dashboard.ticket_parts import evidence_figures, history_items
 
 dash.register_page(__name__, path="/appeals", name="Appeals", title="Safe City - appeals")
 ROLES = auth.OPERATORS
@@ -128,8 +128,8 @@ def _detail(appeal_id: str | None, note: str = "") -> list[Any]:
                 className="small",
                 id="ap-ticket",
             ),
-            html.Div(_evidence(d.evidence), className="d-flex flex-wrap evidence"),
-            html.Ul(_history(d.transitions), className="list-unstyled"),
+            html.Div(evidence_figures(d.evidence), className="d-flex flex-wrap evidence"),
+            html.Ul(history_items(d.transitions), className="list-unstyled"),
         ]
     if a.state == "pending":
         parts += [

@@ -14,8 +14,6 @@ on ``ticket.updated``. "Export CSV" downloads the rows matching the current filt
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,13 +22,15 @@ import dash_ag_grid as dag
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from core.types import TicketState, TicketUpdate
+from bus.ticket_updates import announce_last
+from core.types import TicketState
 from dashboard import auth
 from dashboard.clip_ui import clip_figure
 from dashboard.context import current
 from dashboard.data import iso_utc
 from dashboard.layout import live_badge, live_bridge, navbar, page_guard, register_live_bridge
 from dashboard.ticket_backoffice import backoffice_section, report_links
+from dashboard.ticket_parts import evidence_figures, history_items
 from dashboard.tickets_grid import BLOCK, COLUMNS, FilterError, export_params, grid_row, ticket_filter, ticket_sort
 
 dash.register_page(__name__, path="/tickets", name="E-tickets", title="Safe City - e-tickets")
@@ -204,10 +204,10 @@ def _detail(ticket_id: str | None, note: str = "") -> list[Any]:
             ),
             className="small mb-2",
         ),
-        html.Div(_evidence(d.evidence), className="d-flex flex-wrap evidence", id="tk-evidence"),
+        html.Div(evidence_figures(d.evidence), className="d-flex flex-wrap evidence", id="tk-evidence"),
         html.Div(clip_figure(ctx.archive, "violation", t.violation_id, "tk-clip-video"), id="tk-clip"),
         html.H6("History", className="mt-2"),
-        html.Ul(_history(d.transitions), className="list-unstyled"),
+        html.Ul(history_items(d.transitions), className="list-unstyled"),
         *backoffice_section(ctx.archive, t.ticket_id),
         _review_actions(t.state),
         html.Div(note, id="tk-result", className="small mt-1", role="status"),
@@ -232,46 +232,6 @@ def _facts(t: Any) -> list[tuple[str, Any]]:
         ),
         ("Fine", f"PKR {t.fine_pkr:,}"),
     ] + [(k.replace("_", " "), v) for k, v in t.details[:8] if k not in HIDDEN_DETAILS]
-
-
-def _evidence(files: Iterable[Any]) -> list[Any]:
-    """One figure per evidence file: the image (or "file missing"), its role and SHA-256."""
-    evidence = []
-    for e in files:
-        img = (
-            html.Img(
-                src=f"/evidence/{e.sha256}",
-                alt=f"{e.role} evidence",
-                className="evidence-img" + (" plate-crop" if "plate" in e.role else ""),
-            )
-            if e.present
-            else html.Div("file missing", className="text-danger small")
-        )
-        evidence.append(
-            html.Figure(
-                [
-                    img,
-                    html.Figcaption(
-                        [html.Strong(e.role), html.Br(), html.Code(e.sha256, className="evidence-hash small")],
-                        className="small",
-                    ),
-                ],
-                className="evidence-item me-2 mb-2",
-            )
-        )
-    return evidence
-
-
-def _history(transitions: Iterable[Any]) -> list[Any]:
-    """One line per recorded state change of the ticket."""
-    return [
-        html.Li(
-            f"{(iso_utc(x.ts_ms) or '')[11:19]} {x.actor}: {x.from_state.value if x.from_state else '-'} -> {x.to_state.value}"
-            + (f" ({x.reason})" if x.reason else ""),
-            className="small",
-        )
-        for x in transitions
-    ]
 
 
 def _review_actions(state: TicketState) -> html.Div:
@@ -340,19 +300,7 @@ def review(_r: int | None, _a: int | None, _v: int | None, reason: str | None, t
     try:
         for to in steps:
             d = ctx.archive.transition(ticket_id, to, login.username, reason)
-            last = d.transitions[-1]
-            with contextlib.suppress(Exception):  # SQL has it; the live feed is best effort
-                ctx.bus.publish(
-                    TicketUpdate(
-                        ticket_id,
-                        last.from_state,
-                        last.to_state,
-                        login.username,
-                        last.ts_ms,
-                        reason,
-                        d.ticket.camera_id,
-                    )
-                )
+            announce_last(ctx.bus, d.ticket, d.transitions)
     except Exception as e:  # noqa: BLE001 - InvalidTransition (changed meanwhile) or database down
         return _detail(ticket_id, f"Not done: {e}")
     return _detail(ticket_id, f"Done: {d.ticket.state.value}. The list shows it after its next refresh.")

@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 import flask
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from archive.appeals import Appeal
 from core.clock import now_ms
@@ -39,6 +40,13 @@ APPEAL_ID_CHARS = 32
 
 def _refused(e: flows.PortalError) -> flask.Response:
     return json_error(e.status, str(e), {"Retry-After": str(e.retry_after)} if e.status == 429 else None)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _read_too_large(_e: RequestEntityTooLarge) -> flask.Response:
+    """A chunked upload that ran past the limit while read (the size guard saw no Content-Length)."""
+    kib = current().cfg.portal.appeal_photo_max_bytes // 1024
+    return json_error(413, f"upload too large (photo at most {kib} KiB)")
 
 
 def _arc() -> Any:

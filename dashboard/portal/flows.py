@@ -19,6 +19,7 @@ from archive import Archive, InvalidTransition, TicketDetail
 from archive.appeals import Appeal, AppealClosed, AppealNotFound
 from archive.payments import PaymentAttempt
 from bus.ratelimit import RateLimiter
+from bus.ticket_updates import announce_last
 from config.settings import AppConfig
 from core.anpr import normalise_plate_text
 from core.appeals import (
@@ -32,7 +33,7 @@ from core.appeals import (
 )
 from core.payments import PAYABLE_STATES, CallbackError, amount_due, check_amount, check_payable
 from core.tickets import TICKET_ID_RE, normalise_ticket_id
-from core.types import TicketState, TicketUpdate
+from core.types import TicketState
 from dashboard.context import DashboardContext
 from dashboard.portal.blur import moment_index, parse_box, redacted_file
 from dashboard.portal.gateway import HmacGateway
@@ -43,6 +44,8 @@ log = logging.getLogger("dashboard.portal")
 LOOKUP_FLOOR_S = 0.15
 NOT_FOUND = "no ticket with this number for this plate"
 NOTE_MAX_CHARS = 1000
+#: The citizen's message (translation key) for a refused appeal photo, by status.
+PHOTO_KEYS = {413: "photo_too_large", 415: "photo_type"}
 
 
 class PortalError(ValueError):
@@ -155,17 +158,9 @@ def photos(arc: Archive, d: TicketDetail) -> list[Photo]:
     return out
 
 
-def announce(ctx: DashboardContext, d: TicketDetail, actor: str, reason: str) -> None:
-    """Publish the ticket's last change on ``ticket.updated`` (best effort)."""
-    last = d.transitions[-1]
-    try:
-        ctx.bus.publish(
-            TicketUpdate(
-                d.ticket.ticket_id, last.from_state, last.to_state, actor, last.ts_ms, reason, d.ticket.camera_id
-            )
-        )
-    except Exception as e:  # noqa: BLE001 - SQL has it; the live feed is best effort
-        log.warning("ticket %s: update not announced: %s", d.ticket.ticket_id, e)
+def announce(ctx: DashboardContext, d: TicketDetail, reason: str) -> None:
+    """Publish the ticket's last change on ``ticket.updated`` with a short ``reason`` (best effort)."""
+    announce_last(ctx.bus, d.ticket, d.transitions, reason)
 
 
 # --------------------------------------------------------------------------- payment
@@ -240,7 +235,7 @@ def _apply(ctx: DashboardContext, gw: HmacGateway, cb: Any) -> tuple[int, dict[s
     except InvalidTransition as e:
         return 409, {"error": str(e), "status": 409}
     arc.payments.set_state(attempt.txn_id, "paid")
-    announce(ctx, d, f"gateway:{gw.name}", "paid")
+    announce(ctx, d, "paid")
     return 200, {"result": "applied", "txn_id": cb.txn_id, "state": "paid"}
 
 
@@ -268,14 +263,14 @@ def file_appeal(
         mime = check_photo(photo, declared, cfg.portal.appeal_photo_max_bytes) if photo else None
         check_appealable(d.ticket, cfg.portal.appeal_days, now_ms)
     except AppealError as e:
-        raise PortalError(e.status, str(e)) from None
+        raise PortalError(e.status, str(e), key=PHOTO_KEYS.get(e.status, "")) from None
     sha = arc.store_evidence(photo, mime=mime) if photo and mime else None
     try:
         nd = arc.transition(d.ticket.ticket_id, TicketState.APPEALED, "citizen", "appeal lodged on the portal")
     except InvalidTransition as e:
         raise PortalError(409, str(e)) from None
     appeal = arc.appeals.add(d.ticket.ticket_id, text, sha, mime)
-    announce(ctx, nd, "citizen", "appeal lodged")
+    announce(ctx, nd, "appeal lodged")
     return appeal
 
 
@@ -303,7 +298,7 @@ def decide_appeal(ctx: DashboardContext, appeal_id: str, decision: str, actor: s
         raise PortalError(409, str(e)) from None
     except AppealNotFound:
         raise PortalError(404, f"no appeal {appeal_id}") from None
-    announce(ctx, d, actor, f"appeal {decision}")
+    announce(ctx, d, f"appeal {decision}")
     return decided
 
 

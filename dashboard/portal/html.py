@@ -136,7 +136,7 @@ def ticket_page(lang: str, csrf: str, v: dict[str, Any], photos: list[Photo], pl
         parts.append(
             f'<h2 class="h6 mt-2">{esc(t(lang, "appeal_title"))}</h2>'
             f'<p class="small">{esc(t(lang, "appeal_intro", date=date_utc(v["appeal_deadline_ms"]), mb=max_mb))}</p>'
-            f'<form method="post" action="/portal/appeal" enctype="multipart/form-data" id="portal-appeal-form"'
+            f'<form method="post" action="/portal/appeal?lang={lang}" enctype="multipart/form-data" id="portal-appeal-form"'
             f' class="card card-body">{hidden(keep)}'
             f'<label class="form-label" for="reason">{esc(t(lang, "reason_label"))}</label>'
             f'<textarea class="form-control mb-2" id="reason" name="reason" required maxlength="1000" rows="4"></textarea>'

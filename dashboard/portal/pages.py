@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 
 import flask
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from archive import Archive
 from core.clock import now_ms
@@ -60,10 +61,29 @@ def _reply(
 
 def _refusal(lang: str, e: flows.PortalError, form: bool = False) -> flask.Response:
     """A refusal page (the look-up form again for look-up errors)."""
-    text = t(lang, e.key, s=e.retry_after) if e.key else t(lang, "error", reason=str(e))
+    kib = current().cfg.portal.appeal_photo_max_bytes // 1024
+    text = t(lang, e.key, s=e.retry_after, kib=kib) if e.key else t(lang, "error", reason=str(e))
     headers = {"Retry-After": str(e.retry_after)} if e.status == 429 else {}
     body = H.lookup_form(lang, _csrf(), text) if form else H.message_page(lang, text, False, "portal-error")
     return _reply(lang, t(lang, "title"), body, e.status, headers)
+
+
+def upload_too_large(max_photo_bytes: int) -> flask.Response:
+    """The 413 page of an oversized appeal upload, in the citizen's language, without reading the body.
+
+    The language comes from the form's action (``/portal/appeal?lang=ur``) or the ``portal_lang``
+    cookie: the form fields are in the body that is refused unread.
+    """
+    req = flask.request
+    lang = lang_of(req.args.get("lang") or req.cookies.get(LANG_COOKIE))
+    text = t(lang, "photo_too_large", kib=max_photo_bytes // 1024)
+    return _reply(lang, t(lang, "title"), H.message_page(lang, text, False, "portal-error"), 413)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _read_too_large(_e: RequestEntityTooLarge) -> flask.Response:
+    """A chunked upload that ran past the limit while read (the size guard saw no Content-Length)."""
+    return upload_too_large(current().cfg.portal.appeal_photo_max_bytes)
 
 
 def _archive() -> Archive:

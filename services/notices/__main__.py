@@ -1,7 +1,9 @@
 """``python -m services.notices``: owner lookup, ticket notices (e-mail, SMS, PDF) and overdue fines.
 
 Runs :meth:`services.notices.service.NoticeService.tick` every ``notices.poll_s`` until SIGINT/SIGTERM
-(``--once``: one pass, then exit). Needs the archive database only (no Redis). With the SQL register
+(``--once``: one pass, then exit). Needs the archive database; with a Redis URL (``--redis-url``, the
+config's ``redis.url`` or ``$REDIS_URL``; the launcher passes it) its state changes (notified, owner
+unknown, overdue) are announced on ``ticket.updated`` for the live feed. With the SQL register
 and ``notices.owner_register.seed_demo_minutes`` > 0, an empty ``vehicle_registrations`` table is seeded
 in the background with the synthetic cameras' plates (:mod:`sim.registrations`).
 """
@@ -10,12 +12,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
 from archive import Archive, archive_url
+from bus.redis_client import client_for_url
+from bus.streams import EventBus
 from config.cli import start_cli
 from config.settings import AppConfig, resolve_path
 from services.notices.register import build_register
@@ -42,7 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--archive-url", help="SQLAlchemy URL of the archive (default: config, $ARCHIVE_URL, SQLite)")
     ap.add_argument("--once", action="store_true", help="one pass (owners, due dates, overdue, outbox), then exit")
     ap.add_argument("--no-seed", action="store_true", help="do not seed the demo register")
-    ap.add_argument("--redis-url", help=argparse.SUPPRESS)  # the launcher passes it to every service; unused
+    ap.add_argument(
+        "--redis-url",
+        help="Redis for ticket.updated announcements (default: config, then $REDIS_URL; none: not announced)",
+    )
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
     cfg = start_cli(args.config, args.log_level)
@@ -51,7 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = args.archive_url or archive_url(cfg)
     archive = Archive(url, resolve_path(cfg.archive.evidence_dir))
     register, name = build_register(cfg.notices.owner_register, archive)
-    svc = NoticeService(cfg, archive, register, name)
+    redis_url = args.redis_url or cfg.redis.url or os.environ.get("REDIS_URL")
+    bus = (
+        EventBus(client_for_url(redis_url, socket_timeout=5.0, retries=0), cfg.redis.stream_maxlen)
+        if redis_url
+        else None
+    )
+    if bus is None:
+        log.warning("no Redis URL: ticket changes are archived but not announced on ticket.updated")
+    svc = NoticeService(cfg, archive, register, name, bus=bus)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

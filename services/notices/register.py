@@ -20,7 +20,12 @@ import requests
 from archive import Archive
 from config.notices import OwnerRegisterConfig
 from core.anpr import normalise_plate_text
+from core.backoff import exponential_delay_s
 from core.owners import OwnerRecord, OwnerRegister, RegisterError, mask_cnic
+from services.sending import http_permanent
+
+#: Longest wait between two register requests.
+MAX_BACKOFF_S = 30.0
 
 
 class HttpOwnerRegister:
@@ -57,7 +62,7 @@ class HttpOwnerRegister:
         last = ""
         for attempt in range(self.retries + 1):
             if attempt:
-                self._sleep(self.backoff_s * 2 ** (attempt - 1))
+                self._sleep(exponential_delay_s(attempt - 1, self.backoff_s, max(MAX_BACKOFF_S, self.backoff_s)))
             self.requests += 1
             try:
                 r = self._session.get(f"{self.url}/{quote(plate)}", headers=self._headers, timeout=self.timeout_s)
@@ -66,7 +71,7 @@ class HttpOwnerRegister:
                 continue
             if r.status_code == 404:
                 return None
-            if r.status_code >= 500 or r.status_code == 429:
+            if r.status_code >= 500 or (r.status_code >= 400 and not http_permanent(r.status_code)):
                 last = f"HTTP {r.status_code}"
                 continue
             if r.status_code != 200:
@@ -120,6 +125,10 @@ class CachedRegister:
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
         return owner
+
+    def forget(self, plate: str) -> None:
+        """Drop the cached answer for ``plate`` (the next lookup asks the register)."""
+        self._cache.pop(normalise_plate_text(plate), None)
 
 
 def build_register(cfg: OwnerRegisterConfig, archive: Archive) -> tuple[OwnerRegister, str]:

@@ -1,14 +1,14 @@
 """Where notices go: SMTP e-mail, an HTTP SMS gateway, or files in a folder (the demo), and the errors.
 
-A :class:`SendError` says whether trying again can help (``permanent=False``: timeouts, 5xx, a
-mail server that is down) or not (a refused address, a 4xx from the gateway): the service retries
-the first kind with backoff and dead-letters the second at once.
+A :class:`SendError` (:class:`services.sending.SendFailure`) says whether trying again can help
+(``permanent=False``: timeouts, 5xx, a mail server that is down) or not (a refused address, a 4xx
+from the gateway): the service retries the first kind with backoff and dead-letters the second at once.
+E-mail goes through the shared SMTP client (:mod:`services.mail`).
 """
 
 from __future__ import annotations
 
 import json
-import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -16,14 +16,11 @@ from pathlib import Path
 import requests
 
 from config.notices import EmailConfig, SmsConfig
+from services.mail import MAIL_POLICY, SmtpServer, send_mail
+from services.sending import SendFailure, http_permanent, short_text
 
-
-class SendError(RuntimeError):
-    """A notice could not be sent; ``permanent`` when retrying cannot help."""
-
-    def __init__(self, message: str, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+#: The notices service's name for the shared send failure.
+SendError = SendFailure
 
 
 class EmailSender:
@@ -32,10 +29,13 @@ class EmailSender:
     def __init__(self, cfg: EmailConfig, folder: Path) -> None:
         self.cfg = cfg
         self.folder = folder / "email"
+        self.server = SmtpServer(
+            cfg.host, cfg.port, "starttls" if cfg.starttls else "none", cfg.username, cfg.password, cfg.timeout_s
+        )
 
     def send(self, to: str, subject: str, body: str, message_id: str, pdf: bytes | None, pdf_name: str) -> str:
         """Send one e-mail; returns its Message-ID (the same on a retry: receivers can tell it is one message)."""
-        msg = EmailMessage()
+        msg = EmailMessage(policy=MAIL_POLICY)
         msg["From"], msg["To"], msg["Subject"] = self.cfg.sender, to, subject
         msg["Message-ID"], msg["Date"] = message_id, formatdate(usegmt=True)
         msg.set_content(body)
@@ -45,19 +45,7 @@ class EmailSender:
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / f"{message_id.strip('<>')}.eml").write_bytes(msg.as_bytes())
             return message_id
-        try:
-            with smtplib.SMTP(self.cfg.host, self.cfg.port, timeout=self.cfg.timeout_s) as smtp:
-                if self.cfg.starttls:
-                    smtp.starttls()
-                if self.cfg.username:
-                    smtp.login(self.cfg.username, self.cfg.password)
-                smtp.send_message(msg)
-        except smtplib.SMTPRecipientsRefused as e:
-            raise SendError(f"recipient refused: {e.recipients}", permanent=True) from None
-        except smtplib.SMTPResponseException as e:
-            raise SendError(f"SMTP {e.smtp_code}: {e.smtp_error!r}", permanent=500 <= e.smtp_code < 600) from None
-        except (TimeoutError, smtplib.SMTPException, OSError) as e:
-            raise SendError(f"SMTP {self.cfg.host}:{self.cfg.port}: {type(e).__name__}: {e}") from None
+        send_mail(self.server, msg)
         return message_id
 
 
@@ -66,7 +54,7 @@ class SmsSender:
 
     The gateway gets ``POST <url>`` JSON ``{"to", "text", "id"}`` with ``Authorization: Bearer <token>``
     and an ``Idempotency-Key`` (the notice's key: a retried request is the same message); a 2xx answer is
-    sent (its JSON ``id``, if any, is kept), 4xx except 429 is permanent, 5xx/429/timeouts are retried.
+    sent (its JSON ``id``, if any, is kept), 4xx except 408/425/429 is permanent, 5xx/429/timeouts are retried.
     """
 
     def __init__(self, cfg: SmsConfig, folder: Path, session: requests.Session | None = None) -> None:
@@ -90,8 +78,9 @@ class SmsSender:
                 return str((r.json() or {}).get("id") or key)
             except ValueError:
                 return key
-        permanent = 400 <= r.status_code < 500 and r.status_code != 429
-        raise SendError(f"SMS gateway: HTTP {r.status_code} {r.text[:200]!r}", permanent=permanent)
+        raise SendError(
+            f"SMS gateway: HTTP {r.status_code} {short_text(r.text)!r}", permanent=http_permanent(r.status_code)
+        )
 
 
 __all__ = ["EmailSender", "SendError", "SmsSender"]

@@ -6,7 +6,9 @@ Each pass (:meth:`NoticeService.tick`, every ``notices.poll_s``):
 1. Owners: each ``approved`` ticket's plate is looked up in the register (cached; every lookup is
    written to the audit log with ``source=owner``), the result stored with the ticket, and the ticket
    moved to ``notified`` (owner found) or ``owner_unknown`` (visible and filterable on the tickets page).
-   A register that cannot answer leaves the ticket approved for the next pass.
+   A register that cannot answer leaves the ticket approved for the next pass. Tickets in
+   ``owner_unknown`` are looked up again ``notices.owner_recheck_s`` after their last lookup, and at
+   once when the SQL register gains their plate (:meth:`NoticeService.recheck_unknown`): found -> notified.
 2. Due dates: tickets that entered ``notified``/``upheld`` get ``due = entry + fines.due_days``; every
    ``notices.overdue_check_s``, those past it go to ``overdue`` with the fine of
    ``fines.overdue_surcharge`` (original kept, change recorded), and overdue ones move up the steps.
@@ -15,7 +17,8 @@ Each pass (:meth:`NoticeService.tick`, every ``notices.poll_s``):
    refusal. A PDF is stored in the evidence store (``application/pdf``), its SHA-256 kept as the result.
 
 The state changes in 1 and 2 go through :meth:`archive.Archive.transition`, which queues their notices in
-the same transaction, so a crash never leaves a ticket notified without its notices or the reverse.
+the same transaction, so a crash never leaves a ticket notified without its notices or the reverse; each
+is then announced on ``ticket.updated`` (:mod:`bus.ticket_updates`) so the live feed shows it.
 """
 
 from __future__ import annotations
@@ -28,12 +31,15 @@ from pathlib import Path
 from archive import Archive, InvalidTransition, TicketDetail, TicketFilter
 from archive.notices import NoticeView
 from archive.owners import AUDIT_SOURCE
+from bus.streams import EventBus
+from bus.ticket_updates import announce_last
 from config.settings import AppConfig, resolve_path
 from core.clock import now_ms
 from core.notices import DAY_MS, DUE_STATES, Channel, SurchargeStep, notice_message_id, overdue_fine, retry_delay_ms
-from core.owners import OwnerRegister, RegisterError
+from core.owners import OwnerRecord, OwnerRegister, RegisterError
 from core.types import TicketState
 from services.notices.pdf import render_pdf
+from services.notices.register import CachedRegister
 from services.notices.senders import EmailSender, SendError, SmsSender
 from services.notices.texts import OFFENCES_EN, OFFENCES_UR, NoticeText, fmt_day, fmt_time
 
@@ -49,6 +55,9 @@ class NoticeStats:
     looked_up: int = 0
     notified: int = 0
     owner_unknown: int = 0
+    rechecked: int = 0
+    found_later: int = 0
+    announced: int = 0
     register_errors: int = 0
     sent: int = 0
     retried: int = 0
@@ -70,8 +79,10 @@ class NoticeService:
         email: EmailSender | None = None,
         sms: SmsSender | None = None,
         clock: Callable[[], int] = now_ms,
+        bus: EventBus | None = None,
     ) -> None:
         self.cfg, self.n = cfg, cfg.notices
+        self.bus = bus
         self.archive, self.register, self.register_name = archive, register, register_name
         folder = resolve_path(self.n.folder)
         self.email = email or EmailSender(self.n.email, folder)
@@ -84,8 +95,9 @@ class NoticeService:
     # ------------------------------------------------------------------ the pass
 
     def tick(self) -> None:
-        """One pass: owners, due dates (and overdue when due), then the outbox."""
+        """One pass: owners (new, then owner-unknown re-lookups), due dates (and overdue when due), the outbox."""
         self.resolve_owners()
+        self.recheck_unknown()
         self.archive.due.fill(self.cfg.fines.due_days, self.n.batch)
         if self.clock() - self._last_overdue >= self.n.overdue_check_s * 1000:
             self._last_overdue = self.clock()
@@ -98,31 +110,16 @@ class NoticeService:
         moved = 0
         for row in rows:
             plate = row.plate or ""
-            try:
-                owner = self.register.lookup(plate) if plate else None
-            except RegisterError as e:
-                self.stats.register_errors += 1
-                log.warning("ticket %s: owner lookup failed (%s); trying again later", row.ticket_id, e)
+            owner = self._lookup(row.ticket_id, plate)
+            if owner is False:
                 continue
-            self.stats.looked_up += 1
-            self.archive.sightings.audit(
-                ACTOR,
-                "service",
-                {"plate": plate, "ticket_id": row.ticket_id, "register": self.register_name},
-                1 if owner else 0,
-                source=AUDIT_SOURCE,
-            )
-            self.archive.owners.save(row.ticket_id, owner, self.register_name)
             to = TicketState.NOTIFIED if owner else TicketState.OWNER_UNKNOWN
             reason = (
                 f"owner found in the {self.register_name} register: notices queued"
                 if owner
                 else f"no registered owner for plate {plate or '-'} in the {self.register_name} register"
             )
-            try:
-                self.archive.transition(row.ticket_id, to, ACTOR, reason)
-            except InvalidTransition as e:  # an operator moved it meanwhile
-                log.info("ticket %s: %s", row.ticket_id, e)
+            if not self._move(row.ticket_id, to, reason):
                 continue
             moved += 1
             if owner:
@@ -130,6 +127,59 @@ class NoticeService:
             else:
                 self.stats.owner_unknown += 1
         return moved
+
+    def recheck_unknown(self) -> int:
+        """Look up ``owner_unknown`` tickets again (periodically, or the register gained the plate).
+
+        Found -> ``notified`` (its notices queued); still unknown -> the lookup time is renewed. Every
+        lookup is audited like the first one. Returns tickets moved to ``notified``.
+        """
+        due = self.archive.owners.recheck_due(self.clock() - int(self.n.owner_recheck_s * 1000), self.n.batch)
+        moved = 0
+        for ticket_id, plate in due:
+            if isinstance(self.register, CachedRegister):
+                self.register.forget(plate)  # a cached "no such vehicle" must not hide a new registration
+            owner = self._lookup(ticket_id, plate)
+            if owner is False:
+                continue
+            self.stats.rechecked += 1
+            if owner is None:
+                continue
+            reason = f"owner found on a later lookup in the {self.register_name} register: notices queued"
+            if self._move(ticket_id, TicketState.NOTIFIED, reason):
+                self.stats.found_later += 1
+                moved += 1
+        return moved
+
+    def _lookup(self, ticket_id: str, plate: str) -> OwnerRecord | None | bool:
+        """The owner of a ticket's plate (audited, stored with the ticket), None, or False: register down."""
+        try:
+            owner = self.register.lookup(plate) if plate else None
+        except RegisterError as e:
+            self.stats.register_errors += 1
+            log.warning("ticket %s: owner lookup failed (%s); trying again later", ticket_id, e)
+            return False
+        self.stats.looked_up += 1
+        self.archive.sightings.audit(
+            ACTOR,
+            "service",
+            {"plate": plate, "ticket_id": ticket_id, "register": self.register_name},
+            1 if owner else 0,
+            source=AUDIT_SOURCE,
+        )
+        self.archive.owners.save(ticket_id, owner, self.register_name)
+        return owner
+
+    def _move(self, ticket_id: str, to: TicketState, reason: str, fine: tuple[int, str] | None = None) -> bool:
+        """Transition a ticket (its notices queued with it) and announce it on ``ticket.updated``."""
+        try:
+            d = self.archive.transition(ticket_id, to, ACTOR, reason, fine=fine)
+        except InvalidTransition as e:  # an operator moved it meanwhile
+            log.info("ticket %s: %s", ticket_id, e)
+            return False
+        if announce_last(self.bus, d.ticket, d.transitions):
+            self.stats.announced += 1
+        return True
 
     def apply_overdue(self) -> int:
         """Tickets past due -> overdue with the surcharge; overdue ones up the steps. Returns changes."""
@@ -141,10 +191,7 @@ class NoticeService:
                 reason = (
                     f"not paid by {fmt_day(t.due_ts_ms)}; fine {t.fine_pkr} -> {fine} PKR ({rule or 'no surcharge'})"
                 )
-                try:
-                    self.archive.transition(t.ticket_id, TicketState.OVERDUE, ACTOR, reason, fine=(fine, rule))
-                except InvalidTransition as e:
-                    log.info("ticket %s: %s", t.ticket_id, e)
+                if not self._move(t.ticket_id, TicketState.OVERDUE, reason, fine=(fine, rule)):
                     continue
                 self.stats.overdue += 1
                 changed += 1

@@ -1,9 +1,11 @@
-"""The one error an adapter raises: why a delivery failed, and whether retrying can help."""
+"""The notifier's adapter error: :class:`services.sending.SendFailure` plus Web Push's "gone"."""
 
 from __future__ import annotations
 
+from services.sending import SendFailure, http_permanent, short_text
 
-class DeliveryError(Exception):
+
+class DeliveryError(SendFailure):
     """A delivery attempt failed.
 
     Args:
@@ -13,17 +15,15 @@ class DeliveryError(Exception):
     """
 
     def __init__(self, reason: str, permanent: bool = False, gone: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent or gone
+        super().__init__(reason, permanent or gone)
         self.gone = gone
 
 
 def http_failure(status: int, body: str, what: str) -> DeliveryError:
-    """A receiver's non-2xx answer: 4xx is permanent except 408 (timeout) and 429 (slow down)."""
-    text = " ".join(body.split())[:200]
+    """A receiver's non-2xx answer: 4xx is permanent except 408 (timeout), 425 and 429 (slow down)."""
+    text = short_text(body)
     reason = f"{what} answered HTTP {status}" + (f": {text}" if text else "")
-    return DeliveryError(reason, permanent=400 <= status < 500 and status not in (408, 425, 429))
+    return DeliveryError(reason, permanent=http_permanent(status))
 
 
 __all__ = ["DeliveryError", "http_failure"]

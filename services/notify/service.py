@@ -35,6 +35,7 @@ from core.notify.routing import AlertFilter, Route, route
 from core.notify.subscription import PushSubscription
 from core.types import IncidentKind, Priority, WardenAlert
 from services.notify.errors import DeliveryError
+from services.sending import SendFailure
 
 log = logging.getLogger("services.notify")
 
@@ -178,8 +179,8 @@ class Notifier:
                 self.repo.push_ok(sub.subscription_id, now)
             else:
                 adapter.send(d)  # type: ignore[union-attr]
-        except DeliveryError as e:
-            if e.gone:
+        except SendFailure as e:  # DeliveryError, or the shared SMTP client's failure
+            if isinstance(e, DeliveryError) and e.gone:
                 self.repo.remove_subscription(d.recipient)
             out = d.failed(e.reason, self.clock(), self.policy, e.permanent)
             self.counters["failed_attempts"] += 1

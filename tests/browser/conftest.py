@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Debian's Chromium (make browser-deps), driven by Playwright; never a downloaded browser.
@@ -55,3 +56,13 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def archive_stack_config(tmp: Path) -> tuple[Path, str]:
+    """The demo config with its evidence in ``tmp`` (written there), and a SQLite archive URL in ``tmp``:
+    for a ``DashboardProcess`` whose archive the test fills itself."""
+    raw = yaml.safe_load((REPO_ROOT / "config" / "default.yaml").read_text(encoding="utf-8"))
+    raw["archive"]["evidence_dir"] = str(tmp / "evidence")
+    config = tmp / "config.yaml"
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return config, f"sqlite:///{tmp / 'archive.db'}"

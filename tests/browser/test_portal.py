@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 import redis
-import yaml
 
 from archive import Archive
 from config.settings import load_config
 from dashboard.portal.text import TEXT
-from dashboard.process import REPO_ROOT, DashboardProcess
-from tests.browser.conftest import CHROMIUM
+from dashboard.process import DashboardProcess
+from tests.browser.conftest import CHROMIUM, archive_stack_config
 from tests.browser.test_control_room import login_page
 from tests.integration.dashboard.portal_helpers import make_ticket, state_of
 
@@ -42,11 +41,7 @@ PLATE = "LEA-1234"
 def stack(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     redis.Redis.from_url(redis_server).flushall()
     tmp = tmp_path_factory.mktemp("portal")
-    raw = yaml.safe_load((REPO_ROOT / "config" / "default.yaml").read_text(encoding="utf-8"))
-    raw["archive"]["evidence_dir"] = str(tmp / "evidence")
-    config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    url = f"sqlite:///{tmp / 'archive.db'}"
+    config, url = archive_stack_config(tmp)
     arc = Archive(url, tmp / "evidence")
     tickets = {"pay": make_ticket(arc, CFG, 101), "appeal": make_ticket(arc, CFG, 102)}
     with DashboardProcess(redis_server, config=config, archive_url=url, log_path=tmp / "dash.log") as dash:

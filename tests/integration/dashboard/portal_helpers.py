@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +13,7 @@ import cv2
 import flask
 import numpy as np
 import redis
+from werkzeug.serving import make_server
 
 from archive import Archive
 from bus.store import LiveStore
@@ -126,3 +130,15 @@ def history(arc: Archive, tid: str) -> list[tuple[str, str]]:
 
 def body_of(r: Any) -> dict[str, Any]:
     return r.get_json()
+
+
+@contextmanager
+def served(app: object) -> Iterator[str]:
+    """The Flask app on a real HTTP server (a thread); its base URL."""
+    srv = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()

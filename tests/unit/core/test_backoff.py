@@ -49,3 +49,18 @@ def test_huge_attempt_counts_do_not_overflow() -> None:
 def test_invalid_settings_are_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         Backoff(**kwargs)  # type: ignore[arg-type]
+
+
+def test_one_schedule_for_every_retry() -> None:
+    from core.backoff import exponential_delay_s
+    from core.notices import retry_delay_ms
+    from core.notify.retry import RetryPolicy
+
+    assert [exponential_delay_s(a, 1.0, 10.0) for a in range(-1, 6)] == [1.0, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    assert exponential_delay_s(10**6, 1.0, 50.0, factor=3.0) == 50.0  # no overflow
+    policy = RetryPolicy(max_attempts=10, first_delay_s=2.0, factor=2.0, max_delay_s=60.0)
+    for failures in range(1, 9):
+        want = exponential_delay_s(failures - 1, 2.0, 60.0)
+        assert policy.delay_s(failures) == want
+        assert retry_delay_ms(failures, 2.0, 60.0) == int(want * 1000)
+        assert Backoff(2.0, 60.0, jitter=0.0).base_delay(failures - 1) == want
