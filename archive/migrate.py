@@ -74,11 +74,11 @@ def upgrade(engine: Engine, attempts: int = 5) -> bool:
     Raises:
         OperationalError: still locked after ``attempts`` tries (SQLite).
     """
-    with engine.connect() as conn:
-        if current_revision(conn) == head_revision():
-            return False
     for i in range(attempts):
         try:
+            with engine.connect() as conn:  # the common case, without the lock: already current
+                if current_revision(conn) == head_revision():
+                    return False
             with _migration_lock(engine), engine.begin() as conn:
                 if engine.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
