@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from archive.database import Database
 from archive.models import ClipRecord, RecordingSegmentRecord
+from archive.timeline import TimelineMarker, camera_markers
 from core.types import ClipSaved, RecordingSegment
 
 
@@ -154,6 +155,10 @@ class ClipRepository:
                 .limit(limit)
             )
             return [_segment(r) for r in rows]
+
+    def markers(self, camera_id: str, from_ms: int, to_ms: int) -> list[TimelineMarker]:
+        """The camera's tickets and incidents in ``[from_ms, to_ms]`` (the playback timeline's markers)."""
+        return camera_markers(self._db, camera_id, from_ms, to_ms)
 
     def segment_at(self, camera_id: str, ts_ms: int) -> RecordingSegment | None:
         """The segment of a camera that holds the moment ``ts_ms`` (or the next one after it), or None."""

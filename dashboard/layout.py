@@ -28,6 +28,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/tickets", "E-tickets", auth.OPERATORS),
     ("/appeals", "Appeals", auth.OPERATORS),
     ("/plates", "Plates", auth.OPERATORS),
+    ("/playback", "Playback", auth.OPERATORS),
     ("/updates", "Public updates", auth.OPERATORS),
     ("/system", "System", auth.OPERATORS),
     ("/warden", "My alerts", ("warden",)),

@@ -4,7 +4,7 @@ Every dashboard worker answers the same numbers, so any of them can be scraped:
 
 * cameras: configured, online; per camera online (0/1), fps read and analysed, frames
   skipped/corrupt and reconnects (counters from the worker's heartbeat), age of the last
-  frame;
+  frame, the clip ring's bytes/frames and the clips written/failed;
 * events: entries per second over the last 10 s and stream length, per stream;
 * road segments: occupancy and congestion level (0 free ... 3 jammed, -1 unknown);
 * the websocket server(s): clients per channel, messages sent/dropped, and the push
@@ -161,6 +161,7 @@ def _camera_heartbeat_metrics(cams: Sequence[CameraView], statuses: dict[str, Ca
             ("failed", "Crops the plate reader could not read (unreadable; counted, never fatal)"),
         )
     }
+    clips = _clip_families()
     backlog = GaugeMetricFamily(
         "safecity_worker_spool_backlog", "Events waiting in the worker's local spool for Redis", labels=["worker"]
     )
@@ -177,11 +178,36 @@ def _camera_heartbeat_metrics(cams: Sequence[CameraView], statuses: dict[str, Ca
             det_seconds.add_metric([c.id], st.detector_seconds)
             for name, fam in plates.items():
                 fam.add_metric([c.id], getattr(st, f"plates_{name}"))
+            for name, fam in clips.items():
+                fam.add_metric([c.id], getattr(st, name))
             if st.worker_id:
                 spool[st.worker_id] = max(spool.get(st.worker_id, 0), st.spool_backlog)
     for wid, n in sorted(spool.items()):
         backlog.add_metric([wid], n)
-    yield from (skipped, corrupt, reconnects, stalls, recon_1h, det_runs, det_seconds, *plates.values(), backlog)
+    yield from (skipped, corrupt, reconnects, stalls, recon_1h, det_runs, det_seconds, *plates.values())
+    yield from (*clips.values(), backlog)
+
+
+def _clip_families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
+    """Per camera, the clip ring's memory (gauges) and the clips written / failed (counters), by heartbeat field."""
+    return {
+        "clip_ring_bytes": GaugeMetricFamily(
+            "safecity_camera_clip_ring_bytes",
+            "Memory held by the camera's clip ring (compressed frames)",
+            labels=["camera"],
+        ),
+        "clip_ring_frames": GaugeMetricFamily(
+            "safecity_camera_clip_ring_frames", "Frames in the camera's clip ring", labels=["camera"]
+        ),
+        "clips_written": CounterMetricFamily(
+            "safecity_camera_clips_written", "Video clips written to the blob store", labels=["camera"]
+        ),
+        "clips_failed": CounterMetricFamily(
+            "safecity_camera_clips_failed",
+            "Video clips not written (no frames, encoder or store error)",
+            labels=["camera"],
+        ),
+    }
 
 
 def _segment_metrics(cfg: AppConfig, segs: dict[str, SegmentDensity], now: int) -> Iterator[Metric]:

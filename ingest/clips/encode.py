@@ -70,14 +70,17 @@ class Mp4Writer:
         path: The file to write.
         fps: Nominal frame rate (the encoder's rate control and the last frame's length).
         crf: x264 quality (lower = better).
+        threads: x264 threads (0 = one per core, FFmpeg's default). A camera's clips and segments are
+            encoded in real time, frame by frame; a few threads keep that from crowding the analysis threads.
     """
 
-    def __init__(self, path: Path, fps: float, crf: int = 26) -> None:
+    def __init__(self, path: Path, fps: float, crf: int = 26, threads: int = 2) -> None:
         import av
 
         self.path = Path(path)
         self.fps = float(fps)
         self._crf = crf
+        self._threads = threads
         self._av = av
         self._container = av.open(str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"})
         self._stream: object | None = None
@@ -97,7 +100,12 @@ class Mp4Writer:
         s.time_base = Fraction(1, 1000)
         s.codec_context.time_base = Fraction(1, 1000)
         if name.startswith("libx264"):
-            s.options = {"preset": "veryfast", "crf": str(self._crf), "g": str(max(1, int(self.fps * 2)))}
+            s.options = {
+                "preset": "veryfast",
+                "crf": str(self._crf),
+                "g": str(max(1, int(self.fps * 2))),
+                "threads": str(self._threads),
+            }
         self._stream = s
         self.width, self.height = w, h
 

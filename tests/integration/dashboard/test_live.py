@@ -266,6 +266,7 @@ def test_metrics_report_websocket_clients_and_push_latency(
         CameraStatus(
             CFG.cameras[0].id, CameraState.ONLINE, now_ms(), "w1", 10.0, 5.0, 100, 50, 50, 1, 2, now_ms(),
             plates_asked=9, plates_read=6, plates_dropped=2, plates_failed=1,
+            clip_ring_bytes=123_456, clip_ring_frames=87, clips_written=5, clips_failed=2,
         )
     )
     ws = _open(dash, "ops", cookies["operator"])
@@ -298,6 +299,13 @@ def test_metrics_report_websocket_clients_and_push_latency(
     cam = CFG.cameras[0].id
     for name, n in (("asked", 9), ("read", 6), ("dropped", 2), ("failed", 1)):
         assert f'safecity_camera_plates_{name}_total{{camera="{cam}"}} {n}.0' in text, name
+    for line in (
+        f'safecity_camera_clip_ring_bytes{{camera="{cam}"}} 123456.0',
+        f'safecity_camera_clip_ring_frames{{camera="{cam}"}} 87.0',
+        f'safecity_camera_clips_written_total{{camera="{cam}"}} 5.0',
+        f'safecity_camera_clips_failed_total{{camera="{cam}"}} 2.0',
+    ):
+        assert line in text, line
 
 
 def test_incident_actions_are_folded_into_the_feed_and_pushed(

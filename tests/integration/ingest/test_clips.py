@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -25,11 +26,13 @@ CFG = load_config()
 class Events:
     def __init__(self) -> None:
         self.got: list[object] = []
+        self.at: list[float] = []  # time.monotonic() of each event
         self.cv = threading.Condition()
 
     def __call__(self, events: object) -> None:
         with self.cv:
             self.got.extend(events)  # type: ignore[arg-type]
+            self.at.extend(time.monotonic() for _ in events)  # type: ignore[attr-defined]
             self.cv.notify_all()
 
     def wait(self, n: int, timeout: float = 30.0) -> list[object]:
@@ -82,6 +85,46 @@ def test_clip_of_a_synthetic_camera(tmp_path: Path) -> None:
     _check_clip(clip, store, 4.0 + 0.1, tmp_path)
     st = rec.stats()
     assert st.written == 1 and st.failed == 0 and 0 < st.ring_bytes <= st.ring_max_bytes
+    rec.flush()
+
+
+def test_clip_is_encoded_while_its_window_fills_and_stored_soon_after_it_closes(tmp_path: Path) -> None:
+    """Frames at camera pace: the pre part is encoded at the request, the post part as it comes, so the clip is
+    in the store well under a second after the window's last frame (the bar is post_s + 3 s)."""
+    fps, pre_s, post_s = 10, 3.0, 1.5
+    cam = _camera({"kind": "synthetic", "seed": 5, "realtime": False, "fps": fps})
+    store = DiskStore(tmp_path / "blobs")
+    events = Events()
+    cc = CFG.clips.model_copy(update={"pre_s": pre_s, "post_s": post_s, "fps": fps, "max_width": 640})
+    rec = ClipRecorder(cam.id, cc, store, events, clock=lambda: 0)
+    src = open_source(cam)
+    src.open()
+    try:
+        for _ in range(int(pre_s * fps) + 5):
+            rec.add(src.read())
+        moment = src.read()
+        rec.request("violation", "v-pace", moment.ts_ms)
+        rec.add(moment)
+        window_closed = 0.0
+        for i in range(int(post_s * fps) + 3):
+            f = src.read()
+            if i == int(post_s * fps) // 2:  # half-way through the post window: the pre part is in the file
+                deadline = time.monotonic() + 5
+                while rec.stats().open_frames < pre_s * fps and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                assert rec.stats().open_frames >= pre_s * fps and rec.stats().written == 0
+            t0 = time.monotonic()
+            rec.add(f)
+            if f.ts_ms >= moment.ts_ms + post_s * 1000 and not window_closed:
+                window_closed = time.monotonic()
+            assert time.monotonic() - t0 < 0.25, "add() must not wait for the encoder"
+            time.sleep(max(0.0, 1 / fps - (time.monotonic() - t0)))
+    finally:
+        src.close()
+    (clip,) = events.wait(1)
+    after = events.at[0] - window_closed
+    assert window_closed and clip.frames == pytest.approx((pre_s + post_s) * fps + 1, abs=1)
+    assert after < 1.0, f"clip stored {after:.2f} s after its window closed"
     rec.flush()
 
 

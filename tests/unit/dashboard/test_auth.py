@@ -27,6 +27,7 @@ CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
         ("/warden", WARDENS),
         ("/admin", ADMINS),
         ("/plates", OPERATORS),  # plate search: never wardens or the public
+        ("/playback", OPERATORS),  # recordings: operators only
         ("/api/v1/plates", OPERATORS),
         ("/api/v1/admin/plate-searches", ADMINS),  # the search audit log
         ("/administrator", OPERATORS),  # prefixes match whole path segments
