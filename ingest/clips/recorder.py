@@ -100,6 +100,7 @@ class ClipRecorder:
         self._starts: queue.Queue[ClipRequest] = queue.Queue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._aborted = threading.Event()
         self._latencies: deque[float] = deque(maxlen=512)
         self.written = 0
         self.failed = 0
@@ -150,6 +151,13 @@ class ClipRecorder:
         self._wake.set()
         self._thread.join(timeout)
 
+    def abort(self, timeout: float = 5.0) -> None:
+        """Stop at once, writing nothing (a crash: open clips are lost, nothing is published after this)."""
+        self._aborted.set()
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
     def stats(self) -> ClipStats:
         rs = self.ring.stats()
         with self._lock:
@@ -172,6 +180,10 @@ class ClipRecorder:
         while True:
             self._wake.wait(POLL_S if jobs else None)
             self._wake.clear()
+            if self._aborted.is_set():
+                for job in jobs.values():
+                    job.abort()
+                return
             stopping = self._stopping.is_set()
             while True:
                 try:

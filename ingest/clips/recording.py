@@ -9,6 +9,8 @@ drops frames and counts them; analysis never waits.
 
 from __future__ import annotations
 
+import contextlib
+
 import hashlib
 import logging
 import queue
@@ -57,6 +59,7 @@ class SegmentRecorder:
         self.segments = 0
         self.failed = 0
         self.dropped = 0
+        self._aborted = False
         self._thread = threading.Thread(target=self._run, name=f"rec-{camera_id}", daemon=True)
         self._thread.start()
 
@@ -75,11 +78,24 @@ class SegmentRecorder:
         self._thread.join(timeout)
         self._tmp.cleanup()
 
+    def abort(self, timeout: float = 5.0) -> None:
+        """Stop at once, storing nothing (a crash: the open segment is lost)."""
+        self._aborted = True
+        with contextlib.suppress(queue.Full):
+            self._queue.put(None, timeout=timeout)
+        self._thread.join(timeout)
+        self._tmp.cleanup()
+
     def _run(self) -> None:
         while True:
             job = self._queue.get()
             if job is None:
-                self._close()
+                if self._aborted:
+                    if self._writer is not None:
+                        self._writer.abort()
+                    self._writer = None
+                else:
+                    self._close()
                 return
             ts, img = job
             try:

@@ -119,6 +119,10 @@ class CameraRunner(ResultPublishing, CameraHeartbeats):
         self._stop.set()
         self._thread.join(timeout)
         self.capture.stop(timeout)
+        if self.clips is not None:  # the clip writer would otherwise publish into the closed spool
+            self.clips.abort(timeout)
+        if self.recording is not None:
+            self.recording.abort(timeout)
 
     @property
     def events_dropped(self) -> int:

@@ -88,6 +88,20 @@ def test_clip_of_a_synthetic_camera(tmp_path: Path) -> None:
     rec.flush()
 
 
+def test_an_aborted_recorder_writes_and_publishes_nothing_more(tmp_path: Path) -> None:
+    """A crash (the scenario runner's restart): open clips are dropped, the writer thread ends, no late event."""
+    cam = _camera({"kind": "synthetic", "seed": 3, "realtime": False, "fps": 10})
+    store = DiskStore(tmp_path / "blobs")
+    events = Events()
+    cc = CFG.clips.model_copy(update={"pre_s": 2.0, "post_s": 2.0, "fps": 10, "max_width": 320})
+    rec = ClipRecorder(cam.id, cc, store, events, clock=lambda: 0)
+    _run(cam, rec, frames=30, moment_at=25)  # the clip's window is still open
+    rec.abort()
+    assert not rec._thread.is_alive()  # noqa: SLF001
+    time.sleep(0.3)
+    assert events.got == [] and list(store.list("clips/")) == []
+
+
 def test_clip_is_encoded_while_its_window_fills_and_stored_soon_after_it_closes(tmp_path: Path) -> None:
     """Frames at camera pace: the pre part is encoded at the request, the post part as it comes, so the clip is
     in the store well under a second after the window's last frame (the bar is post_s + 3 s)."""
