@@ -23,7 +23,7 @@ from core.tickets import issue
 from core.types import ClipSaved, IncidentKind, Violation
 from dashboard.process import REPO_ROOT, DashboardProcess
 from ingest.clips.recorder import ClipRecorder
-from ingest.source import open_source
+from ingest.sources import open_source
 from services.clips import ClipsService
 from storage.disk import DiskStore
 from tests.browser.conftest import CHROMIUM
