@@ -25,6 +25,7 @@ from dashboard.process import REPO_ROOT, DashboardProcess
 from ingest.clips.recorder import ClipRecorder
 from ingest.sources import open_source
 from services.clips import ClipsService
+from services.fines import fine_schedule
 from storage.disk import DiskStore
 from tests.browser.conftest import CHROMIUM
 from tests.browser.test_control_room import login_page
@@ -83,7 +84,7 @@ def _clip_of_synthetic_red_light(cfg: Any, store: DiskStore, arc: Archive) -> tu
         evidence=tuple(stills),
         details=(("evidence_roles", "frame,frame,frame"), ("signal_phase", "red")),
     )
-    ticket = issue(v, cfg.fines, now_ms())
+    ticket = issue(v, fine_schedule(cfg.fines), now_ms())
     assert arc.add_ticket(ticket, ["frame", "frame", "frame"])
     svc = ClipsService(cfg, bus=None, archive=arc)  # type: ignore[arg-type]
     assert svc.handle_one(got[0])
