@@ -60,7 +60,7 @@ docs-images: install-dev browser-deps
 
 lint: install-dev
 	$(PY) -m ruff check .
-	$(PY) -m mypy core bus config
+	$(PY) -m mypy core bus config storage sim vision archive services
 
 clean:
 	rm -rf var runs .pytest_cache

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from archive.db import make_engine
+from archive.migrate import upgrade
 
 
 class Base(DeclarativeBase):
@@ -104,8 +105,6 @@ class DashboardDB:
         self.engine: Engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
-            from archive.migrate import upgrade  # here: archive.schema imports this module
-
             upgrade(self.engine)  # the dashboard and its live server start together: locked, see archive.migrate
 
     @contextmanager

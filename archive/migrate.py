@@ -11,31 +11,26 @@ A database made by ``create_all`` before migrations existed has tables but no ``
 revision 0001 then creates only the tables it lacks, so the rows are kept and the database joins the
 migration history; later revisions then run as for any other database.
 
-``python -m archive.migrate {upgrade,current,check}`` runs the same from a shell.
+``python -m archive.migrate_cli {upgrade,current,check}`` runs the same from a shell.
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import logging
-import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
-
-from archive.db import make_engine
 
 log = logging.getLogger("archive.migrate")
 
@@ -99,15 +94,6 @@ def upgrade(engine: Engine, attempts: int = 5) -> bool:
     return False
 
 
-def schema_diff(engine: Engine) -> list[object]:
-    """What differs between the models and the database (empty when the migrations made the models' schema)."""
-    from archive.schema import TARGET_METADATA
-
-    with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(ctx, list(TARGET_METADATA)))
-
-
 def _has_tables(conn: Connection) -> bool:
     from sqlalchemy import inspect
 
@@ -128,39 +114,3 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m archive.migrate", description=__doc__.split("\n\n")[0])
-    ap.add_argument(
-        "action",
-        choices=["upgrade", "current", "check"],
-        help="upgrade to head, print the revision, or check that the database matches the models (exit 1 when not)",
-    )
-    ap.add_argument("--archive-url", help="SQLAlchemy URL (default: config archive.url, $ARCHIVE_URL, SQLite)")
-    ap.add_argument("--config", help="YAML config (default: $SAFECITY_CONFIG or config/default.yaml)")
-    args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from archive.db import archive_url
-    from config.settings import load_config
-
-    url = args.archive_url or archive_url(load_config(args.config))
-    engine = make_engine(url)
-    try:
-        if args.action == "upgrade":
-            print("migrated" if upgrade(engine) else "already current", head_revision())
-        elif args.action == "current":
-            with engine.connect() as conn:
-                print(current_revision(conn) or "none (not migrated)", "head:", head_revision())
-        else:
-            diff = schema_diff(engine)
-            for d in diff:
-                print(d)
-            return 1 if diff else 0
-    finally:
-        engine.dispose()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

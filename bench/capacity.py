@@ -257,7 +257,7 @@ def profile(template: dict[str, Any], video: Path, args: argparse.Namespace, wor
     """One camera's analysis loop in this process, timed stage by stage."""
     import numpy as np
 
-    from ingest.source import FileSource
+    from ingest.sources import FileSource
     from vision.annotate import annotate
     from vision.pipeline import CameraPipeline
 

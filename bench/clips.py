@@ -24,7 +24,7 @@ from pathlib import Path
 
 from config.settings import CameraConfig, load_config
 from ingest.clips.recorder import ClipRecorder
-from ingest.source import open_source
+from ingest.sources import open_source
 from storage.disk import DiskStore
 
 

@@ -1,7 +1,7 @@
-"""Per-frame vehicle counts of ``python -m vision.track`` against labelled video boxes.
+"""Per-frame vehicle counts of ``python -m vision.track_cli`` against labelled video boxes.
 
 For every video of ``../shared/data/videos/boxes.csv`` this runs the real command-line tool
-(``python -m vision.track VIDEO --json``, as a user would; ``--tiles`` passed on) and compares,
+(``python -m vision.track_cli VIDEO --json``, as a user would; ``--tiles`` passed on) and compares,
 frame by frame, the number of tracked vehicles with the number of labelled boxes:
 
 * relative MAE = sum over frames of |tracked - labelled| / sum of labelled;
@@ -40,8 +40,8 @@ def labelled_counts(boxes_csv: Path) -> dict[str, Counter[int]]:
 
 
 def tracked_counts(video: Path, extra: list[str]) -> Counter[int]:
-    """frame -> vehicles tracked by ``python -m vision.track`` (its JSON lines)."""
-    cmd = [sys.executable, "-m", "vision.track", str(video), "--json", *extra]
+    """frame -> vehicles tracked by ``python -m vision.track_cli`` (its JSON lines)."""
+    cmd = [sys.executable, "-m", "vision.track_cli", str(video), "--json", *extra]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     p = argparse.ArgumentParser(prog="python -m bench.counts", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=DATA, help="folder with boxes.csv and the videos")
-    p.add_argument("--tiles", default="", help="also run vision.track --tiles with this grid, e.g. 2x2")
-    p.add_argument("--weights", type=Path, default=None, help="weights for vision.track (default: the shipped model)")
+    p.add_argument("--tiles", default="", help="also run vision.track_cli --tiles with this grid, e.g. 2x2")
+    p.add_argument("--weights", type=Path, default=None, help="weights for vision.track_cli (default: the shipped model)")
     args = p.parse_args(argv)
     boxes = args.data / "boxes.csv"
     if not boxes.is_file():
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     base = ["--weights", str(args.weights)] if args.weights else []
     for video, labelled in sorted(labelled_counts(boxes).items()):
         for mode, extra in modes:
-            print(f"{video}: vision.track ({mode})", file=sys.stderr, flush=True)
+            print(f"{video}: vision.track_cli ({mode})", file=sys.stderr, flush=True)
             row = {"video": video, "mode": mode, **compare(labelled, tracked_counts(args.data / video, base + extra))}
             print(json.dumps(row), flush=True)
     return 0

@@ -36,10 +36,10 @@ from typing import Any
 import cv2
 import numpy as np
 import psutil
-import redis
 from websockets.asyncio.client import connect as ws_connect
 
 from bus.embedded import start_embedded_redis
+from bus.redis_client import client_for_url
 from bus.store import LiveStore
 from bus.streams import EventBus
 from config.settings import load_config
@@ -71,7 +71,7 @@ class FrameWriter(threading.Thread):
 
     def __init__(self, url: str, cameras: Sequence[str], fps: float) -> None:
         super().__init__(name="frames", daemon=True)
-        self.client = redis.Redis.from_url(url)
+        self.client = client_for_url(url)
         self.store = LiveStore(self.client, notify=True)
         self.cameras = list(cameras)
         self.period = 1.0 / fps
@@ -94,7 +94,7 @@ class Publisher(threading.Thread):
 
     def __init__(self, url: str, rate: float, duration: float, segments: Sequence[str]) -> None:
         super().__init__(name="publisher", daemon=True)
-        self.bus = EventBus(redis.Redis.from_url(url))
+        self.bus = EventBus(client_for_url(url))
         self.rate = rate
         self.duration = duration
         self.segments = list(segments)

@@ -2,7 +2,8 @@
 
 * :func:`ticket_id_for` derives the ticket number from the violation id, so a replayed
   or retried violation always maps to the same ticket (one ticket per track and kind).
-* :func:`fine_for` reads the fine schedule (PKR) from the config.
+* :func:`fine_for` reads the fine schedule (PKR): a :class:`FineSchedule`, which the ticketing
+  service fills from the config's ``fines`` (:func:`services.fines.fine_schedule`).
 * :data:`TRANSITIONS` is the lifecycle::
 
       issued -> under_review -> approved -> notified -> paid
@@ -23,9 +24,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from config.settings import FinesConfig
 from core.anpr.text import normalise_plate_text
 from core.types import ETicket, IncidentKind, TicketState, TicketTransition, Violation
 
@@ -55,6 +55,33 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _B32_TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
 
 
+@dataclass(frozen=True, slots=True)
+class FineTier:
+    """An over-speed tier: ``amount_pkr`` once the speed is ``over_kmh`` or more above the limit."""
+
+    over_kmh: float
+    amount_pkr: int
+
+
+@dataclass(frozen=True, slots=True)
+class FineSchedule:
+    """Fines in Pakistani rupees (PKR) per kind of violation.
+
+    Attributes:
+        overspeed_pkr: Over-speed below the first tier.
+        overspeed_tiers: Higher over-speed fines (the highest tier reached applies).
+        wrong_way_pkr: Wrong-way driving.
+        red_light_pkr: Crossing on red.
+        no_stopping_pkr: Stopping in a no-stopping zone.
+    """
+
+    overspeed_pkr: int
+    overspeed_tiers: tuple[FineTier, ...]
+    wrong_way_pkr: int
+    red_light_pkr: int
+    no_stopping_pkr: int
+
+
 class InvalidTransition(ValueError):
     """A state change the lifecycle does not allow (the message says why)."""
 
@@ -81,7 +108,7 @@ def normalise_ticket_id(text: str) -> str:
     return f"ET-{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
 
 
-def fine_for(violation: Violation, fines: FinesConfig) -> int:
+def fine_for(violation: Violation, fines: FineSchedule) -> int:
     """Fine in PKR for a violation, from the schedule.
 
     Over-speed uses the highest tier whose ``over_kmh`` the excess over the limit reaches.
@@ -107,7 +134,7 @@ def fine_for(violation: Violation, fines: FinesConfig) -> int:
     raise ValueError(f"no fine for violations of kind {kind.value!r}")
 
 
-def issue(violation: Violation, fines: FinesConfig, now_ms: int, min_plate_confidence: float = 0.5) -> ETicket:
+def issue(violation: Violation, fines: FineSchedule, now_ms: int, min_plate_confidence: float = 0.5) -> ETicket:
     """The e-ticket for a violation.
 
     Args:
@@ -211,6 +238,8 @@ __all__ = [
     "SYSTEM_ACTOR",
     "TICKET_ID_RE",
     "TRANSITIONS",
+    "FineSchedule",
+    "FineTier",
     "InvalidTransition",
     "check_transition",
     "fine_for",

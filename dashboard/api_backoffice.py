@@ -22,6 +22,7 @@ from archive import Archive
 from archive.models_backoffice import FineChangeRecord
 from archive.ticket_reports import REPORT_GROUPS, report_csv, ticket_report
 from dashboard.api_base import BadRequest, _actor, _archive, _handle, _ok, bp
+from dashboard.ticket_args import _check_ticket_id, _ticket_filter
 
 
 def backoffice_detail(arc: Archive, ticket_id: str) -> dict[str, Any]:
@@ -80,8 +81,6 @@ def backoffice_detail(arc: Archive, ticket_id: str) -> dict[str, Any]:
 
 
 def _tid(ticket_id: str) -> str:
-    from dashboard.api_tickets import _check_ticket_id  # the one ticket-number check
-
     return _check_ticket_id(ticket_id)
 
 
@@ -114,8 +113,6 @@ def notice_pdf(ticket_id: str, notice_id: int) -> flask.Response:
 
 
 def _report_args() -> tuple[str, Any]:
-    from dashboard.api_tickets import _ticket_filter
-
     by = flask.request.args.get("by", "state")
     if by not in REPORT_GROUPS:
         raise BadRequest(400, f"unknown report grouping {by!r}; use by= one of {', '.join(REPORT_GROUPS)}")

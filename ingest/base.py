@@ -1,7 +1,7 @@
 """The frame-source contract: :class:`FrameSource` and the two ways a read can fail.
 
 This is the bottom of :mod:`ingest`: it imports nothing from the project but
-:mod:`core.types`, so every source (the OpenCV ones in :mod:`ingest.source`, the
+:mod:`core.types`, so every source (the OpenCV ones in :mod:`ingest.sources`, the
 rendered road of :mod:`sim`) can implement the protocol without importing each other.
 """
 

@@ -33,6 +33,7 @@ from core.clock import now_ms
 from core.tickets import SYSTEM_ACTOR, issue, transition
 from core.types import TicketState, Violation
 from services.common import consume, service_main
+from services.fines import fine_schedule
 from storage import open_store
 
 log = logging.getLogger("services.ticketing")
@@ -59,6 +60,7 @@ class TicketingService:
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self.cfg = cfg
+        self.fines = fine_schedule(cfg.fines)
         self.bus = bus
         self.evidence = evidence
         self.archive = archive
@@ -84,7 +86,7 @@ class TicketingService:
                 continue
             self.archive.store_evidence(data, sha)
         now = self.clock()
-        ticket = issue(v, self.cfg.fines, now)
+        ticket = issue(v, self.fines, now)
         present = tuple(s for s in v.evidence if s not in missing)
         if missing and ticket.state is TicketState.ISSUED:
             ticket = transition(

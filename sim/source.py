@@ -1,6 +1,6 @@
 """The synthetic camera as a frame source: a :class:`~sim.scene.SyntheticScene` read like a camera.
 
-This is what ``kind: synthetic`` cameras open (:func:`ingest.source.open_source`). It
+This is what ``kind: synthetic`` cameras open (:func:`ingest.sources.open_source`). It
 implements :class:`ingest.base.FrameSource`, the only part of :mod:`ingest` that
 :mod:`sim` depends on.
 """
@@ -33,7 +33,7 @@ class SyntheticSource:
         scene: The scene, once opened.
 
     The truths of the last ``keep_truth`` frames stay available through :meth:`truth`,
-    so a consumer behind a dropping :class:`~ingest.source.CameraCapture` can still look
+    so a consumer behind a dropping :class:`~ingest.sources.CameraCapture` can still look
     up the truth of the frame it got.
     """
 

@@ -1,4 +1,4 @@
-"""Alembic environment: one connection handed in by :mod:`archive.migrate` (or a URL for the CLI)."""
+"""Alembic environment: one connection handed in by :mod:`archive.migrate` (or a URL from the ``alembic`` command)."""
 
 from __future__ import annotations
 

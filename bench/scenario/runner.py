@@ -24,7 +24,7 @@ from bus.watchlist import RedisWatchlist
 from config.settings import resolve_path
 from core.types import DensityReport, Incident, SegmentDensity, Violation
 from ingest.enforce import enforcer_factory
-from ingest.source import CameraCapture
+from ingest.sources import CameraCapture
 from ingest.worker import CameraRunner
 from services import aggregate
 from services import incidents as incidents_svc

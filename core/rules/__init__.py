@@ -46,7 +46,9 @@ Modules:
 * :mod:`core.rules.watchlisted`: the watch-listed plate check.
 * :mod:`core.rules.relink`: :class:`RelinkParams`, which lost vehicle a new track continues.
 * :mod:`core.rules.checkpoint`: vehicles to JSON-able data and back (worker restarts).
-* :mod:`core.rules.build`: :func:`build_rules` (config -> rule objects).
+* :mod:`core.rules.params`: :class:`RuleSet` and one plain parameter type per rule (the worker
+  fills them from the config: :func:`ingest.enforce.build.rule_set`).
+* :mod:`core.rules.build`: :func:`build_rules` (a :class:`RuleSet` -> rule objects).
 * :mod:`core.rules.engine`: :class:`RuleEngine`, which ties them together.
 
 This package re-exports the public names of all of them.
@@ -59,6 +61,14 @@ from core.rules.build import build_rules
 from core.rules.engine import RuleEngine
 from core.rules.ids import incident_id_for, stable_id, violation_id
 from core.rules.overspeed import OverspeedCheck
+from core.rules.params import (
+    FlowZoneParams,
+    OverspeedParams,
+    RedLightParams,
+    RuleSet,
+    StoppingZoneParams,
+    WrongWayParams,
+)
 from core.rules.probe import PatchProbe
 from core.rules.records import SUMMARY as SUMMARY
 from core.rules.red_light import RedLightCheck
@@ -77,17 +87,23 @@ from core.rules.wrong_way import WrongWayCheck
 __all__ = [
     "INCIDENT_PRIORITY",
     "Finding",
+    "FlowZoneParams",
     "OverspeedCheck",
+    "OverspeedParams",
     "PatchProbe",
     "RedLightCheck",
+    "RedLightParams",
     "RelinkParams",
     "Rule",
     "RuleContext",
     "RuleEngine",
     "RuleOutput",
+    "RuleSet",
     "StoppingCheck",
+    "StoppingZoneParams",
     "VehicleState",
     "WrongWayCheck",
+    "WrongWayParams",
     "build_rules",
     "incident_id_for",
     "stable_id",

@@ -1,20 +1,20 @@
-"""The rule objects a camera's config asks for."""
+"""The rule objects a camera's :class:`~core.rules.params.RuleSet` asks for."""
 
 from __future__ import annotations
 
-from config.settings import CameraRules
 from core.geometry import Homography
 from core.rules.base import Rule
 from core.rules.overspeed import OverspeedCheck
+from core.rules.params import RuleSet
 from core.rules.red_light import RedLightCheck
 from core.rules.stopping import StoppingCheck
 from core.rules.wrong_way import WrongWayCheck
 
 
 def build_rules(
-    rules: CameraRules, speed_limit_kmh: float, homography: Homography | None, traffic_side: str = "left"
+    rules: RuleSet, speed_limit_kmh: float, homography: Homography | None, traffic_side: str = "left"
 ) -> list[Rule]:
-    """The rule objects a camera's config asks for.
+    """The rule objects a camera's rules ask for.
 
     Over-speed and wrong-way need a calibration: without one over-speed is skipped
     (no speeds), and a configured wrong-way rule is an error.

@@ -12,12 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from config.settings import CameraConfig
 from core.anpr.watchlist import Watchlist
 from core.counting import VEHICLE_LABELS
 from core.geometry import Homography
 from core.rules.base import Finding, Rule, RuleContext, RuleOutput
-from core.rules.build import build_rules
 from core.rules.checkpoint import vehicle_checkpoint, vehicle_from_checkpoint
 from core.rules.probe import PatchProbe
 from core.rules.records import finding_incident, finding_violation
@@ -75,33 +73,6 @@ class RuleEngine:
         self._by_track: dict[int, str] = {}
         self.relinked = 0
         self.last_ts_ms = 0
-
-    @classmethod
-    def for_camera(
-        cls,
-        camera: CameraConfig,
-        speed_limit_kmh: float,
-        homography: Homography | None,
-        signals: SignalBoard | None = None,
-        watchlist: WatchlistSource | None = None,
-        traffic_side: str = "left",
-        relink: RelinkParams | None = None,
-    ) -> RuleEngine:
-        """Build the engine from a camera's config.
-
-        Raises:
-            ValueError: a ground rule (wrong-way) without a calibration.
-        """
-        return cls(
-            camera.id,
-            camera.segment,
-            camera.location,
-            build_rules(camera.rules, speed_limit_kmh, homography, traffic_side),
-            homography=homography,
-            signals=signals,
-            watchlist=watchlist,
-            relink=relink,
-        )
 
     # ------------------------------------------------------------------ public
 

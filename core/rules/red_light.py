@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from config.settings import RedLightRule
 from core.counting import LineCounter
 from core.rules.base import Finding, Rule, RuleContext
+from core.rules.params import RedLightParams
 from core.rules.vehicle import VehicleState
 from core.types import Direction, IncidentKind, SignalPhase, Track
 
@@ -19,7 +19,7 @@ class RedLightCheck(Rule):
 
     kind = IncidentKind.RED_LIGHT
 
-    def __init__(self, cfg: RedLightRule, index: int = 0, forget_after: int = 50) -> None:
+    def __init__(self, cfg: RedLightParams, index: int = 0, forget_after: int = 50) -> None:
         self.rule_id = f"red_light:{index}"
         self.cfg = cfg
         self.direction = Direction(cfg.direction)

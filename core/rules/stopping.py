@@ -5,9 +5,9 @@ A stalled-vehicle incident, and a violation too in a no-stopping zone.
 
 from __future__ import annotations
 
-from config.settings import StoppingZone
 from core.geometry import point_in_polygon
 from core.rules.base import INCIDENT_PRIORITY, Finding, Rule, RuleContext
+from core.rules.params import StoppingZoneParams
 from core.rules.vehicle import VehicleState
 from core.types import IncidentKind
 
@@ -17,7 +17,7 @@ class StoppingCheck(Rule):
 
     kind = IncidentKind.STALLED
 
-    def __init__(self, zone: StoppingZone) -> None:
+    def __init__(self, zone: StoppingZoneParams) -> None:
         self.rule_id = f"stopping:{zone.id}"
         self.zone = zone
 

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from config.settings import FlowZone, WrongWayRule
 from core.geometry import Homography, point_in_polygon, side_of_line
 from core.rules.base import INCIDENT_PRIORITY, Finding, Rule, RuleContext
+from core.rules.params import FlowZoneParams, WrongWayParams
 from core.rules.vehicle import VehicleState
 from core.types import IncidentKind, Point
 
@@ -49,12 +49,12 @@ class WrongWayCheck(Rule):
 
     kind = IncidentKind.WRONG_WAY
 
-    def __init__(self, cfg: WrongWayRule, homography: Homography, traffic_side: str = "left") -> None:
+    def __init__(self, cfg: WrongWayParams, homography: Homography, traffic_side: str = "left") -> None:
         self.rule_id = "wrong_way"
         self.cfg = cfg
         self.h = homography
         self.traffic_side = traffic_side
-        self.zones: list[tuple[FlowZone, np.ndarray]] = [(z, self._ground_dir(*z.flow)) for z in cfg.zones]
+        self.zones: list[tuple[FlowZoneParams, np.ndarray]] = [(z, self._ground_dir(*z.flow)) for z in cfg.zones]
         self.axis_dir = self._ground_dir(*cfg.road_axis) if cfg.road_axis is not None else None
 
     def _ground_dir(self, a: Point, b: Point) -> np.ndarray:

@@ -45,58 +45,64 @@ def _clip_part(iid: str, focus: str | None, with_clip: set[str]) -> list[Any]:
     return [html.A("video clip", href=f"/clip/incident/{iid}", target="_blank", className="small if-clip-link")]
 
 
+def _actions(v: IncidentView, assignees: list[dict[str, str]]) -> list[Any]:
+    """Acknowledge, assign (with a note) and close buttons of an incident that is not closed."""
+    iid = v.id
+    if v.state == "closed":
+        return []
+    return [
+        html.Div(
+            [
+                html.Button(
+                    "Acknowledge",
+                    id={"type": "if-act", "id": iid, "action": "ack"},
+                    n_clicks=0,
+                    className="btn btn-sm btn-warning me-1",
+                    disabled=v.state != "open" and v.state != "escalated",
+                ),
+                dcc.Dropdown(
+                    id={"type": "if-assignee", "id": iid},
+                    options=assignees,
+                    placeholder="assign to...",
+                    persistence=True,
+                    persistence_type="memory",
+                    className="d-inline-block me-1 assignee",
+                    style={"width": "12rem", "verticalAlign": "middle"},
+                ),
+                html.Button(
+                    "Assign",
+                    id={"type": "if-act", "id": iid, "action": "assign"},
+                    n_clicks=0,
+                    className="btn btn-sm btn-info me-1",
+                ),
+                dcc.Input(
+                    id={"type": "if-note", "id": iid},
+                    placeholder="note (optional)",
+                    maxLength=NOTE_MAX_CHARS,
+                    persistence=True,
+                    persistence_type="memory",
+                    className="form-control form-control-sm d-inline-block me-1",
+                    style={"width": "14rem"},
+                ),
+                html.Button(
+                    "Close",
+                    id={"type": "if-act", "id": iid, "action": "close"},
+                    n_clicks=0,
+                    className="btn btn-sm btn-outline-secondary",
+                ),
+            ],
+            className="mt-2 d-flex flex-wrap align-items-center gap-1",
+        )
+    ]
+
+
 def _card(
     v: IncidentView, assignees: list[dict[str, str]], focus: str | None, with_clip: set[str] | None = None
 ) -> html.Div:
     cfg = current().cfg
     iid = v.id
     closed = v.state == "closed"
-    actions: list[Any] = []
-    if not closed:
-        actions = [
-            html.Div(
-                [
-                    html.Button(
-                        "Acknowledge",
-                        id={"type": "if-act", "id": iid, "action": "ack"},
-                        n_clicks=0,
-                        className="btn btn-sm btn-warning me-1",
-                        disabled=v.state != "open" and v.state != "escalated",
-                    ),
-                    dcc.Dropdown(
-                        id={"type": "if-assignee", "id": iid},
-                        options=assignees,
-                        placeholder="assign to...",
-                        persistence=True,
-                        persistence_type="memory",
-                        className="d-inline-block me-1 assignee",
-                        style={"width": "12rem", "verticalAlign": "middle"},
-                    ),
-                    html.Button(
-                        "Assign",
-                        id={"type": "if-act", "id": iid, "action": "assign"},
-                        n_clicks=0,
-                        className="btn btn-sm btn-info me-1",
-                    ),
-                    dcc.Input(
-                        id={"type": "if-note", "id": iid},
-                        placeholder="note (optional)",
-                        maxLength=NOTE_MAX_CHARS,
-                        persistence=True,
-                        persistence_type="memory",
-                        className="form-control form-control-sm d-inline-block me-1",
-                        style={"width": "14rem"},
-                    ),
-                    html.Button(
-                        "Close",
-                        id={"type": "if-act", "id": iid, "action": "close"},
-                        n_clicks=0,
-                        className="btn btn-sm btn-outline-secondary",
-                    ),
-                ],
-                className="mt-2 d-flex flex-wrap align-items-center gap-1",
-            )
-        ]
+    actions = _actions(v, assignees)
     history = [
         html.Li(
             f"{h.actor} {h.action}" + (f" -> {h.assignee}" if h.assignee else "") + (f": {h.note}" if h.note else ""),

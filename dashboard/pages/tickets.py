@@ -41,15 +41,46 @@ HIDDEN_DETAILS = frozenset({"evidence_roles"})
 register_live_bridge(PREFIX)
 
 
-def layout(**_query: str) -> html.Div:
-    denied = page_guard(ROLES)
-    if denied is not None:
-        return denied
-    if current().archive is None:
-        return html.Div(
-            [navbar("/tickets"), html.Div("The ticket archive is not installed.", className="alert alert-warning m-3")]
-        )
-    grid = dag.AgGrid(
+def _toolbar() -> html.Div:
+    """Queue / all / owner-unknown views, CSV export and reports, the row count and the new-ticket badge."""
+    return html.Div(
+        [
+            html.Button(
+                "Review queue",
+                id="tk-queue",
+                n_clicks=0,
+                className="btn btn-sm btn-outline-primary me-1",
+            ),
+            html.Button(
+                "All tickets",
+                id="tk-all",
+                n_clicks=0,
+                className="btn btn-sm btn-outline-secondary me-1",
+            ),
+            html.Button(
+                "Owner unknown",
+                id="tk-unknown",
+                n_clicks=0,
+                className="btn btn-sm btn-outline-warning me-2",
+            ),
+            html.A(
+                "Export CSV",
+                id="tk-export",
+                href="/api/v1/tickets/export.csv",
+                className="btn btn-sm btn-outline-success",
+                download="tickets.csv",
+            ),
+            report_links(),
+            html.Span("", id="tk-count", className="small text-muted ms-2"),
+            html.Span("", id="tk-new", className="badge text-bg-info ms-2"),
+        ],
+        className="mb-1 d-flex align-items-center flex-wrap",
+    )
+
+
+def _grid() -> dag.AgGrid:
+    """The ticket list: an infinite-row AG Grid paged from the archive."""
+    return dag.AgGrid(
         id="tk-grid",
         columnDefs=COLUMNS,
         rowModelType="infinite",
@@ -67,6 +98,16 @@ def layout(**_query: str) -> html.Div:
         style={"height": "62vh", "width": "100%"},
         className="ag-theme-quartz",
     )
+
+
+def layout(**_query: str) -> html.Div:
+    denied = page_guard(ROLES)
+    if denied is not None:
+        return denied
+    if current().archive is None:
+        return html.Div(
+            [navbar("/tickets"), html.Div("The ticket archive is not installed.", className="alert alert-warning m-3")]
+        )
     return html.Div(
         [
             navbar("/tickets", [live_badge(PREFIX)]),
@@ -74,40 +115,8 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.Div(
                         [
-                            html.Div(
-                                [
-                                    html.Button(
-                                        "Review queue",
-                                        id="tk-queue",
-                                        n_clicks=0,
-                                        className="btn btn-sm btn-outline-primary me-1",
-                                    ),
-                                    html.Button(
-                                        "All tickets",
-                                        id="tk-all",
-                                        n_clicks=0,
-                                        className="btn btn-sm btn-outline-secondary me-1",
-                                    ),
-                                    html.Button(
-                                        "Owner unknown",
-                                        id="tk-unknown",
-                                        n_clicks=0,
-                                        className="btn btn-sm btn-outline-warning me-2",
-                                    ),
-                                    html.A(
-                                        "Export CSV",
-                                        id="tk-export",
-                                        href="/api/v1/tickets/export.csv",
-                                        className="btn btn-sm btn-outline-success",
-                                        download="tickets.csv",
-                                    ),
-                                    report_links(),
-                                    html.Span("", id="tk-count", className="small text-muted ms-2"),
-                                    html.Span("", id="tk-new", className="badge text-bg-info ms-2"),
-                                ],
-                                className="mb-1 d-flex align-items-center flex-wrap",
-                            ),
-                            grid,
+                            _toolbar(),
+                            _grid(),
                             html.Div("", id="tk-grid-error", className="small text-danger"),
                         ],
                         className="col-xl-7 p-2",

@@ -10,7 +10,6 @@ drops frames and counts them; analysis never waits.
 from __future__ import annotations
 
 import contextlib
-
 import hashlib
 import logging
 import queue

@@ -18,10 +18,10 @@ from bus.schema import stream_of
 from bus.streams import EventBus
 from config.settings import AppConfig, CameraConfig
 from core.anpr import normalise_plate_text
-from core.rules import RuleEngine, WatchlistSource
+from core.rules import WatchlistSource
 from core.speed import SpeedEstimator
 from core.types import Box, Frame, Incident, PlateRead, SignalState, Violation
-from ingest.enforce.build import build_signals, homography_of, speed_params
+from ingest.enforce.build import build_signals, homography_of, rule_engine, speed_params
 from ingest.enforce.images import crop, encode_jpeg
 from ingest.enforce.pending import Pending
 from ingest.enforce.plates import PlateResult, PlateWorker
@@ -68,9 +68,7 @@ class CameraEnforcer:
         self.speed = SpeedEstimator(self.h, speed_params(camera)) if self.h is not None else None
         self.signals = build_signals(cfg)
         seg = cfg.segment(camera.segment)
-        self.engine = RuleEngine.for_camera(
-            camera, seg.speed_limit_kmh, self.h, self.signals, watchlist, cfg.traffic_side
-        )
+        self.engine = rule_engine(camera, seg.speed_limit_kmh, self.h, self.signals, watchlist, cfg.traffic_side)
         self.client = client
         self.evidence = EvidenceStore(client, cfg.evidence.redis_ttl_s) if client is not None else None
         self.state = RuleStateStore(client) if client is not None else None

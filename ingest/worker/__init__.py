@@ -1,7 +1,7 @@
 """Ingest worker: cameras -> vision pipeline -> Redis.
 
 ``python -m ingest.worker`` runs the configured cameras (all enabled ones, or those
-named with ``--camera``). Per camera, a capture thread (:class:`ingest.source.CameraCapture`)
+named with ``--camera``). Per camera, a capture thread (:class:`ingest.sources.CameraCapture`)
 keeps the newest frames; an analysis thread samples them to ``analysis_fps`` (by frame
 time), runs the :class:`vision.pipeline.CameraPipeline`, and publishes through ``bus/``:
 

@@ -62,7 +62,7 @@ class CameraHeartbeats:
     A heartbeat goes to the live store and the ``camera.status`` stream every
     ``heartbeat_s``, and at once on a state change; it is best effort and skipped while
     Redis is down (:class:`LiveGate`). ``self.capture`` is the camera's
-    :class:`ingest.source.CameraCapture`.
+    :class:`ingest.sources.CameraCapture`.
     """
 
     camera: CameraConfig

@@ -17,7 +17,7 @@ from core.types import CameraState, Frame
 from ingest.clips.recorder import ClipRecorder
 from ingest.clips.recording import SegmentRecorder
 from ingest.enforce import CameraEnforcer
-from ingest.source import CameraCapture, open_source
+from ingest.sources import CameraCapture, open_source
 from ingest.worker.live import CameraHeartbeats, LiveGate, Rate
 from ingest.worker.publish import DensityWindow, ResultPublishing
 from vision.pipeline import CameraPipeline, FrameResult

@@ -13,8 +13,9 @@ from sqlalchemy import inspect, text
 from archive import Archive
 from archive.dashboard_db import DashboardDB
 from archive.db import make_engine
-from archive.migrate import current_revision, head_revision, main, schema_diff, upgrade
-from archive.schema import TARGET_METADATA
+from archive.migrate import current_revision, head_revision, upgrade
+from archive.migrate_cli import main
+from archive.schema import TARGET_METADATA, schema_diff
 from tests.pgdb import throwaway_pg_database
 
 #: What migrations 0002 (back office), 0003 (portal), 0004 (notifier) and 0005 (clips) added: a database made by create_all before lacks these.

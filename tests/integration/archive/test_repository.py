@@ -14,6 +14,7 @@ from archive import Archive, IncidentNotFound, InvalidAction, InvalidTransition,
 from config.settings import FinesConfig
 from core.tickets import issue
 from core.types import Incident, IncidentKind, Priority, TicketState, Violation
+from services.fines import fine_schedule
 from tests.pgdb import throwaway_pg_database
 
 
@@ -59,7 +60,7 @@ def _ticket(arc: Archive, n: int = 1, plate: str | None = "LEA1234", kind: str =
         location=(34.0, 71.5),
         evidence=evidence,
     )
-    return issue(v, FinesConfig(), 1_700_000_000_000 + n)
+    return issue(v, fine_schedule(FinesConfig()), 1_700_000_000_000 + n)
 
 
 def test_ticket_is_archived_once(arc: Archive) -> None:

@@ -22,6 +22,7 @@ from config.settings import AppConfig
 from core.tickets import issue
 from core.types import IncidentKind, TicketState, Violation
 from dashboard import context, portal
+from services.fines import fine_schedule
 
 BOX = (400.0, 260.0, 220.0, 160.0)
 
@@ -69,7 +70,7 @@ def make_ticket(
         (*frames, crop),
         (("evidence_roles", "frame,frame,frame,plate"), ("box", ",".join(f"{c:.0f}" for c in BOX))),
     )
-    ticket = issue(v, cfg.fines, arc.clock())
+    ticket = issue(v, fine_schedule(cfg.fines), arc.clock())
     assert arc.add_ticket(ticket, ["frame", "frame", "frame", "plate"])
     path = {
         TicketState.ISSUED: [],

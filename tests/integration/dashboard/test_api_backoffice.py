@@ -22,6 +22,7 @@ from core.owners import OwnerRecord
 from core.tickets import issue
 from core.types import IncidentKind, TicketState, Violation
 from dashboard import api_tickets, context
+from services.fines import fine_schedule
 from services.notices.service import NoticeService
 
 CFG = load_config(DEFAULT_CONFIG)
@@ -45,7 +46,7 @@ def _ticket(arc: Archive, n: int, plate: str, kind: IncidentKind, ts: int) -> st
         None,
         ("ab" * 32, "cd" * 32),
     )
-    t = issue(v, CFG.fines, ts)
+    t = issue(v, fine_schedule(CFG.fines), ts)
     arc.add_ticket(t)
     arc.transition(t.ticket_id, TicketState.UNDER_REVIEW, "op1")
     arc.transition(t.ticket_id, TicketState.APPROVED, "op1")

@@ -27,6 +27,7 @@ from core.tickets import issue
 from core.types import Incident, IncidentKind, Priority, TicketState, Violation
 from dashboard import api_sos, api_tickets, context
 from dashboard.incidents import ActionError, act
+from services.fines import fine_schedule
 
 CFG = load_config(DEFAULT_CONFIG)
 HERE = (34.0047, 71.5128)  # on University Road
@@ -153,7 +154,7 @@ def _seed(arc: Archive, n: int = 1, plate: str | None = "LEA1234") -> str:
         (34.0, 71.5),
         ev,
     )
-    t = issue(v, CFG.fines, 1_700_000_000_000)
+    t = issue(v, fine_schedule(CFG.fines), 1_700_000_000_000)
     arc.add_ticket(t)
     return t.ticket_id
 

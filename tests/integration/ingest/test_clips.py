@@ -16,7 +16,7 @@ from core.types import ClipSaved, RecordingSegment
 from ingest.clips.encode import decode_frames, probe_duration_s
 from ingest.clips.recorder import ClipRecorder
 from ingest.clips.recording import SegmentRecorder
-from ingest.source import open_source
+from ingest.sources import open_source
 from services.clips import ClipsService
 from storage.disk import DiskStore
 

@@ -59,7 +59,7 @@ def labelled_counts(video: str) -> Counter[int]:
 
 def test_track_cli_motion_count_per_frame_vs_labelled_boxes():
     need(RF100)
-    proc = run_cli("vision.track", str(RF100), "--json", "--detector", "motion")
+    proc = run_cli("vision.track_cli", str(RF100), "--json", "--detector", "motion")
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     frames, summary = lines[:-1], lines[-1]["summary"]
@@ -135,14 +135,14 @@ def test_motion_pipeline_counts_the_intel_cars_both_ways():
 def test_detect_cli_without_weights_explains_where_to_put_them(tmp_path):
     img = tmp_path / "x.png"
     cv2.imwrite(str(img), (255 * (cv2.getGaussianKernel(64, 10) @ cv2.getGaussianKernel(64, 10).T)).astype("uint8"))
-    proc = run_cli("vision.detect", str(img), "--json", "--weights", str(tmp_path / "missing.pt"))
+    proc = run_cli("vision.detect_cli", str(img), "--json", "--weights", str(tmp_path / "missing.pt"))
     assert proc.returncode == 2
     assert "models/vehicles.pt" in proc.stderr and "never downloaded" in proc.stderr
     assert proc.stdout == ""
 
 
 def test_track_cli_rejects_a_missing_video(tmp_path):
-    proc = run_cli("vision.track", str(tmp_path / "none.mp4"), "--json")
+    proc = run_cli("vision.track_cli", str(tmp_path / "none.mp4"), "--json")
     assert proc.returncode == 2 and "not found" in proc.stderr
 
 
@@ -153,7 +153,7 @@ def test_detect_cli_with_the_shipped_model_on_labelled_road_images():
     if not SHIPPED.exists():
         pytest.skip(f"shipped model not trained yet: {SHIPPED} does not exist")
     images = need(DATA / "road_images" / "images")
-    proc = run_cli("vision.detect", str(images), "--json", timeout=300)
+    proc = run_cli("vision.detect_cli", str(images), "--json", timeout=300)
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(rows) == len(list(images.glob("*.jpg")))
@@ -182,7 +182,7 @@ def test_track_cli_with_the_shipped_model():
     if not SHIPPED.exists():
         pytest.skip(f"shipped model not trained yet: {SHIPPED} does not exist")
     need(INTEL)
-    proc = run_cli("vision.track", str(INTEL), "--json", "--max-frames", "110", "--stride", "2", timeout=300)
+    proc = run_cli("vision.track_cli", str(INTEL), "--json", "--max-frames", "110", "--stride", "2", timeout=300)
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert "yolo detector" in proc.stderr
@@ -208,7 +208,7 @@ def test_detect_cli_over_third_party_weights_maps_their_classes(weights):
     bus = (ul / "assets" / "bus.jpg") if ul else Path("ultralytics/assets/bus.jpg")
     if not bus.exists():
         pytest.skip(f"ultralytics sample image not available: {bus}")
-    proc = run_cli("vision.detect", str(bus), "--json", "--weights", str(path), "--conf", "0.25")
+    proc = run_cli("vision.detect_cli", str(bus), "--json", "--weights", str(path), "--conf", "0.25")
     assert proc.returncode == 0, proc.stderr
     row = json.loads(proc.stdout)
     assert (row["width"], row["height"]) == (810, 1080)

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from config.settings import FinesConfig
 from core.appeals import (
     APPEALABLE_STATES,
     CITIZEN_STATES,
@@ -21,7 +20,7 @@ from core.appeals import (
     sniff_image,
     visible_to_citizen,
 )
-from core.tickets import issue, transition
+from core.tickets import FineSchedule, issue, transition
 from core.types import IncidentKind, TicketState, Violation
 
 T0 = 1_700_000_000_000
@@ -31,7 +30,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 32
 
 def _notified(at: int = T0):
     v = Violation("v1", IncidentKind.RED_LIGHT, "cam", "seg", 1, 0, "car", "LEA1234", 0.9, None, None, None, ("a", "b"))
-    t = issue(v, FinesConfig(), T0 - 10)
+    t = issue(v, FineSchedule(1500, (), 2000, 1000, 500), T0 - 10)
     for s, ts in ((TicketState.UNDER_REVIEW, T0 - 5), (TicketState.APPROVED, T0 - 2), (TicketState.NOTIFIED, at)):
         t = transition(t, s, "op", ts)
     return t

@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from config.settings import FinesConfig
 from core.payments import (
     PAYABLE_STATES,
     CallbackError,
@@ -20,7 +19,7 @@ from core.payments import (
     sign,
     verify_signature,
 )
-from core.tickets import issue
+from core.tickets import FineSchedule, issue
 from core.types import IncidentKind, TicketState, Violation
 
 SECRET = "s3cret-s3cret-s3cret"
@@ -29,7 +28,7 @@ CB = PaymentCallback("txn_abcdefgh", "ET-0000-0000-0000", 1500, "paid", 1_700_00
 
 def _ticket(state: TicketState = TicketState.NOTIFIED):
     v = Violation("v1", IncidentKind.OVERSPEED, "cam", "seg", 1, 0, "car", "LEA1234", 0.9, 70.0, 60.0, None, ("a", "b"))
-    return replace(issue(v, FinesConfig(), 0), state=state)
+    return replace(issue(v, FineSchedule(1500, (), 2000, 1000, 500), 0), state=state)
 
 
 def test_sign_and_verify_round_trip() -> None:

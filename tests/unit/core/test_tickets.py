@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from config.settings import FinesConfig
 from core.alerts import AlertDesk, AlertError, Roster, alert_id_for
 from core.tickets import (
     TICKET_ID_RE,
+    FineSchedule,
+    FineTier,
     InvalidTransition,
     fine_for,
     issue,
@@ -17,7 +18,8 @@ from core.tickets import (
 )
 from core.types import Incident, IncidentKind, Priority, TicketState, Violation
 
-FINES = FinesConfig()
+# The demo schedule; the tiers out of order (fine_for picks the highest one reached).
+FINES = FineSchedule(1500, (FineTier(40, 5000), FineTier(20, 2500)), 2000, 1000, 500)
 
 
 def viol(

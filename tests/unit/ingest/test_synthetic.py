@@ -12,7 +12,7 @@ import pytest
 from config.settings import CalibrationConfig, SyntheticRuleBreaker
 from config.settings import SyntheticSource as SyntheticConfig
 from core.plate_formats import is_valid_plate
-from ingest.source import FrameSource, SourceEnded
+from ingest.sources import FrameSource, SourceEnded
 from ingest.synth_camera import (
     CameraModel,
     RoadLayout,

@@ -1,4 +1,4 @@
-"""Detect road users in still images: ``python -m vision.detect PATH... [--json]``.
+"""Detect road users in still images: ``python -m vision.detect_cli PATH... [--json]``.
 
 PATH is an image or a folder (searched recursively for .jpg/.jpeg/.png/.bmp/.webp,
 in sorted order). With ``--json`` prints one JSON object per image::
@@ -56,7 +56,7 @@ def iter_images(paths: Sequence[Path]) -> Iterator[Path]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m vision.detect", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m vision.detect_cli", description=__doc__.split("\n\n")[0])
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image file or folder")
     p.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
     p.add_argument("--detector", choices=("yolo", "motion"), default="yolo", help="default yolo")

@@ -1,4 +1,4 @@
-"""Track vehicles through a video file: ``python -m vision.track VIDEO [--json] ...``.
+"""Track vehicles through a video file: ``python -m vision.track_cli VIDEO [--json] ...``.
 
 With ``--json`` prints one JSON object per analysed frame::
 
@@ -55,7 +55,7 @@ def _parse_line(spec: str) -> LineConfig:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m vision.track", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m vision.track_cli", description=__doc__.split("\n\n")[0])
     p.add_argument("video", type=Path, help="video file OpenCV can read")
     p.add_argument("--json", action="store_true", help="JSON lines per analysed frame, then a summary line")
     p.add_argument("--detector", choices=("motion", "yolo"), help="default: yolo if weights are available, else motion")

@@ -18,7 +18,7 @@ from config.settings import CameraConfig
 from core.clock import now_ms
 from core.types import CameraState, Frame
 from ingest.mjpeg_server import MjpegServer, VideoFileFeed
-from ingest.source import (
+from ingest.sources import (
     CameraCapture,
     FileSource,
     SourceEnded,
