@@ -34,7 +34,7 @@ MAX_FUNCTION_LINES = 80
 ALLOWED: dict[str, frozenset[str]] = {
     "core": frozenset(),
     "config": frozenset(),
-    "storage": frozenset({"config"}),
+    "storage": frozenset({"core", "config"}),
     "bus": frozenset({"core"}),
     "vision": frozenset({"core", "config"}),
     "sim": frozenset({"core", "config"}),
