@@ -28,15 +28,9 @@ from bus.keys import dedup_key
 from bus.publisher import SpoolPublisher, adopt
 from bus.schema import event_id
 from bus.spool import Spool, SpoolLocked, orphaned_spools, spool_path
-from core.types import Direction, LineCrossing
+from tests.integration.bus.crossings import crossing
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-def crossing(i: int, cam: str = "cam-a") -> LineCrossing:
-    return LineCrossing(
-        camera_id=cam, line_id="main", track_id=i, label="car", direction=Direction.FORWARD, ts_ms=1_700_000_000_000 + i
-    )
 
 
 def stream_ids(client: redis.Redis, stream: str = "traffic.crossing") -> list[str]:
@@ -154,7 +148,7 @@ def test_spool_of_a_killed_process_is_adopted(redis_client: redis.Redis, tmp_pat
         sys.path.insert(0, {str(REPO)!r})
         from bus.spool import Spool
         from bus.schema import encode, event_id, stream_of
-        from tests.integration.bus.test_spool import crossing
+        from tests.integration.bus.crossings import crossing
         sp = Spool.open({str(spool_path(spool_dir, "dead-worker"))!r})
         sp.append([(stream_of(c), event_id(c), encode(c)) for c in (crossing(i, "cam-z") for i in range(25))])
         print("ready", flush=True)

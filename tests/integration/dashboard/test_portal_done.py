@@ -38,7 +38,7 @@ from services.notices.service import NoticeService
 from services.ticketing import TicketingService
 from tests.integration.dashboard.portal_helpers import history, portal_app, served
 from tests.integration.services.notice_servers import http_server, smtp_server
-from tests.integration.services.test_notices import BASE, _cfg, _gateway
+from tests.integration.services.notice_setup import BASE, notices_config, sms_gateway
 
 OP = {"X-Test-User": "op1:operator"}
 
@@ -106,8 +106,8 @@ def _sent(env: SimpleNamespace, tid: str, template: str) -> list[str]:
 
 
 def test_violation_to_notices_to_paid_callback_and_to_upheld_appeal(redis_client: redis.Redis, tmp_path: Path) -> None:
-    with smtp_server() as (smtp_port, box), http_server(_gateway([])) as (sms_url, sms):
-        cfg = _cfg(tmp_path, smtp_port, sms_url)
+    with smtp_server() as (smtp_port, box), http_server(sms_gateway([])) as (sms_url, sms):
+        cfg = notices_config(tmp_path, smtp_port, sms_url)
         cfg = cfg.model_copy(update={"portal": BASE.portal.model_copy(update={"rate_limit": 1000})})
         env = portal_app(cfg, redis_client, tmp_path)
         bus = EventBus(redis_client)

@@ -7,124 +7,29 @@ from __future__ import annotations
 import io
 import threading
 from pathlib import Path
-from typing import Any
 
-import cv2
-import numpy as np
 import redis
 from pypdf import PdfReader
 
 from archive import Archive, TicketFilter
-from bus.evidence import EvidenceStore
-from bus.streams import EventBus
-from config.notices import EmailConfig, NoticesConfig, SmsConfig
-from config.settings import DEFAULT_CONFIG, AppConfig, load_config
 from core.notices import DAY_MS
 from core.owners import OwnerRecord
-from core.tickets import ticket_id_for
-from core.types import IncidentKind, TicketState, Violation
-from services import ticketing as ticketing_svc
+from core.types import TicketState
 from services.notices.register import build_register
 from services.notices.service import NoticeService
 from tests.integration.services.notice_servers import http_server, smtp_server
-
-BASE = load_config(DEFAULT_CONFIG)
-T0 = 1_700_000_000_000
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = T0 + 60_000
-
-    def __call__(self) -> int:
-        return self.t
-
-
-def _cfg(tmp: Path, smtp_port: int, sms_url: str, **kw: Any) -> AppConfig:
-    n = NoticesConfig(
-        email=EmailConfig(mode="smtp", host="127.0.0.1", port=smtp_port, sender="challan@kp-police.example"),
-        sms=SmsConfig(mode="http", url=sms_url + "/sms", token="gw-token"),
-        folder=tmp / "notices",
-        portal_url="https://portal.example.pk/t",
-        retry_base_s=10,
-        retry_max_s=100,
-        **kw,
-    )
-    return BASE.model_copy(update={"notices": n})
-
-
-def _jpeg() -> bytes:
-    img = np.full((120, 200, 3), 90, np.uint8)
-    cv2.rectangle(img, (40, 30), (160, 90), (0, 0, 200), -1)
-    return bytes(cv2.imencode(".jpg", img)[1])
-
-
-def _violation(ev: EvidenceStore, n: int, plate: str) -> Violation:
-    shas = tuple(ev.put(_jpeg() + bytes([n, i])) for i in range(3))
-    return Violation(
-        f"viol-n{n}",
-        IncidentKind.OVERSPEED,
-        "cam-univ-tehkal",
-        "university-rd",
-        n,
-        T0 + n,
-        "car",
-        plate,
-        0.92,
-        95.0,
-        60.0,
-        (34.0, 71.5),
-        shas,
-        (("evidence_roles", "frame,frame,frame"),),
-    )
-
-
-def _ticket_from_camera(redis_client: redis.Redis, arc: Archive, n: int, plate: str) -> str:
-    """A violation through real Redis to an archived ticket, approved by an operator."""
-    bus, ev = EventBus(redis_client), EvidenceStore(redis_client)
-    svc = ticketing_svc.TicketingService(BASE, bus, ev, arc)
-    bus.publish(_violation(ev, n, plate))
-    bus.ensure_group("violation.detected", "ticketing", start="0")
-    msgs = bus.read_group("ticketing", "t1", ["violation.detected"], count=10, block_ms=100)
-    svc.handle(msgs)
-    tid = ticket_id_for(f"viol-n{n}")
-    assert arc.get_ticket(tid) is not None
-    arc.transition(tid, TicketState.UNDER_REVIEW, "op1", "checking")
-    arc.transition(tid, TicketState.APPROVED, "op1", "clear overspeed")
-    return tid
-
-
-def _gateway(log_fail: list[int]) -> Any:
-    def handle(method: str, path: str, body: Any) -> tuple[int, Any, float]:
-        if log_fail and log_fail[0] > 0:
-            log_fail[0] -= 1
-            return 503, {"error": "busy"}, 0
-        return 200, {"id": f"gw-{body['id']}"}, 0
-
-    return handle
-
-
-OWNER = OwnerRecord(
-    "LEA1234",
-    "Ali Khan",
-    "*****-****567-1",
-    "House 5, GT Road, Peshawar",
-    "+923001234567",
-    "ali@example.pk",
-    "Suzuki Alto",
-    "silver",
-)
+from tests.integration.services.notice_setup import BASE, OWNER, Clock, notices_config, sms_gateway, ticket_from_camera
 
 
 def test_violation_to_notices_to_paid_receipt(redis_client: redis.Redis, tmp_path: Path) -> None:
     clock = Clock()
     arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "evidence", clock=clock)
     arc.register.upsert([OWNER])
-    with smtp_server() as (port, box), http_server(_gateway([])) as (url, sms):
-        cfg = _cfg(tmp_path, port, url)
+    with smtp_server() as (port, box), http_server(sms_gateway([])) as (url, sms):
+        cfg = notices_config(tmp_path, port, url)
         reg, name = build_register(cfg.notices.owner_register, arc)
         svc = NoticeService(cfg, arc, reg, name, clock=clock)
-        tid = _ticket_from_camera(redis_client, arc, 1, "LEA1234")
+        tid = ticket_from_camera(redis_client, arc, 1, "LEA1234")
         svc.tick()
         d = arc.get_ticket(tid)
         assert d is not None and d.ticket.state is TicketState.NOTIFIED
@@ -182,11 +87,11 @@ def test_retries_backoff_dead_letter_and_one_send_per_notice(redis_client: redis
     arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "evidence", clock=clock)
     arc.register.upsert([OWNER, OwnerRecord("LEB777", "Sana Gul", phone="+923009999999")])
     fail = [2]  # the gateway is busy twice, then answers
-    with smtp_server() as (port, box), http_server(_gateway(fail)) as (url, sms):
-        cfg = _cfg(tmp_path, port, url, max_attempts=3)
+    with smtp_server() as (port, box), http_server(sms_gateway(fail)) as (url, sms):
+        cfg = notices_config(tmp_path, port, url, max_attempts=3)
         reg, name = build_register(cfg.notices.owner_register, arc)
         svc = NoticeService(cfg, arc, reg, name, clock=clock)
-        tid = _ticket_from_camera(redis_client, arc, 2, "LEA1234")
+        tid = ticket_from_camera(redis_client, arc, 2, "LEA1234")
         svc.tick()
         (s1,) = [n for n in arc.notices.for_ticket(tid) if n.channel == "sms"]
         assert s1.state == "pending" and s1.attempts == 1 and "503" in s1.last_error
@@ -204,17 +109,17 @@ def test_retries_backoff_dead_letter_and_one_send_per_notice(redis_client: redis
         # a permanent refusal (bad number) is dead-lettered at once; a dead channel does not stop the others
         fail[0] = 0
     with smtp_server() as (port, box2), http_server(lambda m, p, b: (400, {"error": "bad number"}, 0)) as (url, _):
-        cfg = _cfg(tmp_path, port, url, max_attempts=3)
+        cfg = notices_config(tmp_path, port, url, max_attempts=3)
         svc = NoticeService(cfg, arc, build_register(cfg.notices.owner_register, arc)[0], "sql", clock=clock)
-        tid2 = _ticket_from_camera(redis_client, arc, 3, "LEB777")
+        tid2 = ticket_from_camera(redis_client, arc, 3, "LEB777")
         svc.tick()
         (dead,) = [n for n in arc.notices.for_ticket(tid2) if n.channel == "sms"]
         assert dead.state == "dead" and "400" in dead.last_error and svc.stats.dead == 1
         assert [n.state for n in arc.notices.for_ticket(tid2) if n.channel == "pdf"] == ["sent"]
     # two services draining the same outbox: every e-mail goes out once
-    with smtp_server() as (port, box3), http_server(_gateway([])) as (url, sms3):
-        cfg = _cfg(tmp_path, port, url)
-        tids = [_ticket_from_camera(redis_client, arc, 10 + i, "LEA1234") for i in range(4)]
+    with smtp_server() as (port, box3), http_server(sms_gateway([])) as (url, sms3):
+        cfg = notices_config(tmp_path, port, url)
+        tids = [ticket_from_camera(redis_client, arc, 10 + i, "LEA1234") for i in range(4)]
         svcs = [
             NoticeService(cfg, arc, build_register(cfg.notices.owner_register, arc)[0], "sql", clock=clock)
             for _ in range(2)
@@ -241,11 +146,11 @@ def test_owner_unknown_and_overdue_surcharge(redis_client: redis.Redis, tmp_path
     clock = Clock()
     arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "evidence", clock=clock)
     arc.register.upsert([OWNER])
-    with smtp_server() as (port, box), http_server(_gateway([])) as (url, _):
-        cfg = _cfg(tmp_path, port, url)
+    with smtp_server() as (port, box), http_server(sms_gateway([])) as (url, _):
+        cfg = notices_config(tmp_path, port, url)
         svc = NoticeService(cfg, arc, build_register(cfg.notices.owner_register, arc)[0], "sql", clock=clock)
-        unknown = _ticket_from_camera(redis_client, arc, 20, "KHI9999")
-        known = _ticket_from_camera(redis_client, arc, 21, "LEA1234")
+        unknown = ticket_from_camera(redis_client, arc, 20, "KHI9999")
+        known = ticket_from_camera(redis_client, arc, 21, "LEA1234")
         svc.tick()
         rows, total = arc.list_tickets(TicketFilter(states=(TicketState.OWNER_UNKNOWN,)))
         assert total == 1 and rows[0].ticket_id == unknown

@@ -18,7 +18,7 @@ from dashboard.feeds import OPS, event_message
 from services.notices.register import build_register
 from services.notices.service import NoticeService
 from tests.integration.services.notice_servers import free_port, http_server, smtp_server
-from tests.integration.services.test_notices import BASE, OWNER, Clock, _cfg, _gateway, _ticket_from_camera
+from tests.integration.services.notice_setup import BASE, OWNER, Clock, notices_config, sms_gateway, ticket_from_camera
 
 
 def _updates(bus: EventBus, tid: str) -> list[tuple[str, str, str]]:
@@ -37,12 +37,12 @@ def test_notified_owner_unknown_and_overdue_are_announced(redis_client: redis.Re
     arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "evidence", clock=clock)
     arc.register.upsert([OWNER])
     bus = EventBus(redis_client)
-    with smtp_server() as (port, _), http_server(_gateway([])) as (url, _):
-        cfg = _cfg(tmp_path, port, url)
+    with smtp_server() as (port, _), http_server(sms_gateway([])) as (url, _):
+        cfg = notices_config(tmp_path, port, url)
         reg, name = build_register(cfg.notices.owner_register, arc)
         svc = NoticeService(cfg, arc, reg, name, clock=clock, bus=bus)
-        known = _ticket_from_camera(redis_client, arc, 40, "LEA1234")
-        unknown = _ticket_from_camera(redis_client, arc, 41, "KHI4040")
+        known = ticket_from_camera(redis_client, arc, 40, "LEA1234")
+        unknown = ticket_from_camera(redis_client, arc, 41, "KHI4040")
         svc.tick()
         assert _updates(bus, known) == [("approved", "notified", "notices")]
         assert _updates(bus, unknown) == [("approved", "owner_unknown", "notices")]
@@ -59,7 +59,7 @@ def test_notified_owner_unknown_and_overdue_are_announced(redis_client: redis.Re
         # Redis unreachable: the change is still archived, only the announcement is lost
         down = EventBus(client_for_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1.0, retries=0))
         svc2 = NoticeService(cfg, arc, reg, name, clock=clock, bus=down)
-        third = _ticket_from_camera(redis_client, arc, 42, "LEA1234")
+        third = ticket_from_camera(redis_client, arc, 42, "LEA1234")
         svc2.tick()
         d = arc.get_ticket(third)
         assert d is not None and d.ticket.state is TicketState.NOTIFIED and svc2.stats.announced == 0
@@ -69,12 +69,12 @@ def test_owner_unknown_is_looked_up_again(redis_client: redis.Redis, tmp_path: P
     clock = Clock()
     arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "evidence", clock=clock)
     bus = EventBus(redis_client)
-    with smtp_server() as (port, box), http_server(_gateway([])) as (url, sms):
-        cfg = _cfg(tmp_path, port, url, owner_recheck_s=DAY_MS / 1000)
+    with smtp_server() as (port, box), http_server(sms_gateway([])) as (url, sms):
+        cfg = notices_config(tmp_path, port, url, owner_recheck_s=DAY_MS / 1000)
         reg, name = build_register(cfg.notices.owner_register, arc)  # cached: "no such vehicle" is cached too
         svc = NoticeService(cfg, arc, reg, name, clock=clock, bus=bus)
-        later = _ticket_from_camera(redis_client, arc, 50, "PSH5050")
-        never = _ticket_from_camera(redis_client, arc, 51, "PSH5151")
+        later = ticket_from_camera(redis_client, arc, 50, "PSH5050")
+        never = ticket_from_camera(redis_client, arc, 51, "PSH5151")
         svc.tick()
         assert {arc.get_ticket(t).ticket.state for t in (later, never)} == {TicketState.OWNER_UNKNOWN}  # type: ignore[union-attr]
         clock.t += 60_000
