@@ -30,7 +30,7 @@ Watchlist (:mod:`bus.watchlist`): ``watchlist:plates``, ``watchlist:version``,
 ``watchlist:audit`` (list of changes, newest first, capped), channel ``watchlist:changed``.
 
 Enforcement state (:mod:`bus.rulestate`): ``rules:checkpoint:<camera_id>``,
-``rules:pending:<camera_id>``, ``congestion:episodes``.
+``rules:pending:<camera_id>``, ``rules:plates:<camera_id>``, ``congestion:episodes``.
 
 Notifications (:mod:`bus.notify`): ``notify:vapid_public_key`` (the Web Push application
 server key the notifier signs with), ``notify:status`` (hash of the notifier's counters).
@@ -123,6 +123,7 @@ WATCHLIST_AUDIT_MAX = 1000
 
 RULES_CHECKPOINT_PREFIX = "rules:checkpoint:"
 RULES_PENDING_PREFIX = "rules:pending:"
+RULES_PLATES_PREFIX = "rules:plates:"
 CONGESTION_EPISODES_KEY = "congestion:episodes"
 
 
@@ -134,6 +135,11 @@ def rules_checkpoint_key(camera_id: str) -> str:
 def rules_pending_key(camera_id: str) -> str:
     """Hash of a camera's violations detected but not published yet."""
     return RULES_PENDING_PREFIX + camera_id
+
+
+def rules_plates_key(camera_id: str) -> str:
+    """Hash of a camera's plate reads asked for and not finished yet (replayed after a crash)."""
+    return RULES_PLATES_PREFIX + camera_id
 
 
 # --------------------------------------------------------------------------- notifications
@@ -207,6 +213,7 @@ __all__ = [
     "ratelimit_key",
     "rules_checkpoint_key",
     "rules_pending_key",
+    "rules_plates_key",
     "warden_channel",
     "worker_alive_key",
 ]

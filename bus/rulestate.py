@@ -5,6 +5,9 @@
 * ``rules:pending:<camera_id>``: hash ``violation_id -> JSON`` of violations detected
   but not published yet (waiting for the evidence frame after the moment or a better
   plate reading); a restarted worker publishes them with the evidence they have.
+* ``rules:plates:<camera_id>``: hash ``job key -> JSON`` of plate reads asked for and not
+  finished (the crop is in the evidence store); a restarted worker asks for them again, so a
+  watch-listed car whose read was in flight at a crash is still read.
 * ``congestion:episodes``: hash ``segment_id -> start ms`` of each segment's current
   heavy/jammed spell, so a restarted aggregator keeps the same congestion incident.
 """
@@ -16,7 +19,7 @@ from typing import Any
 
 import redis
 
-from bus.keys import CONGESTION_EPISODES_KEY, rules_checkpoint_key, rules_pending_key
+from bus.keys import CONGESTION_EPISODES_KEY, rules_checkpoint_key, rules_pending_key, rules_plates_key
 
 
 def _s(v: bytes | str) -> str:
@@ -43,15 +46,14 @@ class RuleStateStore:
             return None
         return data if isinstance(data, dict) else None
 
-    def put_pending(self, camera_id: str, violation_id: str, data: dict[str, Any]) -> None:
-        key = rules_pending_key(camera_id)
+    def _put(self, key: str, field: str, data: dict[str, Any]) -> None:
         pipe = self.client.pipeline(transaction=True)
-        pipe.hset(key, violation_id, json.dumps(data, separators=(",", ":")))
+        pipe.hset(key, field, json.dumps(data, separators=(",", ":")))
         pipe.expire(key, self.ttl_s)
         pipe.execute()
 
-    def pending(self, camera_id: str) -> dict[str, dict[str, Any]]:
-        raw: Any = self.client.hgetall(rules_pending_key(camera_id))
+    def _all(self, key: str) -> dict[str, dict[str, Any]]:
+        raw: Any = self.client.hgetall(key)
         out = {}
         for k, v in raw.items():
             try:
@@ -62,8 +64,25 @@ class RuleStateStore:
                 out[_s(k)] = d
         return out
 
+    def put_pending(self, camera_id: str, violation_id: str, data: dict[str, Any]) -> None:
+        self._put(rules_pending_key(camera_id), violation_id, data)
+
+    def pending(self, camera_id: str) -> dict[str, dict[str, Any]]:
+        return self._all(rules_pending_key(camera_id))
+
     def drop_pending(self, camera_id: str, violation_id: str) -> None:
         self.client.hdel(rules_pending_key(camera_id), violation_id)
+
+    # plate reads in flight (the worker's reader thread holds them in memory only)
+
+    def put_plate_job(self, camera_id: str, job_key: str, data: dict[str, Any]) -> None:
+        self._put(rules_plates_key(camera_id), job_key, data)
+
+    def plate_jobs(self, camera_id: str) -> dict[str, dict[str, Any]]:
+        return self._all(rules_plates_key(camera_id))
+
+    def drop_plate_job(self, camera_id: str, job_key: str) -> None:
+        self.client.hdel(rules_plates_key(camera_id), job_key)
 
     # congestion episodes (the aggregator's): segment -> start time of the current heavy/jammed spell
 
@@ -81,7 +100,7 @@ class RuleStateStore:
         self.client.hdel(CONGESTION_EPISODES_KEY, segment_id)
 
     def clear(self, camera_id: str) -> None:
-        self.client.delete(rules_checkpoint_key(camera_id), rules_pending_key(camera_id))
+        self.client.delete(rules_checkpoint_key(camera_id), rules_pending_key(camera_id), rules_plates_key(camera_id))
 
 
 __all__ = ["RuleStateStore"]

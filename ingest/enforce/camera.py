@@ -24,6 +24,7 @@ from core.types import Box, Frame, Incident, PlateRead, SignalState, Violation
 from ingest.enforce.build import build_signals, homography_of, rule_engine, speed_params
 from ingest.enforce.images import crop, encode_jpeg
 from ingest.enforce.pending import Pending
+from ingest.enforce.plate_journal import PlateJob, PlateJournal
 from ingest.enforce.plates import PlateResult, PlateWorker
 from ingest.enforce.sightings import PlateVotes
 
@@ -72,6 +73,11 @@ class CameraEnforcer:
         self.client = client
         self.evidence = EvidenceStore(client, cfg.evidence.redis_ttl_s) if client is not None else None
         self.state = RuleStateStore(client) if client is not None else None
+        self.journal = (
+            PlateJournal(camera.id, self.state, self.evidence)
+            if self.state is not None and self.evidence is not None and plates is not None
+            else None
+        )
         self.bus = EventBus(client) if client is not None else None
         self.plates = plates
         #: Asks for a video clip: ``(owner kind, owner id, moment ts_ms)``; set by the worker when clips are on.
@@ -110,8 +116,22 @@ class CameraEnforcer:
                 p = Pending.from_dict(d)
                 if p is not None:
                     self.pending[vid] = p
+            self._replay_plates()
         except Exception as e:  # noqa: BLE001 - Redis down at start: begin afresh
             log.warning("camera %s: enforcement state not restored: %s", self.camera.id, e)
+
+    def _replay_plates(self) -> None:
+        """Ask again for the plate reads a crashed worker had in flight (same keys: pending violations find theirs)."""
+        if self.journal is None:
+            return
+        n = 0
+        for job in self.journal.replay():
+            if job.watch_n is not None:
+                asked, _ = self._plate_asked.get(job.vehicle_key, (0, 0.0))
+                self._plate_asked[job.vehicle_key] = (max(asked, job.watch_n + 1), job.box_h)
+            n += self._submit_plate(job, journal=False)
+        if n:
+            log.info("camera %s: %d unfinished plate read(s) asked for again", self.camera.id, n)
 
     # ------------------------------------------------------------------ per frame
 
@@ -258,14 +278,17 @@ class CameraEnforcer:
         if img is None:
             return
         key = f"{self.camera.id}:{p.vehicle_key}:{int(box[3])}"
-        if self._submit_plate(key, img, thorough=True):
+        if self._submit_plate(PlateJob(key, p.vehicle_key, img, thorough=True, first=True, box_h=box[3])):
             p.plate_key = key
-            self._plate_waiting[key] = p.vehicle_key
 
-    def _submit_plate(self, key: str, img: np.ndarray, thorough: bool = False, first: bool = True) -> bool:
+    def _submit_plate(self, job: PlateJob, journal: bool = True) -> bool:
+        """Queue a read; written down in the journal (unless replayed from it) until it finishes."""
         assert self.plates is not None
-        if self.plates.submit(key, img, thorough=thorough, first=first):
+        if self.plates.submit(job.key, job.image, thorough=job.thorough, first=job.first):
             self.plates_asked += 1
+            self._plate_waiting[job.key] = job.vehicle_key
+            if journal and self.journal is not None:
+                self.journal.write(job)
             return True
         self.plates_dropped += 1
         return False
@@ -286,6 +309,7 @@ class CameraEnforcer:
                 if veh.box[3] >= 1.4 * max(p.best_box[3], 1.0):  # much closer now: a better view of the plate
                     p.best_box = veh.box
                     self._ask_plate(p, frame, veh.box)
+                    self._save_pending(vid, p)  # a restarted worker waits for this read, not the older one
             if not p.after_done and frame.ts_ms >= v.ts_ms + spacing:
                 sha = self._store_frame(frame)
                 if sha:
@@ -355,6 +379,8 @@ class CameraEnforcer:
             res = self.plates.result(key)
             if res is False or self.plates.done(key):
                 del self._plate_waiting[key]
+                if self.journal is not None:
+                    self.journal.cross_out(key)
                 if res is False:  # pushed out of the reader's queue by a more urgent read
                     self.plates_dropped += 1
                 elif self.plates.read_failed(key):
@@ -379,10 +405,11 @@ class CameraEnforcer:
                 continue
             if x > 2 and y > 2 and x + w < frame.width - 2 and y + h < frame.height - 2:
                 img = crop(frame.image, tr.box)
+                if img is None:
+                    continue
                 key = f"{self.camera.id}:{veh.key}:watch{n}"
-                if img is not None and self._submit_plate(key, img, first=n == 0):
+                if self._submit_plate(PlateJob(key, veh.key, img, False, n == 0, watch_n=n, box_h=float(h))):
                     self._plate_asked[veh.key] = (n + 1, float(h))
-                    self._plate_waiting[key] = veh.key
         if len(self._plate_asked) > 4 * self.plates.MAX_RESULTS:  # bounded memory on a long-running camera
             live = {v.key for v in self.engine.vehicles.values() if v.active}
             self._plate_asked = {k: v for k, v in self._plate_asked.items() if k in live}
