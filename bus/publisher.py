@@ -35,7 +35,6 @@ cannot lose events that were already removed locally; a re-send is harmless.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -317,8 +316,10 @@ class SpoolPublisher:
         left = self.left_at_stop = self.backlog
         if left:
             log.warning("%d event(s) left in spool %s; they are replayed on the next start", left, self.spool.path)
-        with contextlib.suppress(Exception):
+        try:
             self.spool.close(remove_if_empty=remove_if_empty)
+        except Exception:  # noqa: BLE001 - the events stay in the file; the lock is released regardless
+            log.exception("spool %s: close failed", self.spool.path)
         return left == 0
 
 

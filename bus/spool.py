@@ -41,6 +41,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -147,9 +148,20 @@ class Spool:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def open(cls, path: Path, **kwargs: object) -> Spool:
-        """Open (creating when missing) a spool file; raises :class:`SpoolLocked` when in use."""
-        return cls(Path(path), **kwargs)  # type: ignore[arg-type]
+    def open(cls, path: Path, wait_s: float = 0.0, **kwargs: object) -> Spool:
+        """Open (creating when missing) a spool file; raises :class:`SpoolLocked` when in use.
+
+        Args:
+            wait_s: Keep trying this long while the file is locked (a predecessor still letting go of it).
+        """
+        deadline = time.monotonic() + max(0.0, wait_s)
+        while True:
+            try:
+                return cls(Path(path), **kwargs)  # type: ignore[arg-type]
+            except SpoolLocked:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     @classmethod
     def memory(cls, max_events: int = 1_000_000) -> Spool:
@@ -253,17 +265,19 @@ class Spool:
             if db is None:
                 return
             empty = self._count == 0
-            with contextlib.suppress(sqlite3.Error):
-                if self.path is not None:
-                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            db.close()
-            if self._ledger is not None:
-                self._ledger.close()
-            if remove_if_empty and empty and self.path is not None:
-                for p in (self.path, _sidecar(self.path, "-wal"), _sidecar(self.path, "-shm")):
-                    with contextlib.suppress(FileNotFoundError):
-                        p.unlink()
-            self._release_lock(unlink=remove_if_empty and empty)
+            try:
+                with contextlib.suppress(sqlite3.Error):
+                    if self.path is not None:
+                        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                db.close()
+                if self._ledger is not None:
+                    self._ledger.close()
+                if remove_if_empty and empty and self.path is not None:
+                    for p in (self.path, _sidecar(self.path, "-wal"), _sidecar(self.path, "-shm")):
+                        with contextlib.suppress(FileNotFoundError):
+                            p.unlink()
+            finally:  # whatever failed above, the next process must be able to open the spool
+                self._release_lock(unlink=remove_if_empty and empty)
 
     def _release_lock(self, unlink: bool = False) -> None:
         fh, self._lock_fh = self._lock_fh, None

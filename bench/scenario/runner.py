@@ -117,7 +117,9 @@ class Runner:
             time.sleep(0.05)
 
     def _workers(self, spool: Path) -> tuple[list[CameraRunner], SpoolPublisher]:
-        publisher = SpoolPublisher(self.client, Spool.open(spool), self.bus.maxlen).start()
+        # After the crash the old spool is closed, yet about 1 restart in 5 under load found its lock still
+        # held for a moment (holder not identified): wait for it, as a restarted worker process would.
+        publisher = SpoolPublisher(self.client, Spool.open(spool, wait_s=10.0), self.bus.maxlen).start()
         make = enforcer_factory(self.cfg, self.client)
         runners = []
         for cam in self.cfg.cameras:
