@@ -75,7 +75,7 @@ def say(msg: str) -> None:
 
 def render_demo_video(path: Path, seconds: float = 60.0) -> dict[str, Any]:
     """Render the demo city's first camera (synthetic) into a video; returns that camera's config."""
-    from ingest.synthetic import SyntheticScene
+    from sim.scene import SyntheticScene
 
     base = yaml.safe_load(DEFAULT_CONFIG.read_text())
     cam = base["cameras"][0]

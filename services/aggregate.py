@@ -10,8 +10,6 @@ acknowledged only after the segment state is written. Cameras silent for
 When a segment's level reaches heavy or jammed, a congestion :class:`core.types.Incident`
 goes on ``incident.raised`` (one per spell; the incidents service alerts its wardens).
 
-``python -m ingest.aggregate`` (its old home) still starts it.
-
 Run exactly one aggregator per deployment (its level state is in memory; a
 restarted one re-derives it from the next reports, possibly after a short dwell).
 """

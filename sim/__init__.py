@@ -15,6 +15,5 @@ Modules, bottom up:
 * :mod:`sim.preview`: ``python -m sim.preview``, render a preview or measure the fps.
 
 :mod:`sim` imports :mod:`core`, :mod:`config` and, for the frame-source contract only,
-:mod:`ingest.base`; :mod:`ingest` builds synthetic cameras from it. The old module paths
-(``ingest.synthetic``, ``ingest.synth_camera``, ``ingest.synth_draw``) re-export these names.
+:mod:`ingest.base`; :mod:`ingest` builds synthetic cameras from it.
 """

@@ -1,4 +1,4 @@
-"""Preview the synthetic road: ``python -m sim.preview --help`` (also ``python -m ingest.synthetic``).
+"""Preview the synthetic road: ``python -m sim.preview --help``.
 
 Renders a video, or with ``--frame`` one frame as an image, optionally with the truth
 boxes drawn, and reports how long simulating and rendering a frame take.

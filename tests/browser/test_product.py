@@ -5,7 +5,7 @@ A real stack: redis-server (``redis_server``), ``python -m dashboard`` and
 (``python -m services.incidents`` / ``services.ticketing``: real alert routing and
 ticket archiving into a throw-away SQLite file). A feeder thread plays the workers and
 the aggregator: heartbeats, densities, segment levels (stream and live state) and camera
-frames rendered by the synthetic camera (:class:`ingest.synthetic.SyntheticScene`), and
+frames rendered by the synthetic camera (:class:`sim.scene.SyntheticScene`), and
 violations with evidence (frames and plate crops) for the ticketing service.
 
 Checks the issue's "done" list:
@@ -70,7 +70,7 @@ N_TICKETS = 6
 
 def synthetic_frames(n: int, every: int = 4) -> dict[str, list[tuple[bytes, Any]]]:
     """``n`` JPEG frames per camera from the synthetic camera, with each frame's truth."""
-    from ingest.synthetic import SyntheticScene
+    from sim.scene import SyntheticScene
 
     out: dict[str, list[tuple[bytes, Any]]] = {}
     for cam in CFG.cameras:

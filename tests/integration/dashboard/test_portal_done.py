@@ -32,10 +32,10 @@ from core.clock import now_ms
 from core.owners import OwnerRecord
 from core.payments import SIGNATURE_HEADER, PaymentCallback, encode_callback, sign
 from core.types import IncidentKind, TicketState, Violation
-from ingest.synthetic import SyntheticScene
 from services.notices.register import build_register
 from services.notices.service import NoticeService
 from services.ticketing import TicketingService
+from sim.scene import SyntheticScene
 from tests.integration.dashboard.portal_helpers import history, portal_app, served
 from tests.integration.services.notice_servers import http_server, smtp_server
 from tests.integration.services.notice_setup import BASE, notices_config, sms_gateway

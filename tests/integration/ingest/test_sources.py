@@ -28,7 +28,7 @@ from ingest.sources import (
     open_source,
     redact_url,
 )
-from ingest.synthetic import SyntheticSource
+from sim.source import SyntheticSource
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 VIDEOS = DATA / "videos"

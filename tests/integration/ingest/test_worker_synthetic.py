@@ -38,8 +38,8 @@ from config.settings import CameraConfig, DetectorConfig, load_config
 from core.counting import LineCounter
 from core.geometry import point_in_polygon
 from core.types import DensityReport, Direction, LineCrossing, Track
-from ingest.synthetic import SyntheticScene
 from ingest.worker import CameraRunner
+from sim.scene import SyntheticScene
 
 SECONDS = 90.0
 YOLO_CROSSING_TOL = 0.3

@@ -12,7 +12,7 @@ import pytest
 from config.settings import SyntheticSource
 from core.anpr import normalise_plate_text
 from ingest.enforce.images import crop
-from ingest.synthetic import SyntheticScene
+from sim.scene import SyntheticScene
 from vision.plates import PlateReader, get_engine
 from vision.plates.finder import DEFAULT_PLATE_WEIGHTS, PlateFinder
 

@@ -19,7 +19,7 @@ import pytest
 from config.settings import SyntheticRuleBreaker, SyntheticSource
 from core.anpr import Watchlist, WatchlistEntry, normalise_plate_text
 from core.types import Frame, IncidentKind, Priority, Track
-from ingest.synthetic import SyntheticScene
+from sim.scene import SyntheticScene
 from vision.plates import PlateMonitor, PlateReader, get_engine
 
 REPO = Path(__file__).resolve().parents[3]

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from core.types import LABELS, Detection
-from ingest.synthetic import SceneTruth, VehicleTruth
 from models import dataset
 from models.dataset import DatasetError, available_sources, build_dataset, extra_sources, labelled_classes
 from models.synthetic_data import LABEL_OF, training_mix, write_set, yolo_lines
+from sim.truth import SceneTruth, VehicleTruth
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -10,7 +10,7 @@ from config.settings import DEFAULT_CONFIG, load_config
 from core.congestion import CongestionTracker, LevelThresholds
 from core.types import CongestionLevel as L
 from core.types import DensityReport, IncidentKind, Priority
-from ingest.aggregate import SegmentAggregator
+from services.aggregate import SegmentAggregator
 
 
 def jam(t: float) -> float:

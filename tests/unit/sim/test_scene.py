@@ -13,7 +13,7 @@ from config.settings import CalibrationConfig, SyntheticRuleBreaker
 from config.settings import SyntheticSource as SyntheticConfig
 from core.plate_formats import is_valid_plate
 from ingest.sources import FrameSource, SourceEnded
-from ingest.synth_camera import (
+from sim.camera import (
     CameraModel,
     RoadLayout,
     camera_for,
@@ -21,7 +21,9 @@ from ingest.synth_camera import (
     default_camera,
     default_geometry,
 )
-from ingest.synthetic import SceneTruth, SyntheticScene, SyntheticSource, VehicleTruth
+from sim.scene import SyntheticScene
+from sim.source import SyntheticSource
+from sim.truth import SceneTruth, VehicleTruth
 
 SHADOW = (44, 44, 47)
 
@@ -178,7 +180,7 @@ def test_plates_are_pakistani_and_labels_known(
 def test_near_plate_text_is_drawn_large_enough_to_read() -> None:
     """A car right in front of the camera shows its plate: dark text pixels on a light plate, >= 8 px tall."""
     scene = SyntheticScene(cfg(width=960, height=540, noise=0.0, vehicles_per_minute=0, seed=1), None, 0)
-    from ingest.synthetic import _Pending  # the test drives one car through the scene
+    from sim.traffic import Pending as _Pending  # the test drives one car through the scene
 
     scene._queues[3].append(_Pending("car"))
     best = None
@@ -232,7 +234,7 @@ def test_free_flow_speeds_are_around_the_configured_speed() -> None:
 
 def _overlapping_pairs(truth: SceneTruth) -> list[tuple[VehicleTruth, VehicleTruth]]:
     """Pairs of vehicles whose ground footprints overlap."""
-    from ingest.synth_draw import SPECS
+    from sim.specs import SPECS
 
     vs = truth.vehicles
     xy = np.array([v.ground_xy_m for v in vs]).reshape(-1, 2)
