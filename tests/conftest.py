@@ -2,10 +2,15 @@
 
 ``redis_server`` never uses ``$REDIS_URL``: tests FLUSHALL, so they always get
 their own throw-away server.
+
+Tests write nothing into the repository's ``var/``: their archives, evidence and spools are in
+temp dirs, and :func:`media_signing_key` gives every dashboard (in-process or a child process)
+a download-link key through ``$SAFECITY_MEDIA_KEY``, so none creates ``var/media.key``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +18,23 @@ import pytest
 import redis
 
 from bus.embedded import EmbeddedRedisError, start_embedded_redis
+from config.blobstore import StorageConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+#: The download-link key of the tests' disk blob stores (never a secret: test links only).
+TEST_MEDIA_KEY = "tests-media-signing-key-not-a-secret"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_signing_key() -> Iterator[str]:
+    """``$SAFECITY_MEDIA_KEY`` for the whole session (kept when already set), inherited by child processes:
+    without it the first dashboard would write a random key to ``var/media.key`` in the repository."""
+    env = StorageConfig().signing_key_env
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get(env, "").strip():
+            mp.setenv(env, TEST_MEDIA_KEY)
+        yield os.environ[env]
 
 
 @pytest.fixture(scope="session")

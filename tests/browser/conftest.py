@@ -1,34 +1,28 @@
-"""Fixtures of the browser tests: where their screenshots go.
+"""Fixtures of the browser tests: the browser, where their screenshots go, and ``shot`` to take one.
 
 By default the screenshots are written to a temporary directory, so running the tests
 never rewrites the committed ``docs/img/*.png``. To refresh the README's screenshots on
 purpose, set ``SAFECITY_DOCS_IMAGES`` to the target directory (relative paths are taken
 from the repository root): ``make docs-images`` runs the browser tests with
 ``SAFECITY_DOCS_IMAGES=docs/img``.
+
+The helpers the test modules share are plain modules: :mod:`tests.browser.pages` (users, logins,
+requests seen), :mod:`tests.browser.feeder` (the workers' writes) and :mod:`tests.browser.stacks`
+(configs and services); no test module imports another.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.browser.pages import CHROMIUM, CHROMIUM_ARGS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Debian's Chromium (make browser-deps), driven by Playwright; never a downloaded browser.
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: Environment variable naming the directory the screenshots are saved to (unset: a temporary one).
 DOCS_IMAGES_ENV = "SAFECITY_DOCS_IMAGES"
 
@@ -58,11 +52,13 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-def archive_stack_config(tmp: Path) -> tuple[Path, str]:
-    """The demo config with its evidence in ``tmp`` (written there), and a SQLite archive URL in ``tmp``:
-    for a ``DashboardProcess`` whose archive the test fills itself."""
-    raw = yaml.safe_load((REPO_ROOT / "config" / "default.yaml").read_text(encoding="utf-8"))
-    raw["archive"]["evidence_dir"] = str(tmp / "evidence")
-    config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return config, f"sqlite:///{tmp / 'archive.db'}"
+@pytest.fixture
+def shot(screenshot_dir: Path) -> Callable[..., None]:
+    """``shot(page, name, full_page=False)`` saves ``<screenshot_dir>/<name>.png``."""
+
+    def save(page: Any, name: str, full_page: bool = False) -> None:
+        page.mouse.move(1, 1)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=full_page)
+
+    return save

@@ -29,8 +29,8 @@ from dashboard.data import iso_utc
 from dashboard.process import DashboardProcess
 from services.notices.register import build_register
 from services.notices.service import NoticeService
-from tests.browser.conftest import CHROMIUM, archive_stack_config
-from tests.browser.test_control_room import login_page
+from tests.browser.pages import CHROMIUM, login_page
+from tests.browser.stacks import archive_stack_config
 from tests.integration.dashboard.portal_helpers import make_ticket
 
 pytestmark = [

@@ -22,8 +22,7 @@ import pytest
 
 from dashboard.process import DashboardProcess
 from tests.browser.clip_chain import CAMERA, POST_S, PRE_S, ChainResult, run_chain
-from tests.browser.conftest import CHROMIUM
-from tests.browser.test_control_room import login_page
+from tests.browser.pages import CHROMIUM, login_page
 
 pytestmark = [
     pytest.mark.browser,

@@ -13,8 +13,6 @@ Saves ``plates.png`` to the ``screenshot_dir`` fixture.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,7 +21,6 @@ import cv2
 import numpy as np
 import pytest
 import redis
-import yaml
 
 from archive import Archive
 from bus.evidence import EvidenceStore
@@ -31,9 +28,9 @@ from bus.streams import EventBus
 from config.settings import load_config
 from core.clock import now_ms
 from core.types import PlateRead
-from dashboard.process import REPO_ROOT, DashboardProcess
-from tests.browser.conftest import CHROMIUM
-from tests.browser.test_product import DEMO, as_user, clean, shot  # noqa: F401 - fixtures
+from dashboard.process import DashboardProcess
+from tests.browser.pages import CHROMIUM, as_user, clean
+from tests.browser.stacks import archive_stack_config, running_services
 
 pytestmark = [
     pytest.mark.browser,
@@ -68,11 +65,7 @@ def plate_crop(text: str) -> bytes:
 def stack(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     redis.Redis.from_url(redis_server).flushall()
     tmp = tmp_path_factory.mktemp("plates")
-    archive = f"sqlite:///{tmp / 'archive.db'}"
-    raw = yaml.safe_load((REPO_ROOT / "config" / "default.yaml").read_text(encoding="utf-8"))
-    raw.setdefault("archive", {})["evidence_dir"] = str(tmp / "evidence")
-    config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    config, archive = archive_stack_config(tmp)
     log = tmp / "sightings.log"
     client = redis.Redis.from_url(redis_server)
     bus, ev = EventBus(client), EvidenceStore(client)
@@ -83,23 +76,8 @@ def stack(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with (
         open(log, "ab") as out,
         DashboardProcess(redis_server, config=config, archive_url=archive, log_path=tmp / "dash.log") as dash,
+        running_services(("services.sightings",), config, redis_server, archive, out),
     ):
-        svc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "services.sightings",
-                "--config",
-                str(config),
-                "--redis-url",
-                redis_server,
-                "--archive-url",
-                archive,
-            ],
-            cwd=REPO_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
         try:
             arc = Archive(archive, tmp / "evidence")
             deadline = time.monotonic() + 30
@@ -109,11 +87,6 @@ def stack(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             arc.close()
             yield {"dash": dash, "t": t}
         finally:
-            svc.terminate()
-            try:
-                svc.wait(10)
-            except subprocess.TimeoutExpired:
-                svc.kill()
             client.close()
     text = log.read_text(errors="replace") + (tmp / "dash.log").read_text(errors="replace")
     assert "Traceback" not in text, text[-3000:]
@@ -128,7 +101,7 @@ def search(page: Any, plate: str) -> None:
 def test_operator_finds_the_sightings_with_crops_and_the_path_on_the_map(
     browser: Any,
     stack: dict[str, Any],
-    shot: Callable[..., None],  # noqa: F811
+    shot: Callable[..., None],
 ) -> None:
     base = stack["dash"].url
     ctx, page, rec = as_user(browser, base, "operator")

@@ -24,8 +24,8 @@ from archive import Archive
 from config.settings import load_config
 from dashboard.portal.text import TEXT
 from dashboard.process import DashboardProcess
-from tests.browser.conftest import CHROMIUM, archive_stack_config
-from tests.browser.test_control_room import login_page
+from tests.browser.pages import CHROMIUM, login_page
+from tests.browser.stacks import archive_stack_config
 from tests.integration.dashboard.portal_helpers import make_ticket, state_of
 
 pytestmark = [

@@ -28,28 +28,25 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 import redis
-import yaml
 
 from bus.evidence import EvidenceStore
 from bus.streams import EventBus
 from config.settings import load_config
 from core.clock import now_ms
 from core.types import CongestionLevel, Incident, IncidentKind, Priority, SegmentDensity, Violation
-from dashboard.process import REPO_ROOT, DashboardProcess
-from tests.browser.conftest import CHROMIUM
-from tests.browser.test_control_room import Feeder, Recorder, login_page
+from dashboard.process import DashboardProcess
+from tests.browser.feeder import Feeder
+from tests.browser.pages import CHROMIUM, DEMO, as_user, clean, new_page
+from tests.browser.stacks import archive_stack_config, running_services
 
 pytestmark = [
     pytest.mark.browser,
@@ -59,7 +56,6 @@ pytestmark = [
 ]
 
 CFG = load_config()
-DEMO = {"operator": "operator-demo", "admin": "admin-demo-1", "warden1": "warden-demo-1", "warden2": "warden-demo-2"}
 PLATE_LIKE = re.compile(r"\b[A-Z]{2,4}[- ]?\d{2,4}\b")
 PHONE = {"width": 390, "height": 844}
 N_TICKETS = 6
@@ -172,91 +168,36 @@ def frames() -> dict[str, list[tuple[bytes, Any, Any]]]:
 def stack(redis_server: str, tmp_path_factory: pytest.TempPathFactory, frames: Any) -> Iterator[dict[str, Any]]:
     redis.Redis.from_url(redis_server).flushall()
     tmp = tmp_path_factory.mktemp("product")
-    archive = f"sqlite:///{tmp / 'archive.db'}"
-    raw = yaml.safe_load((REPO_ROOT / "config" / "default.yaml").read_text(encoding="utf-8"))
-    raw.setdefault("archive", {})["evidence_dir"] = str(tmp / "evidence")  # keep test evidence out of var/
-    config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    config, archive = archive_stack_config(tmp)  # keep test evidence out of var/
     log = tmp / "stack.log"
     feeder = ProductFeeder(redis_server, frames)
     feeder.start()
     assert feeder.ready.wait(30)
-    services = []
     with (
         open(log, "ab") as out,
         DashboardProcess(
             redis_server, config=config, archive_url=archive, log_path=tmp / "dash.log", live=True
         ) as dash,
     ):
-        for svc in ("services.incidents", "services.ticketing"):
-            services.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        svc,
-                        "--config",
-                        str(config),
-                        "--redis-url",
-                        redis_server,
-                        "--archive-url",
-                        archive,
-                    ],
-                    cwd=REPO_ROOT,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        plates = publish_violations(redis_server, frames)
         try:
-            yield {"dash": dash, "redis": redis_server, "plates": plates, "archive": archive, "log": log, "tmp": tmp}
+            with running_services(("services.incidents", "services.ticketing"), config, redis_server, archive, out):
+                plates = publish_violations(redis_server, frames)
+                yield {
+                    "dash": dash,
+                    "redis": redis_server,
+                    "plates": plates,
+                    "archive": archive,
+                    "log": log,
+                    "tmp": tmp,
+                }
         finally:
-            for p in services:
-                p.terminate()
-            for p in services:
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
             feeder.stop()
     text = log.read_text(errors="replace") + (tmp / "dash.log").read_text(errors="replace")
     assert "Traceback" not in text, text[-3000:]
 
 
-
-def new_page(browser: Any, viewport: dict[str, int] | None = None) -> tuple[Any, Any, Recorder]:
-    ctx = browser.new_context(viewport=viewport or {"width": 1500, "height": 950})
-    page = ctx.new_page()
-    return ctx, page, Recorder(page)
-
-
-def as_user(browser: Any, base: str, user: str, viewport: dict[str, int] | None = None) -> tuple[Any, Any, Recorder]:
-    ctx, page, rec = new_page(browser, viewport)
-    login_page(page, base, user, DEMO[user])
-    return ctx, page, rec
-
-
 def wait_live(page: Any) -> None:
     page.wait_for_function("() => document.body.getAttribute('data-live') === 'live'", timeout=30_000)
-
-
-def clean(rec: Recorder, allow: tuple[str, ...] = ()) -> None:
-    off = [u for u in rec.requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
-    assert not off, f"requests left 127.0.0.1: {off}"
-    errors = [e for e in rec.errors if not any(a in e for a in allow)]
-    assert not errors, errors
-
-
-@pytest.fixture
-def shot(screenshot_dir: Path) -> Callable[..., None]:
-    """``shot(page, name, full_page=False)`` saves ``<screenshot_dir>/<name>.png``."""
-
-    def save(page: Any, name: str, full_page: bool = False) -> None:
-        page.mouse.move(1, 1)
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=full_page)
-
-    return save
 
 
 def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -18,8 +18,7 @@ import redis
 from bus.keys import WATCHLIST_AUDIT_KEY, WATCHLIST_PLATES_KEY, WATCHLIST_VERSION_KEY
 from bus.watchlist import RedisWatchlist
 from dashboard.process import DashboardProcess
-from tests.browser.conftest import CHROMIUM
-from tests.browser.test_control_room import Recorder, login_page
+from tests.browser.pages import CHROMIUM, as_user
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,7 +27,6 @@ pytestmark = [
     ),
 ]
 
-DEMO = {"operator": "operator-demo", "admin": "admin-demo-1", "warden1": "warden-demo-1"}
 KEYS = (WATCHLIST_PLATES_KEY, WATCHLIST_VERSION_KEY, WATCHLIST_AUDIT_KEY)
 
 
@@ -45,20 +43,11 @@ def dash(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     assert "Traceback" not in (tmp / "dash.log").read_text(errors="replace")
 
 
-
-def _as(browser: Any, base: str, user: str) -> tuple[Any, Any, Recorder]:
-    ctx = browser.new_context(viewport={"width": 1500, "height": 950})
-    page = ctx.new_page()
-    rec = Recorder(page)
-    login_page(page, base, user, DEMO[user])
-    return ctx, page, rec
-
-
 def test_admin_adds_sees_and_removes_an_entry(
     browser: Any, dash: DashboardProcess, redis_server: str, screenshot_dir: Path
 ) -> None:
     store = RedisWatchlist(redis.Redis.from_url(redis_server))
-    ctx, page, rec = _as(browser, dash.url, "admin")
+    ctx, page, rec = as_user(browser, dash.url, "admin")
     try:
         page.goto(dash.url + "/admin/watchlist")
         page.locator("#adm-wl-row-BKA321").wait_for(timeout=30_000)
@@ -112,7 +101,7 @@ def test_admin_adds_sees_and_removes_an_entry(
 
 @pytest.mark.parametrize("user", ["operator", "warden1"])
 def test_operators_and_wardens_cannot_see_the_screen(browser: Any, dash: DashboardProcess, user: str) -> None:
-    ctx, page, _ = _as(browser, dash.url, user)
+    ctx, page, _ = as_user(browser, dash.url, user)
     try:
         page.locator("#nav-user" if user == "operator" else "#wd-zones").wait_for(timeout=30_000)  # their home page
         assert page.locator("#nav-admin-watchlist").count() == 0  # no link to the screen

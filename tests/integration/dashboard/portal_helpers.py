@@ -1,27 +1,18 @@
-"""Shared by the portal tests: a ticket with real JPEG evidence taken to ``notified``, the Flask app of the portal."""
+"""Shared by the portal tests: a ticket with real JPEG evidence taken to ``notified``, its state and history.
+
+The portal's Flask app is ``make_app(cfg, with_portal=True)`` (:mod:`tests.integration.dashboard.apps`)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import cv2
-import flask
 import numpy as np
-import redis
-from werkzeug.serving import make_server
 
 from archive import Archive
-from bus.store import LiveStore
-from bus.streams import EventBus
 from config.settings import AppConfig
 from core.tickets import issue
 from core.types import IncidentKind, TicketState, Violation
-from dashboard import context, portal
 from services.fines import fine_schedule
 
 BOX = (400.0, 260.0, 220.0, 160.0)
@@ -85,38 +76,6 @@ def make_ticket(
     return ticket.ticket_id
 
 
-def portal_app(cfg: AppConfig, client: redis.Redis, tmp_path: Path) -> SimpleNamespace:
-    """The portal's routes on a Flask app with a real Redis and SQLite archive.
-
-    Auth is the dashboard's (tests/integration/dashboard/test_routes.py, tests/browser); here an
-    ``X-Test-User`` header stands in for an operator's session.
-    """
-    app = flask.Flask("portal-test")
-    arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "ev")
-    ctx = context.DashboardContext(
-        cfg=cfg,
-        store=LiveStore(client),
-        bus=EventBus(client),
-        roads_geojson=tmp_path,
-        db=None,  # type: ignore[arg-type]
-        users=None,  # type: ignore[arg-type]
-        frames=None,  # type: ignore[arg-type]
-        archive=arc,
-    )
-    context.install(app, ctx)
-
-    @app.before_request
-    def _login() -> None:
-        who = flask.request.headers.get("X-Test-User")
-        flask.g.login = None
-        if who:
-            name, role = who.split(":")
-            flask.g.login = SimpleNamespace(username=name, role=role)
-
-    portal.install(app, cfg)
-    return SimpleNamespace(app=app, client=app.test_client(), arc=arc, ctx=ctx, cfg=cfg, redis=client)
-
-
 def state_of(arc: Archive, tid: str) -> str:
     d = arc.get_ticket(tid)
     assert d is not None
@@ -131,15 +90,3 @@ def history(arc: Archive, tid: str) -> list[tuple[str, str]]:
 
 def body_of(r: Any) -> dict[str, Any]:
     return r.get_json()
-
-
-@contextmanager
-def served(app: object) -> Iterator[str]:
-    """The Flask app on a real HTTP server (a thread); its base URL."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()

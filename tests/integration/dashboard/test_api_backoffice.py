@@ -5,25 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import flask
 import pytest
-import redis
 
 from archive import Archive
-from bus.store import LiveStore
-from bus.streams import EventBus
 from config.notices import EmailConfig, NoticesConfig, SmsConfig
 from config.settings import DEFAULT_CONFIG, load_config
 from core.owners import OwnerRecord
 from core.tickets import issue
 from core.types import IncidentKind, TicketState, Violation
-from dashboard import api_tickets, context
+from dashboard import api_tickets
 from services.fines import fine_schedule
 from services.notices.service import NoticeService
+from tests.integration.dashboard.apps import MakeApp
 
 CFG = load_config(DEFAULT_CONFIG)
 T0 = 1_777_624_200_000  # 2026-05-01T08:30:00Z
@@ -54,30 +50,9 @@ def _ticket(arc: Archive, n: int, plate: str, kind: IncidentKind, ts: int) -> st
 
 
 @pytest.fixture
-def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    app = flask.Flask("test")
-    arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "ev")
-    ctx = context.DashboardContext(
-        cfg=CFG,
-        store=LiveStore(redis_client),
-        bus=EventBus(redis_client),
-        roads_geojson=tmp_path,
-        db=None,
-        users=None,
-        frames=None,
-        archive=arc,  # type: ignore[arg-type]
-    )
-    context.install(app, ctx)
-    app.register_blueprint(api_tickets.bp)
-
-    @app.before_request
-    def _login() -> None:
-        who = flask.request.headers.get("X-Test-User")
-        flask.g.login = None
-        if who:
-            name, role = who.split(":")
-            flask.g.login = SimpleNamespace(username=name, role=role)
-
+def env(make_app: MakeApp, tmp_path: Path) -> SimpleNamespace:
+    a = make_app(CFG, api_tickets.bp)
+    arc = a.arc
     arc.register.upsert([OwnerRecord("LEA1234", "Ali Khan", "*****-****567-1", "GT Road", "", "")])
     known = _ticket(arc, 1, "LEA1234", IncidentKind.OVERSPEED, T0)
     unknown = _ticket(arc, 2, "KHI9999", IncidentKind.WRONG_WAY, T0 + 86_400_000)
@@ -87,8 +62,7 @@ def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
         }
     )
     NoticeService(cfg, arc, arc.register, "sql").tick()
-    yield SimpleNamespace(client=app.test_client(), arc=arc, known=known, unknown=unknown)
-    arc.close()
+    return SimpleNamespace(client=a.client, arc=arc, known=known, unknown=unknown)
 
 
 def test_ticket_shows_owner_notices_and_pdf(env: SimpleNamespace) -> None:

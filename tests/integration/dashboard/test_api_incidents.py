@@ -8,60 +8,28 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from pathlib import Path
-from types import SimpleNamespace
 
-import flask
 import pytest
-import redis
 
 from archive import Archive
 from bus.alerts import AlertStore
-from bus.store import LiveStore
-from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, load_config
 from core.alerts import AlertDesk, Roster
 from core.incidents import NOTE_MAX_CHARS
 from core.tickets import issue
 from core.types import Incident, IncidentKind, Priority, TicketState, Violation
-from dashboard import api_sos, api_tickets, context
+from dashboard import api_sos, api_tickets
 from dashboard.incidents import ActionError, act
 from services.fines import fine_schedule
+from tests.integration.dashboard.apps import ApiApp, MakeApp
 
 CFG = load_config(DEFAULT_CONFIG)
 HERE = (34.0047, 71.5128)  # on University Road
 
 
 @pytest.fixture
-def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    app = flask.Flask("test")
-    arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "ev")
-    bus = EventBus(redis_client)
-    ctx = context.DashboardContext(
-        cfg=CFG,
-        store=LiveStore(redis_client),
-        bus=bus,
-        roads_geojson=tmp_path,
-        db=None,
-        users=None,
-        frames=None,
-        archive=arc,  # type: ignore[arg-type]
-    )
-    context.install(app, ctx)
-    app.register_blueprint(api_sos.bp)
-    app.register_blueprint(api_tickets.bp)
-
-    @app.before_request
-    def _login() -> None:
-        who = flask.request.headers.get("X-Test-User")
-        flask.g.login = None
-        if who:
-            name, role = who.split(":")
-            flask.g.login = SimpleNamespace(username=name, role=role)
-
-    yield SimpleNamespace(client=app.test_client(), arc=arc, bus=bus, redis=redis_client)
-    arc.close()
+def env(make_app: MakeApp) -> ApiApp:
+    return make_app(CFG, api_sos.bp, api_tickets.bp)
 
 
 OP = {"X-Test-User": "op1:operator"}
@@ -80,7 +48,7 @@ def sos_body(**over: object) -> dict:
 # --------------------------------------------------------------------------- SOS
 
 
-def test_sos_creates_a_critical_incident(env: SimpleNamespace) -> None:
+def test_sos_creates_a_critical_incident(env: ApiApp) -> None:
     r = env.client.post("/api/v1/sos", json=sos_body())
     assert r.status_code == 201, r.json
     assert r.json["priority"] == "critical" and r.json["segment_id"] == "university-rd"
@@ -111,14 +79,14 @@ def test_sos_creates_a_critical_incident(env: SimpleNamespace) -> None:
         ({"json": sos_body(reporter={"phone": "0300-1234567", "email": "a@b"})}, 400, "unknown reporter field"),
     ],
 )
-def test_sos_bad_requests_say_why(env: SimpleNamespace, kwargs: dict, status: int, words: str) -> None:
+def test_sos_bad_requests_say_why(env: ApiApp, kwargs: dict, status: int, words: str) -> None:
     r = env.client.post("/api/v1/sos", **kwargs)
     assert r.status_code == status, r.json
     assert words in r.json["error"] and r.json["status"] == status
     assert env.bus.recent("incident.raised") == []
 
 
-def test_sos_rate_limit_per_client(env: SimpleNamespace) -> None:
+def test_sos_rate_limit_per_client(env: ApiApp) -> None:
     for _ in range(CFG.sos.rate_limit):
         assert env.client.post("/api/v1/sos", json=sos_body()).status_code == 201
     r = env.client.post("/api/v1/sos", json=sos_body())
@@ -127,7 +95,7 @@ def test_sos_rate_limit_per_client(env: SimpleNamespace) -> None:
     assert other.status_code == 201
 
 
-def test_sos_idempotency_key(env: SimpleNamespace) -> None:
+def test_sos_idempotency_key(env: ApiApp) -> None:
     a = env.client.post("/api/v1/sos", json=sos_body(), headers={"Idempotency-Key": "abc-1"})
     b = env.client.post("/api/v1/sos", json=sos_body(), headers={"Idempotency-Key": "abc-1"})
     assert a.json["incident_id"] == b.json["incident_id"]
@@ -159,12 +127,12 @@ def _seed(arc: Archive, n: int = 1, plate: str | None = "LEA1234") -> str:
     return t.ticket_id
 
 
-def test_ticket_endpoints_need_login(env: SimpleNamespace) -> None:
+def test_ticket_endpoints_need_login(env: ApiApp) -> None:
     assert env.client.get("/api/v1/tickets").status_code == 401
     assert env.client.get("/api/v1/tickets", headers={"X-Test-User": "w:warden"}).status_code == 403
 
 
-def test_list_detail_and_review(env: SimpleNamespace) -> None:
+def test_list_detail_and_review(env: ApiApp) -> None:
     tid = _seed(env.arc, 1)
     _seed(env.arc, 2, plate=None)
     r = env.client.get("/api/v1/tickets?state=issued,under_review&sort=ts&limit=10", headers=OP)
@@ -190,12 +158,12 @@ def test_list_detail_and_review(env: SimpleNamespace) -> None:
         ("/api/v1/incidents?state=weird", 400, "unknown state"),
     ],
 )
-def test_ticket_bad_queries(env: SimpleNamespace, url: str, status: int, words: str) -> None:
+def test_ticket_bad_queries(env: ApiApp, url: str, status: int, words: str) -> None:
     r = env.client.get(url, headers=OP)
     assert r.status_code == status and words in r.json["error"], r.json
 
 
-def test_review_actions(env: SimpleNamespace) -> None:
+def test_review_actions(env: ApiApp) -> None:
     tid = _seed(env.arc, 1)
     url = f"/api/v1/tickets/{tid}/transition"
     cases = [
@@ -229,7 +197,7 @@ def test_review_actions(env: SimpleNamespace) -> None:
     )
 
 
-def test_csv_export(env: SimpleNamespace) -> None:
+def test_csv_export(env: ApiApp) -> None:
     _seed(env.arc, 1)
     _seed(env.arc, 2)
     r = env.client.get("/api/v1/tickets/export.csv?kind=overspeed", headers=OP)
@@ -241,7 +209,7 @@ def test_csv_export(env: SimpleNamespace) -> None:
 # --------------------------------------------------------------------------- incidents, alerts
 
 
-def test_incident_actions(env: SimpleNamespace) -> None:
+def test_incident_actions(env: ApiApp) -> None:
     env.arc.add_incident(
         Incident("i-1", IncidentKind.STALLED, Priority.MEDIUM, 1, segment_id="university-rd", summary="stalled")
     )
@@ -257,7 +225,7 @@ def test_incident_actions(env: SimpleNamespace) -> None:
     assert env.client.get("/api/v1/incidents?state=closed", headers=OP).json["total"] == 1
 
 
-def _alerted(env: SimpleNamespace, incident_id: str) -> str:
+def _alerted(env: ApiApp, incident_id: str) -> str:
     """Archive an incident on University Road and open its warden alert; returns the alert id."""
     inc = Incident(incident_id, IncidentKind.STALLED, Priority.MEDIUM, 1, segment_id="university-rd", summary="x")
     env.arc.add_incident(inc)
@@ -281,7 +249,7 @@ def _alerted(env: SimpleNamespace, incident_id: str) -> str:
         ({"action": "fly"}, 422),
     ],
 )
-def test_page_and_api_incident_actions_agree(env: SimpleNamespace, body: dict[str, str], status: int) -> None:
+def test_page_and_api_incident_actions_agree(env: ApiApp, body: dict[str, str], status: int) -> None:
     """The incidents page (dashboard.incidents.act) and the REST API give the same outcome, record the same
     state and both acknowledge the incident's warden alert (the page used not to, so alerts escalated)."""
     page_alert, api_alert = _alerted(env, "i-page"), _alerted(env, "i-api")
@@ -321,7 +289,7 @@ def test_page_and_api_incident_actions_agree(env: SimpleNamespace, body: dict[st
         )
 
 
-def test_warden_ack(env: SimpleNamespace) -> None:
+def test_warden_ack(env: ApiApp) -> None:
     desk = AlertDesk(Roster.build([("warden1", ["university-rd"])]), 60)
     alert = desk.raise_for(
         Incident("i-2", IncidentKind.CONGESTION, Priority.MEDIUM, 1, segment_id="university-rd"), 1000
@@ -347,7 +315,7 @@ def test_warden_ack(env: SimpleNamespace) -> None:
     assert AlertStore(env.redis).get(alert.alert_id).acked_by == "warden1"
 
 
-def test_operator_ack_stops_the_alert_escalating(env: SimpleNamespace) -> None:
+def test_operator_ack_stops_the_alert_escalating(env: ApiApp) -> None:
     inc = Incident("i-3", IncidentKind.WRONG_WAY, Priority.HIGH, 1, segment_id="university-rd", summary="wrong way")
     env.arc.add_incident(inc)
     desk = AlertDesk(Roster.build([("warden1", ["university-rd"])]), 60)

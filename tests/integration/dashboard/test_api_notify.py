@@ -5,22 +5,15 @@ session (auth itself: tests/integration/dashboard/test_routes.py)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from pathlib import Path
-from types import SimpleNamespace
 
-import flask
 import pytest
-import redis
 
-from archive import Archive
 from bus.notify import NotifyState
-from bus.store import LiveStore
-from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, load_config
 from core.notify.delivery import Delivery, DeliveryState, delivery_id_for
 from core.notify.retry import RetryPolicy
-from dashboard import api_notify, context, notify_panel
+from dashboard import api_notify, notify_panel
+from tests.integration.dashboard.apps import ApiApp, MakeApp
 
 CFG = load_config(DEFAULT_CONFIG)
 W1 = {"X-Test-User": "warden1:warden"}
@@ -40,35 +33,11 @@ def sub(n: int = 1) -> dict:
 
 
 @pytest.fixture
-def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    app = flask.Flask("test")
-    arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "ev")
-    ctx = context.DashboardContext(
-        cfg=CFG,
-        store=LiveStore(redis_client),
-        bus=EventBus(redis_client),
-        roads_geojson=tmp_path,
-        db=None,
-        users=None,
-        frames=None,
-        archive=arc,  # type: ignore[arg-type]
-    )
-    context.install(app, ctx)
-    app.register_blueprint(api_notify.bp)
-
-    @app.before_request
-    def _login() -> None:
-        who = flask.request.headers.get("X-Test-User")
-        flask.g.login = None
-        if who:
-            name, role = who.split(":")
-            flask.g.login = SimpleNamespace(username=name, role=role)
-
-    yield SimpleNamespace(client=app.test_client(), arc=arc, ctx=ctx, redis=redis_client)
-    arc.close()
+def env(make_app: MakeApp) -> ApiApp:
+    return make_app(CFG, api_notify.bp)
 
 
-def test_push_key_waits_for_the_notifier(env: SimpleNamespace) -> None:
+def test_push_key_waits_for_the_notifier(env: ApiApp) -> None:
     r = env.client.get("/api/v1/me/push-key", headers=W1)
     assert r.status_code == 503 and "notifier" in r.json["error"]
     NotifyState(env.redis).set_public_key("BKEY")
@@ -76,7 +45,7 @@ def test_push_key_waits_for_the_notifier(env: SimpleNamespace) -> None:
     assert env.client.get("/api/v1/me/push-key").status_code == 401
 
 
-def test_devices_are_per_user(env: SimpleNamespace) -> None:
+def test_devices_are_per_user(env: ApiApp) -> None:
     r = env.client.post("/api/v1/me/push-subscriptions", json=sub(1), headers=W1)
     assert r.status_code == 201 and r.json["created"]
     again = env.client.post("/api/v1/me/push-subscriptions", json=sub(1), headers=W1)
@@ -102,7 +71,7 @@ def test_devices_are_per_user(env: SimpleNamespace) -> None:
         ({"data": '{"endpoint": "' + "x" * 5000 + '"}', "content_type": "application/json"}, 413, "4096"),
     ],
 )
-def test_bad_subscriptions_say_why(env: SimpleNamespace, kwargs: dict, status: int, words: str) -> None:
+def test_bad_subscriptions_say_why(env: ApiApp, kwargs: dict, status: int, words: str) -> None:
     r = env.client.post("/api/v1/me/push-subscriptions", headers=W1, **kwargs)
     assert r.status_code == status and words in r.json["error"], r.json
     assert env.arc.notify.subscriptions() == []
@@ -119,7 +88,7 @@ def _delivery(n: int, state: DeliveryState) -> Delivery:
     return d
 
 
-def test_deliveries_list_and_retry(env: SimpleNamespace) -> None:
+def test_deliveries_list_and_retry(env: ApiApp) -> None:
     bad, ok = _delivery(1, DeliveryState.UNDELIVERED), _delivery(2, DeliveryState.DELIVERED)
     env.arc.notify.add_deliveries([bad, ok])
     body = env.client.get("/api/v1/notify/deliveries?state=undelivered", headers=OP).json
@@ -136,7 +105,7 @@ def test_deliveries_list_and_retry(env: SimpleNamespace) -> None:
     assert env.arc.notify.due(10**13)[0].delivery_id == bad.delivery_id
 
 
-def test_panel_lists_undelivered_with_a_retry_button(env: SimpleNamespace) -> None:
+def test_panel_lists_undelivered_with_a_retry_button(env: ApiApp) -> None:
     env.arc.notify.add_deliveries([_delivery(1, DeliveryState.UNDELIVERED), _delivery(2, DeliveryState.DELIVERED)])
     counts, table = notify_panel.rows(env.ctx)
     assert counts == "0 pending, 0 retrying, 1 delivered, 1 undelivered"

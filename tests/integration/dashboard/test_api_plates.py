@@ -8,20 +8,14 @@ tests go through it).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
-import flask
 import pytest
-import redis
 
-from archive import Archive
-from bus.store import LiveStore
-from bus.streams import EventBus
 from config.settings import DEFAULT_CONFIG, load_config
 from core.types import PlateRead
-from dashboard import api_tickets, context
+from dashboard import api_tickets
+from tests.integration.dashboard.apps import MakeApp
 
 CFG = load_config(DEFAULT_CONFIG)
 CAM1, CAM2 = CFG.cameras[0], CFG.cameras[1]
@@ -31,30 +25,9 @@ ADMIN = {"X-Test-User": "boss:admin"}
 
 
 @pytest.fixture
-def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    app = flask.Flask("test")
-    arc = Archive(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "ev")
-    ctx = context.DashboardContext(
-        cfg=CFG,
-        store=LiveStore(redis_client),
-        bus=EventBus(redis_client),
-        roads_geojson=tmp_path,
-        db=None,  # type: ignore[arg-type]
-        users=None,  # type: ignore[arg-type]
-        frames=None,  # type: ignore[arg-type]
-        archive=arc,
-    )
-    context.install(app, ctx)
-    app.register_blueprint(api_tickets.bp)
-
-    @app.before_request
-    def _login() -> None:
-        who = flask.request.headers.get("X-Test-User")
-        flask.g.login = None
-        if who:
-            name, role = who.split(":")
-            flask.g.login = SimpleNamespace(username=name, role=role)
-
+def env(make_app: MakeApp) -> SimpleNamespace:
+    a = make_app(CFG, api_tickets.bp)
+    arc = a.arc
     crop = arc.store_evidence(b"\xff\xd8\xff crop of LEA1234")
     seed = [
         ("LEA1234", CAM1.id, T0, crop),
@@ -65,8 +38,7 @@ def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
     ]
     for i, (plate, cam, ts, sha) in enumerate(seed):
         arc.sightings.add(PlateRead(cam, 10 + i, ts, plate, 0.9, (1.0, 2.0, 3.0, 4.0), 2, sha), f"e{i}", sha)
-    yield SimpleNamespace(client=app.test_client(), arc=arc, crop=crop)
-    arc.close()
+    return SimpleNamespace(client=a.client, arc=arc, crop=crop)
 
 
 def test_exact_first_then_fuzzy_with_camera_and_crop(env: SimpleNamespace) -> None:

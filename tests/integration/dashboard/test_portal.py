@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
-import redis
 
 from config.settings import load_config
 from core.appeals import DAY_MS
 from core.payments import SIGNATURE_HEADER, PaymentCallback, encode_callback, sign
 from core.types import TicketState
 from dashboard.portal.gateway import gateway_for
-from tests.integration.dashboard.portal_helpers import BOX, history, make_ticket, portal_app, state_of
+from tests.integration.dashboard.apps import ApiApp, MakeApp
+from tests.integration.dashboard.portal_helpers import BOX, history, make_ticket, state_of
 
 BASE = load_config()
 CFG = BASE.model_copy(
@@ -33,19 +30,17 @@ PLATE = "LEA-1234"
 
 
 @pytest.fixture
-def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    e = portal_app(CFG, redis_client, tmp_path)
-    yield e
-    e.arc.close()
+def env(make_app: MakeApp) -> ApiApp:
+    return make_app(CFG, with_portal=True)
 
 
-def _pay(env: SimpleNamespace, tid: str) -> str:
+def _pay(env: ApiApp, tid: str) -> str:
     r = env.client.post("/api/v1/portal/pay", json={"ticket": tid, "plate": PLATE})
     assert r.status_code == 201, r.json
     return r.json["txn_id"]
 
 
-def _callback(env: SimpleNamespace, txn: str, **over: object) -> tuple[bytes, str]:
+def _callback(env: ApiApp, txn: str, **over: object) -> tuple[bytes, str]:
     a = env.arc.payments.get(txn)
     fields = {"txn_id": a.txn_id, "ticket_id": a.ticket_id, "amount_pkr": a.amount_pkr, "status": "paid"}
     fields.update({"ts": int(time.time()), "nonce": f"n-{time.monotonic_ns()}"})
@@ -54,7 +49,7 @@ def _callback(env: SimpleNamespace, txn: str, **over: object) -> tuple[bytes, st
     return body, sign(CFG.portal.payment.secret, body)
 
 
-def _post_cb(env: SimpleNamespace, body: bytes, sig: str | None) -> object:
+def _post_cb(env: ApiApp, body: bytes, sig: str | None) -> object:
     headers = {SIGNATURE_HEADER: sig} if sig else {}
     return env.client.post("/api/v1/payments/callback", data=body, headers=headers, content_type="application/json")
 
@@ -62,7 +57,7 @@ def _post_cb(env: SimpleNamespace, body: bytes, sig: str | None) -> object:
 # --------------------------------------------------------------------------- look-up
 
 
-def test_lookup_shows_the_ticket_and_hides_the_rest(env: SimpleNamespace) -> None:
+def test_lookup_shows_the_ticket_and_hides_the_rest(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 1)
     r = env.client.post("/api/v1/portal/lookup", json={"ticket": tid.lower(), "plate": "lea 1234"})
     assert r.status_code == 200, r.json
@@ -72,7 +67,7 @@ def test_lookup_shows_the_ticket_and_hides_the_rest(env: SimpleNamespace) -> Non
     assert "plate" not in v and "violation_id" not in v
 
 
-def test_wrong_pairs_and_hidden_states_answer_the_same(env: SimpleNamespace) -> None:
+def test_wrong_pairs_and_hidden_states_answer_the_same(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 2)
     hidden = {
         s: make_ticket(env.arc, CFG, 10 + i, to=s)
@@ -90,9 +85,9 @@ def test_wrong_pairs_and_hidden_states_answer_the_same(env: SimpleNamespace) -> 
     assert min(times) >= 0.15 and max(times) - min(times) < 0.15, times  # the floor hides the lookup's cost
 
 
-def test_lookups_are_rate_limited_per_client(redis_client: redis.Redis, tmp_path: Path) -> None:
+def test_lookups_are_rate_limited_per_client(make_app: MakeApp) -> None:
     cfg = BASE.model_copy(update={"portal": BASE.portal.model_copy(update={"rate_limit": 2})})
-    e = portal_app(cfg, redis_client, tmp_path)
+    e = make_app(cfg, with_portal=True)
     body = {"ticket": "ET-0000-0000-0000", "plate": PLATE}
     assert [e.client.post("/api/v1/portal/lookup", json=body).status_code for _ in range(2)] == [404, 404]
     r = e.client.post("/api/v1/portal/lookup", json=body)
@@ -100,10 +95,9 @@ def test_lookups_are_rate_limited_per_client(redis_client: redis.Redis, tmp_path
     assert (
         e.client.post("/api/v1/portal/lookup", json=body, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 404
     )
-    e.arc.close()
 
 
-def test_portal_page_blurs_other_plates_but_not_the_vehicle(env: SimpleNamespace) -> None:
+def test_portal_page_blurs_other_plates_but_not_the_vehicle(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 3)
     r = env.client.post("/portal/ticket", data={"ticket": tid, "plate": PLATE, "lang": "ur"})
     page = r.get_data(as_text=True)
@@ -125,7 +119,7 @@ def test_portal_page_blurs_other_plates_but_not_the_vehicle(env: SimpleNamespace
 # --------------------------------------------------------------------------- payment callbacks
 
 
-def test_signed_callback_pays_once(env: SimpleNamespace) -> None:
+def test_signed_callback_pays_once(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 4)
     txn = _pay(env, tid)
     body, sig = _callback(env, txn)
@@ -140,7 +134,7 @@ def test_signed_callback_pays_once(env: SimpleNamespace) -> None:
     assert [c.outcome for c in env.arc.payments.callbacks(txn)] == ["duplicate", "applied"]
 
 
-def test_replayed_callback_is_refused(env: SimpleNamespace) -> None:
+def test_replayed_callback_is_refused(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 5)
     txn = _pay(env, tid)
     body, sig = _callback(env, txn, status="failed")
@@ -155,7 +149,7 @@ def test_replayed_callback_is_refused(env: SimpleNamespace) -> None:
 
 
 @pytest.mark.parametrize("case", ["forged", "unsigned", "altered_amount", "stale", "wrong_amount", "malformed"])
-def test_bad_callbacks_change_nothing(env: SimpleNamespace, case: str) -> None:
+def test_bad_callbacks_change_nothing(env: ApiApp, case: str) -> None:
     tid = make_ticket(env.arc, CFG, 6)
     txn = _pay(env, tid)
     body, sig = _callback(env, txn)
@@ -183,7 +177,7 @@ def test_bad_callbacks_change_nothing(env: SimpleNamespace, case: str) -> None:
     assert cb.status_code == expected and cb.outcome == "rejected" and cb.signature_ok == (expected != 401)
 
 
-def test_demo_gateway_order_is_signed(env: SimpleNamespace) -> None:
+def test_demo_gateway_order_is_signed(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 7)
     r = env.client.post("/api/v1/portal/pay", json={"ticket": tid, "plate": PLATE})
     url = r.json["redirect_url"]
@@ -202,16 +196,14 @@ def _jpeg(size: int = 0) -> bytes:
     return buf.tobytes() + b"\0" * size
 
 
-def _appeal(
-    env: SimpleNamespace, tid: str, photo: tuple[bytes, str, str] | None = None, reason: str = "I was not there"
-):
+def _appeal(env: ApiApp, tid: str, photo: tuple[bytes, str, str] | None = None, reason: str = "I was not there"):
     data: dict[str, object] = {"ticket": tid, "plate": PLATE, "reason": reason}
     if photo is not None:
         data["photo"] = (io.BytesIO(photo[0]), photo[1], photo[2])
     return env.client.post("/api/v1/portal/appeal", data=data, content_type="multipart/form-data")
 
 
-def test_appeal_and_operator_upholds(env: SimpleNamespace) -> None:
+def test_appeal_and_operator_upholds(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 8)
     r = _appeal(env, tid, (_jpeg(), "me.jpg", "image/jpeg"))
     assert r.status_code == 201, r.json
@@ -233,7 +225,7 @@ def test_appeal_and_operator_upholds(env: SimpleNamespace) -> None:
     assert again.status_code == 409 and state_of(env.arc, tid) == "upheld"
 
 
-def test_appeal_cancelled(env: SimpleNamespace) -> None:
+def test_appeal_cancelled(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 9)
     aid = _appeal(env, tid).json["appeal_id"]
     r = env.client.post(f"/api/v1/appeals/{aid}/decision", json={"decision": "cancelled", "note": "ok"}, headers=OP)
@@ -254,14 +246,14 @@ def test_appeal_cancelled(env: SimpleNamespace) -> None:
         ((_jpeg(), "a.pdf", "application/pdf"), 415),
     ],
 )
-def test_bad_appeal_photos_change_nothing(env: SimpleNamespace, photo: tuple[bytes, str, str], status: int) -> None:
+def test_bad_appeal_photos_change_nothing(env: ApiApp, photo: tuple[bytes, str, str], status: int) -> None:
     tid = make_ticket(env.arc, CFG, 20)
     r = _appeal(env, tid, photo)
     assert r.status_code == status, r.get_data(as_text=True)[:200]
     assert state_of(env.arc, tid) == "notified" and env.arc.appeals.latest_for(tid) is None
 
 
-def test_appeal_outside_the_window_or_state(env: SimpleNamespace) -> None:
+def test_appeal_outside_the_window_or_state(env: ApiApp) -> None:
     real = env.arc.clock
     env.arc.clock = lambda: real() - 20 * DAY_MS  # the notice went out 20 days ago
     tid = make_ticket(env.arc, CFG, 21)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import cv2
 import redis
@@ -36,7 +35,8 @@ from services.notices.register import build_register
 from services.notices.service import NoticeService
 from services.ticketing import TicketingService
 from sim.scene import SyntheticScene
-from tests.integration.dashboard.portal_helpers import history, portal_app, served
+from tests.integration.dashboard.apps import ApiApp, MakeApp, served
+from tests.integration.dashboard.portal_helpers import history
 from tests.integration.services.notice_servers import http_server, smtp_server
 from tests.integration.services.notice_setup import BASE, notices_config, sms_gateway
 
@@ -79,7 +79,7 @@ def _violation_from_the_synthetic_camera(client: redis.Redis, cfg: AppConfig, n:
     )
 
 
-def _ticket(env: SimpleNamespace, bus: EventBus, cfg: AppConfig, n: int) -> tuple[str, str]:
+def _ticket(env: ApiApp, bus: EventBus, cfg: AppConfig, n: int) -> tuple[str, str]:
     """A synthetic camera's violation through Redis and the ticketing service, approved by an operator."""
     v = _violation_from_the_synthetic_camera(env.redis, cfg, n)
     env.arc.register.upsert(
@@ -101,15 +101,17 @@ def _ticket(env: SimpleNamespace, bus: EventBus, cfg: AppConfig, n: int) -> tupl
     return row.ticket_id, v.plate
 
 
-def _sent(env: SimpleNamespace, tid: str, template: str) -> list[str]:
+def _sent(env: ApiApp, tid: str, template: str) -> list[str]:
     return sorted(n.channel for n in env.arc.notices.for_ticket(tid) if n.template == template and n.state == "sent")
 
 
-def test_violation_to_notices_to_paid_callback_and_to_upheld_appeal(redis_client: redis.Redis, tmp_path: Path) -> None:
+def test_violation_to_notices_to_paid_callback_and_to_upheld_appeal(
+    make_app: MakeApp, redis_client: redis.Redis, tmp_path: Path
+) -> None:
     with smtp_server() as (smtp_port, box), http_server(sms_gateway([])) as (sms_url, sms):
         cfg = notices_config(tmp_path, smtp_port, sms_url)
         cfg = cfg.model_copy(update={"portal": BASE.portal.model_copy(update={"rate_limit": 1000})})
-        env = portal_app(cfg, redis_client, tmp_path)
+        env = make_app(cfg, with_portal=True)
         bus = EventBus(redis_client)
         reg, name = build_register(cfg.notices.owner_register, env.arc)
         notices = NoticeService(cfg, env.arc, reg, name, bus=bus)
@@ -179,4 +181,3 @@ def test_violation_to_notices_to_paid_callback_and_to_upheld_appeal(redis_client
         for t, want in ((tid, ["notified", "paid"]), (tid2, ["notified", "appealed", "upheld"])):
             got = [m.obj.to_state.value for m in reversed(bus.recent("ticket.updated", 100)) if m.obj.ticket_id == t]
             assert got == want, (t, got)
-        env.arc.close()

@@ -7,17 +7,15 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import redis
 import requests
 
 from config.settings import load_config
 from dashboard import auth
 from dashboard.portal.text import t
-from tests.integration.dashboard.portal_helpers import make_ticket, portal_app, served, state_of
+from tests.integration.dashboard.apps import ApiApp, MakeApp, served
+from tests.integration.dashboard.portal_helpers import make_ticket, state_of
 
 BASE = load_config()
 CFG = BASE.model_copy(
@@ -27,10 +25,8 @@ PLATE = "LEA-1234"
 
 
 @pytest.fixture
-def env(redis_client: redis.Redis, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    e = portal_app(CFG, redis_client, tmp_path)
-    yield e
-    e.arc.close()
+def env(make_app: MakeApp) -> ApiApp:
+    return make_app(CFG, with_portal=True)
 
 
 def _form(tid: str, lang: str, photo: bytes, name: str = "big.jpg", mime: str = "image/jpeg") -> dict[str, object]:
@@ -45,7 +41,7 @@ def _form(tid: str, lang: str, photo: bytes, name: str = "big.jpg", mime: str = 
 
 @pytest.mark.parametrize("lang", ["en", "ur"])
 @pytest.mark.parametrize("size", [400_000, 120_000])  # refused by the size guard unread / by the photo check
-def test_oversized_photo_on_the_form_is_a_translated_page(env: SimpleNamespace, lang: str, size: int) -> None:
+def test_oversized_photo_on_the_form_is_a_translated_page(env: ApiApp, lang: str, size: int) -> None:
     tid = make_ticket(env.arc, CFG, 1)
     photo = b"\xff\xd8\xff" + b"\0" * size
     r = env.client.post(f"/portal/appeal?lang={lang}", data=_form(tid, lang, photo), content_type="multipart/form-data")
@@ -56,7 +52,7 @@ def test_oversized_photo_on_the_form_is_a_translated_page(env: SimpleNamespace, 
     assert state_of(env.arc, tid) == "notified" and env.arc.appeals.latest_for(tid) is None
 
 
-def test_chunked_oversized_upload_is_a_page_too(env: SimpleNamespace) -> None:
+def test_chunked_oversized_upload_is_a_page_too(env: ApiApp) -> None:
     """No Content-Length (chunked, over real HTTP): the size guard cannot tell; reading runs past the limit."""
     tid = make_ticket(env.arc, CFG, 2)
     head = (
@@ -81,7 +77,7 @@ def test_chunked_oversized_upload_is_a_page_too(env: SimpleNamespace) -> None:
     assert state_of(env.arc, tid) == "notified"
 
 
-def test_wrong_photo_type_on_the_form_is_translated(env: SimpleNamespace) -> None:
+def test_wrong_photo_type_on_the_form_is_translated(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 3)
     r = env.client.post(
         "/portal/appeal",
@@ -92,7 +88,7 @@ def test_wrong_photo_type_on_the_form_is_translated(env: SimpleNamespace) -> Non
     assert state_of(env.arc, tid) == "notified"
 
 
-def test_the_api_path_still_answers_json(env: SimpleNamespace) -> None:
+def test_the_api_path_still_answers_json(env: ApiApp) -> None:
     tid = make_ticket(env.arc, CFG, 4)
     r = env.client.post(
         "/api/v1/portal/appeal",
@@ -103,7 +99,7 @@ def test_the_api_path_still_answers_json(env: SimpleNamespace) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "ur"])
-def test_no_path_to_unblurred_evidence(env: SimpleNamespace, lang: str) -> None:
+def test_no_path_to_unblurred_evidence(env: ApiApp, lang: str) -> None:
     tid = make_ticket(env.arc, CFG, 5)
     d = env.arc.get_ticket(tid)
     shas = [e.sha256 for e in d.evidence]

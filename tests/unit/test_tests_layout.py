@@ -1,0 +1,193 @@
+"""The house rules of ``tests/``, read from the source with ``ast`` (nothing is imported).
+
+* no module under ``tests/`` imports a test module (``test_*.py``): what several test modules share
+  lives in a plain helper module (``tests/browser/pages.py``, ``tests/integration/dashboard/apps.py``
+  ...) or, for fixtures, in a ``conftest.py``; importing a test module runs its collection-time code
+  and drags its tests into the importer's namespace (pytest then collects them twice);
+* no two test files share a basename in different folders, but the ones :data:`SAME_NAME_ALLOWED`
+  lists (there when this rule came; the list may only shrink): ``-k test_clips`` or a failure line
+  that names ``test_clips.py`` should say which one;
+* every folder under ``tests/`` that holds Python files is a package (``__init__.py``), which is
+  what lets pytest import same-named files at all.
+
+The last tests run the checks on small trees written to a temp dir, so a check that stopped
+finding anything would fail.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TESTS = ROOT / "tests"
+
+#: Test-file basenames found in more than one folder when this rule came, and where (relative to
+#: tests/). A new file may not join them, and each entry goes once its files are renamed.
+SAME_NAME_ALLOWED: dict[str, frozenset[str]] = {
+    "test_clips.py": frozenset(
+        {"browser/test_clips.py", "integration/ingest/test_clips.py", "unit/core/test_clips.py"}
+    ),
+    "test_mail.py": frozenset({"integration/services/notify/test_mail.py", "integration/services/test_mail.py"}),
+    "test_notices.py": frozenset({"integration/services/test_notices.py", "unit/core/test_notices.py"}),
+    "test_plates.py": frozenset({"browser/test_plates.py", "integration/vision/test_plates.py"}),
+    "test_portal.py": frozenset(
+        {"browser/test_portal.py", "integration/dashboard/test_portal.py", "unit/config/test_portal.py"}
+    ),
+    "test_sightings.py": frozenset({"integration/services/test_sightings.py", "unit/core/test_sightings.py"}),
+    "test_signing.py": frozenset({"unit/core/notify/test_signing.py", "unit/core/test_signing.py"}),
+    "test_speed.py": frozenset({"integration/bench/test_speed.py", "unit/core/test_speed.py"}),
+    "test_watchlist.py": frozenset(
+        {"browser/test_watchlist.py", "integration/bench/test_watchlist.py", "integration/bus/test_watchlist.py"}
+    ),
+}
+
+
+def is_test_module(name: str) -> bool:
+    """Whether a dotted module name is a test module (its last part ``test_*``)."""
+    return name.rsplit(".", 1)[-1].startswith("test_")
+
+
+def module_name(root: Path, path: Path) -> str:
+    """Dotted name of a ``.py`` file under ``root`` (a package's ``__init__.py``: the package)."""
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(name: str, path: Path) -> list[tuple[str, int]]:
+    """Every module an import in the file may name, any depth, relative imports resolved: ``(module, line)``.
+
+    ``from a.b import c`` gives both ``a.b`` and ``a.b.c`` (``c`` may be a module)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            out.extend((a.name, node.lineno) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                up = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*up, *([base] if base else [])])
+            out.append((base, node.lineno))
+            out.extend((f"{base}.{a.name}", node.lineno) for a in node.names if a.name != "*")
+    return out
+
+
+def imports_of_test_modules(root: Path, tests: str = "tests") -> list[str]:
+    """``file:line imports test.module`` for each import of a test module by any module under ``root/tests``."""
+    known = {module_name(root, f) for f in (root / tests).rglob("*.py")}
+    bad: list[str] = []
+    for f in sorted((root / tests).rglob("*.py")):
+        name = module_name(root, f)
+        for target, line in imported_modules(name, f):
+            if target in known and is_test_module(target) and target != name:
+                bad.append(f"{f.relative_to(root).as_posix()}:{line} imports {target}")
+    return sorted(set(bad))
+
+
+def same_named_test_files(tests: Path) -> dict[str, frozenset[str]]:
+    """Test-file basename -> its paths (relative to ``tests``), for the basenames in more than one folder."""
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for f in tests.rglob("test_*.py"):
+        by_name[f.name].add(f.relative_to(tests).as_posix())
+    return {n: frozenset(p) for n, p in sorted(by_name.items()) if len(p) > 1}
+
+
+def name_clashes(found: dict[str, frozenset[str]], allowed: dict[str, frozenset[str]]) -> list[str]:
+    """What is wrong with the same-named files ``found`` against ``allowed``: a new clash, a new file joining an
+    old one, or an allowed entry no longer needed (so the list shrinks)."""
+    bad: list[str] = []
+    for name, paths in found.items():
+        extra = paths - allowed.get(name, frozenset())
+        if extra:
+            bad.append(f"{name}: {', '.join(sorted(paths))} (rename {', '.join(sorted(extra))})")
+    for name, paths in allowed.items():
+        if found.get(name, frozenset()) != paths and not (found.get(name, frozenset()) - paths):
+            bad.append(f"{name}: SAME_NAME_ALLOWED lists {', '.join(sorted(paths))}; now {sorted(found.get(name, ()))}")
+    return bad
+
+
+def packages_missing(tests: Path) -> list[str]:
+    """Folders under ``tests`` (itself included) that hold ``.py`` files but no ``__init__.py``."""
+    folders = {f.parent for f in tests.rglob("*.py")}
+    return sorted(d.relative_to(tests.parent).as_posix() for d in folders if not (d / "__init__.py").is_file())
+
+
+# --------------------------------------------------------------------------- the tree
+
+
+def test_no_module_under_tests_imports_a_test_module() -> None:
+    assert imports_of_test_modules(ROOT) == []
+
+
+def test_test_files_have_names_of_their_own() -> None:
+    found = same_named_test_files(TESTS)
+    assert len(list(TESTS.rglob("test_*.py"))) > 100  # the walk found the tree
+    assert name_clashes(found, SAME_NAME_ALLOWED) == []
+
+
+def test_every_test_folder_is_a_package() -> None:
+    assert packages_missing(TESTS) == []
+
+
+# --------------------------------------------------------------------------- the checks find what they look for
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        f = root / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text, encoding="utf-8")
+
+
+def test_imports_of_test_modules_are_found(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "tests/__init__.py": "",
+            "tests/conftest.py": "from tests.a.test_one import fixture_x\n",
+            "tests/a/__init__.py": "",
+            "tests/a/test_one.py": "from tests.a.helpers import h\nimport tests.a.helpers\n",
+            "tests/a/helpers.py": "",
+            "tests/a/test_two.py": "def f():\n    from .test_one import y\n",
+            "tests/b/__init__.py": "",
+            "tests/b/test_three.py": "from tests.a import test_one\nfrom ..a.test_one import z\nimport test_x\n",
+            "tests/b/helpers.py": "from tests.a import helpers\n",
+        },
+    )
+    assert imports_of_test_modules(tmp_path) == [
+        "tests/a/test_two.py:2 imports tests.a.test_one",
+        "tests/b/test_three.py:1 imports tests.a.test_one",
+        "tests/b/test_three.py:2 imports tests.a.test_one",
+        "tests/conftest.py:1 imports tests.a.test_one",
+    ]
+
+
+def test_same_named_test_files_are_found(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "tests/__init__.py": "",
+            "tests/a/test_x.py": "",
+            "tests/b/test_x.py": "",
+            "tests/a/test_y.py": "",
+            "tests/b/test_y.py": "",
+            "tests/c/test_y.py": "",
+            "tests/a/test_z.py": "",
+            "tests/b/z.py": "",
+        },
+    )
+    found = same_named_test_files(tmp_path / "tests")
+    assert found == {
+        "test_x.py": frozenset({"a/test_x.py", "b/test_x.py"}),
+        "test_y.py": frozenset({"a/test_y.py", "b/test_y.py", "c/test_y.py"}),
+    }
+    allowed = {"test_y.py": frozenset({"a/test_y.py", "b/test_y.py"}), "test_w.py": frozenset({"a/test_w.py"})}
+    assert name_clashes(found, allowed) == [
+        "test_x.py: a/test_x.py, b/test_x.py (rename a/test_x.py, b/test_x.py)",
+        "test_y.py: a/test_y.py, b/test_y.py, c/test_y.py (rename c/test_y.py)",
+        "test_w.py: SAME_NAME_ALLOWED lists a/test_w.py; now []",
+    ]
+    assert packages_missing(tmp_path / "tests") == ["tests/a", "tests/b", "tests/c"]
