@@ -4,9 +4,8 @@
   lives in a plain helper module (``tests/browser/pages.py``, ``tests/integration/dashboard/apps.py``
   ...) or, for fixtures, in a ``conftest.py``; importing a test module runs its collection-time code
   and drags its tests into the importer's namespace (pytest then collects them twice);
-* no two test files share a basename in different folders, but the ones :data:`SAME_NAME_ALLOWED`
-  lists (there when this rule came; the list may only shrink): ``-k test_clips`` or a failure line
-  that names ``test_clips.py`` should say which one;
+* (unit tests mirror their modules, so basenames repeat across folders, e.g. ``unit/core/test_clips.py``
+  and ``unit/config/test_clips.py``: :mod:`tests.unit.test_mirror` says where each belongs);
 * every folder under ``tests/`` that holds Python files is a package (``__init__.py``), which is
   what lets pytest import same-named files at all.
 
@@ -17,31 +16,10 @@ finding anything would fail.
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
-
-#: Test-file basenames found in more than one folder when this rule came, and where (relative to
-#: tests/). A new file may not join them, and each entry goes once its files are renamed.
-SAME_NAME_ALLOWED: dict[str, frozenset[str]] = {
-    "test_clips.py": frozenset(
-        {"browser/test_clips.py", "integration/ingest/test_clips.py", "unit/core/test_clips.py"}
-    ),
-    "test_mail.py": frozenset({"integration/services/notify/test_mail.py", "integration/services/test_mail.py"}),
-    "test_notices.py": frozenset({"integration/services/test_notices.py", "unit/core/test_notices.py"}),
-    "test_plates.py": frozenset({"browser/test_plates.py", "integration/vision/test_plates.py"}),
-    "test_portal.py": frozenset(
-        {"browser/test_portal.py", "integration/dashboard/test_portal.py", "unit/config/test_portal.py"}
-    ),
-    "test_sightings.py": frozenset({"integration/services/test_sightings.py", "unit/core/test_sightings.py"}),
-    "test_signing.py": frozenset({"unit/core/notify/test_signing.py", "unit/core/test_signing.py"}),
-    "test_speed.py": frozenset({"integration/bench/test_speed.py", "unit/core/test_speed.py"}),
-    "test_watchlist.py": frozenset(
-        {"browser/test_watchlist.py", "integration/bench/test_watchlist.py", "integration/bus/test_watchlist.py"}
-    ),
-}
 
 
 def is_test_module(name: str) -> bool:
@@ -87,28 +65,6 @@ def imports_of_test_modules(root: Path, tests: str = "tests") -> list[str]:
     return sorted(set(bad))
 
 
-def same_named_test_files(tests: Path) -> dict[str, frozenset[str]]:
-    """Test-file basename -> its paths (relative to ``tests``), for the basenames in more than one folder."""
-    by_name: dict[str, set[str]] = defaultdict(set)
-    for f in tests.rglob("test_*.py"):
-        by_name[f.name].add(f.relative_to(tests).as_posix())
-    return {n: frozenset(p) for n, p in sorted(by_name.items()) if len(p) > 1}
-
-
-def name_clashes(found: dict[str, frozenset[str]], allowed: dict[str, frozenset[str]]) -> list[str]:
-    """What is wrong with the same-named files ``found`` against ``allowed``: a new clash, a new file joining an
-    old one, or an allowed entry no longer needed (so the list shrinks)."""
-    bad: list[str] = []
-    for name, paths in found.items():
-        extra = paths - allowed.get(name, frozenset())
-        if extra:
-            bad.append(f"{name}: {', '.join(sorted(paths))} (rename {', '.join(sorted(extra))})")
-    for name, paths in allowed.items():
-        if found.get(name, frozenset()) != paths and not (found.get(name, frozenset()) - paths):
-            bad.append(f"{name}: SAME_NAME_ALLOWED lists {', '.join(sorted(paths))}; now {sorted(found.get(name, ()))}")
-    return bad
-
-
 def packages_missing(tests: Path) -> list[str]:
     """Folders under ``tests`` (itself included) that hold ``.py`` files but no ``__init__.py``."""
     folders = {f.parent for f in tests.rglob("*.py")}
@@ -120,12 +76,6 @@ def packages_missing(tests: Path) -> list[str]:
 
 def test_no_module_under_tests_imports_a_test_module() -> None:
     assert imports_of_test_modules(ROOT) == []
-
-
-def test_test_files_have_names_of_their_own() -> None:
-    found = same_named_test_files(TESTS)
-    assert len(list(TESTS.rglob("test_*.py"))) > 100  # the walk found the tree
-    assert name_clashes(found, SAME_NAME_ALLOWED) == []
 
 
 def test_every_test_folder_is_a_package() -> None:
@@ -163,31 +113,3 @@ def test_imports_of_test_modules_are_found(tmp_path: Path) -> None:
         "tests/b/test_three.py:2 imports tests.a.test_one",
         "tests/conftest.py:1 imports tests.a.test_one",
     ]
-
-
-def test_same_named_test_files_are_found(tmp_path: Path) -> None:
-    _tree(
-        tmp_path,
-        {
-            "tests/__init__.py": "",
-            "tests/a/test_x.py": "",
-            "tests/b/test_x.py": "",
-            "tests/a/test_y.py": "",
-            "tests/b/test_y.py": "",
-            "tests/c/test_y.py": "",
-            "tests/a/test_z.py": "",
-            "tests/b/z.py": "",
-        },
-    )
-    found = same_named_test_files(tmp_path / "tests")
-    assert found == {
-        "test_x.py": frozenset({"a/test_x.py", "b/test_x.py"}),
-        "test_y.py": frozenset({"a/test_y.py", "b/test_y.py", "c/test_y.py"}),
-    }
-    allowed = {"test_y.py": frozenset({"a/test_y.py", "b/test_y.py"}), "test_w.py": frozenset({"a/test_w.py"})}
-    assert name_clashes(found, allowed) == [
-        "test_x.py: a/test_x.py, b/test_x.py (rename a/test_x.py, b/test_x.py)",
-        "test_y.py: a/test_y.py, b/test_y.py, c/test_y.py (rename c/test_y.py)",
-        "test_w.py: SAME_NAME_ALLOWED lists a/test_w.py; now []",
-    ]
-    assert packages_missing(tmp_path / "tests") == ["tests/a", "tests/b", "tests/c"]
