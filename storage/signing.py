@@ -67,20 +67,28 @@ def load_signing_key(env_var: str, key_file: Path) -> bytes:
 
 
 def _new_key(key_file: Path) -> bytes:
+    """Create the key file, never leaving it empty: the key is written aside, then linked into place.
+
+    A process that loses the race reads the winner's key. An empty file (left by an older version
+    that crashed mid-write) is replaced once it has stayed empty for a second.
+    """
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32).encode()
+    tmp = key_file.with_name(f"{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_hex(32).encode())
     try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its key (once it is written)
+        os.link(tmp, key_file)  # atomic, and fails when the file exists
+    except FileExistsError:
         for _ in range(50):
             existing = key_file.read_bytes().strip()
             if existing:
                 return existing
             time.sleep(0.02)
-        raise RuntimeError(f"{key_file}: empty media signing key file") from None
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
+        os.replace(tmp, key_file)  # empty for a second: a stale file, not a writer at work
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key_file.read_bytes().strip()
 
 
 __all__ = ["MEDIA_PREFIX", "UrlSigner", "load_signing_key"]
