@@ -60,7 +60,8 @@ docs-images: install-dev browser-deps
 
 lint: install-dev
 	$(PY) -m ruff check .
-	$(PY) -m mypy core bus config storage sim vision archive services
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy core bus config storage sim vision archive services ingest dashboard
 
 clean:
 	rm -rf var runs .pytest_cache

@@ -168,9 +168,21 @@ def run_n(n: int, template: dict[str, Any], video: Path, args: argparse.Namespac
             log = open(d / f"worker-{k}.log", "wb")  # noqa: SIM115 - closed with the process
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "ingest.worker", "--config", str(cfg_path), "--redis-url", redis.url,
-                     "--worker-id", f"cap-w{k}"],
-                    env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                    [
+                        sys.executable,
+                        "-m",
+                        "ingest.worker",
+                        "--config",
+                        str(cfg_path),
+                        "--redis-url",
+                        redis.url,
+                        "--worker-id",
+                        f"cap-w{k}",
+                    ],
+                    env=env,
+                    cwd=REPO_ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
             )
         client = client_for_url(redis.url, socket_timeout=10)
@@ -297,8 +309,12 @@ def profile(template: dict[str, Any], video: Path, args: argparse.Namespace, wor
     for k in stages:
         stages[k] = 0.0
     det = pipe.detector
-    gate0 = (getattr(det, "motion_seconds", 0.0), getattr(det, "detector_seconds", 0.0),
-             getattr(det, "frames", 0), getattr(det, "runs", 0))
+    gate0 = (
+        getattr(det, "motion_seconds", 0.0),
+        getattr(det, "detector_seconds", 0.0),
+        getattr(det, "frames", 0),
+        getattr(det, "runs", 0),
+    )
     prof = cProfile.Profile()
     cpu0, t0 = time.process_time(), time.perf_counter()
     prof.enable()

@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.counts", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=DATA, help="folder with boxes.csv and the videos")
     p.add_argument("--tiles", default="", help="also run vision.track_cli --tiles with this grid, e.g. 2x2")
-    p.add_argument("--weights", type=Path, default=None, help="weights for vision.track_cli (default: the shipped model)")
+    p.add_argument(
+        "--weights", type=Path, default=None, help="weights for vision.track_cli (default: the shipped model)"
+    )
     args = p.parse_args(argv)
     boxes = args.data / "boxes.csv"
     if not boxes.is_file():

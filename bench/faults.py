@@ -304,8 +304,19 @@ class Rig:
     def start_consumer(self, name: str, handle_delay_s: float = 0.0) -> None:
         self._spawn(
             name,
-            ["-m", "bench.faults", "_consume", "--redis-url", self.url, "--db", str(self.db_path), "--name", name,
-             "--handle-delay-s", str(handle_delay_s)],
+            [
+                "-m",
+                "bench.faults",
+                "_consume",
+                "--redis-url",
+                self.url,
+                "--db",
+                str(self.db_path),
+                "--name",
+                name,
+                "--handle-delay-s",
+                str(handle_delay_s),
+            ],
         )
 
     def start(self) -> None:
@@ -638,16 +649,42 @@ def run_consumer_kill(rig: Rig, args: argparse.Namespace) -> dict[str, Any]:
 
 def _fuzz_requests(port: int, n: int, rng: random.Random) -> Counter[str]:
     base = f"http://127.0.0.1:{port}"
-    junk = ["", "%00", "%ff%fe", "../../etc/passwd", "a" * 3000, "\u0645\u0644\u062a\u0627\u0646", "{}", "[]",
-            "null", "-1", "1e309", "NaN", "<script>", "' OR 1=1 --"]
-    paths = ["/api/v1/traffic", "/api/v1/sos", "/api/v1/nope", "/api/", "/camera/cam-0/latest.jpg",
-             "/camera/CAM!/latest.jpg", "/camera/cam-0/stream.mjpg", "/camera/x/../../y", "/healthz",
-             "/api/v1/tickets/lookup", "/metrics"]
+    junk = [
+        "",
+        "%00",
+        "%ff%fe",
+        "../../etc/passwd",
+        "a" * 3000,
+        "\u0645\u0644\u062a\u0627\u0646",
+        "{}",
+        "[]",
+        "null",
+        "-1",
+        "1e309",
+        "NaN",
+        "<script>",
+        "' OR 1=1 --",
+    ]
+    paths = [
+        "/api/v1/traffic",
+        "/api/v1/sos",
+        "/api/v1/nope",
+        "/api/",
+        "/camera/cam-0/latest.jpg",
+        "/camera/CAM!/latest.jpg",
+        "/camera/cam-0/stream.mjpg",
+        "/camera/x/../../y",
+        "/healthz",
+        "/api/v1/tickets/lookup",
+        "/metrics",
+    ]
     codes: Counter[str] = Counter()
     for _ in range(n):
         path = rng.choice(paths)
-        q = "&".join(f"{rng.choice(['segment', 'fps', 'max_frames', 'x', ''])}={urllib.parse.quote(rng.choice(junk))}"
-                     for _ in range(rng.randint(0, 3)))
+        q = "&".join(
+            f"{rng.choice(['segment', 'fps', 'max_frames', 'x', ''])}={urllib.parse.quote(rng.choice(junk))}"
+            for _ in range(rng.randint(0, 3))
+        )
         url = base + path + (f"?{q}" if q else "")
         if "stream.mjpg" in path:
             url += ("&" if q else "?") + "max_frames=1"  # never hold a stream open
@@ -662,8 +699,13 @@ def _fuzz_requests(port: int, n: int, rng: random.Random) -> Counter[str]:
                     b"[]",
                     b'{"location": "x"}',
                     b'{"location": {"lat": 1e400, "lon": "a"}}',
-                    json.dumps({"location": [rng.uniform(-200, 200), rng.uniform(-200, 200)], "text": rng.choice(junk),
-                                "reporter": {"phone": rng.choice(junk)}}).encode(),
+                    json.dumps(
+                        {
+                            "location": [rng.uniform(-200, 200), rng.uniform(-200, 200)],
+                            "text": rng.choice(junk),
+                            "reporter": {"phone": rng.choice(junk)},
+                        }
+                    ).encode(),
                     os.urandom(rng.randint(1, 20000)),
                 ]
             )
@@ -705,8 +747,13 @@ def run_malformed_flood(rig: Rig, args: argparse.Namespace) -> dict[str, Any]:
     pipe.execute()
     codes: Counter[str] = Counter()
     if rig.dashboard_port:
-        ready = wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{rig.dashboard_port}/api/v1/traffic",
-                                                        timeout=5).status == 200, 90, 0.5)
+        ready = wait_for(
+            lambda: (
+                urllib.request.urlopen(f"http://127.0.0.1:{rig.dashboard_port}/api/v1/traffic", timeout=5).status == 200
+            ),
+            90,
+            0.5,
+        )
         if ready is None:
             codes["dashboard not ready"] += 1
         else:

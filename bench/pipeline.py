@@ -84,11 +84,7 @@ def run_one(n: int, seconds: float, target_fps: float, detector: str, warmup: fl
                 print(f"\rN={n}: {i + 1}/{int(seconds)} s", end="", file=sys.stderr, flush=True)
             print(file=sys.stderr)
             after = store.camera_statuses()
-            fps = [
-                (after[k].frames_analysed - before.get(k, 0)) / seconds
-                for k in after
-                if k.startswith("bench-")
-            ]
+            fps = [(after[k].frames_analysed - before.get(k, 0)) / seconds for k in after if k.startswith("bench-")]
             lat: list[float] = []
             for stream in (stream_of(DensityReport), stream_of(LineCrossing)):
                 for m in bus.recent(stream, count=100_000):

@@ -157,11 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--set", action="append", dest="sets", help="only this set (repeatable), e.g. openalpr_endtoend")
     ap.add_argument(
-        "--readers", default=",".join(READERS), help=f"comma-separated readers to compare (default: {','.join(READERS)})"
+        "--readers",
+        default=",".join(READERS),
+        help=f"comma-separated readers to compare (default: {','.join(READERS)})",
     )
     ap.add_argument("--box", action="store_true", help="give the ground-truth plate box as a hint (reading only)")
     ap.add_argument(
-        "--vehicle-crops", action="store_true", help="read the largest vehicle crop of the vehicle detector, as workers do"
+        "--vehicle-crops",
+        action="store_true",
+        help="read the largest vehicle crop of the vehicle detector, as workers do",
     )
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     ap.add_argument("-v", "--verbose", action="store_true", help="per-image results on stderr (shows plate texts)")

@@ -339,6 +339,7 @@ class WatchlistCache:
                 self._loading = False
         return self._watchlist
 
+
 __all__ = [
     "AuditRecord",
     "RedisWatchlist",

@@ -96,7 +96,7 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return v
 
 
-def _enum_list(name: str, enum: type, allowed: Iterable[str] | None = None) -> tuple[Any, ...]:
+def _enum_list(name: str, enum: type[Any], allowed: Iterable[str] | None = None) -> tuple[Any, ...]:
     out = []
     valid = [e.value for e in enum] if allowed is None else list(allowed)
     for raw in flask.request.args.getlist(name):

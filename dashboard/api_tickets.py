@@ -65,6 +65,7 @@ from dashboard.ticket_args import PLATE_RE, _check_ticket_id, _ticket_filter
 
 log = logging.getLogger("dashboard.tickets")
 
+
 def _row(r: Any) -> dict[str, Any]:
     return {
         "ticket_id": r.ticket_id,

@@ -72,7 +72,7 @@ def _plate_arg(raw: str | None) -> str:
         raise BadRequest(400, f"plate: {e}") from None
 
 
-def _unavailable(e: Exception) -> BadRequest:
+def _unavailable(e: BaseException) -> BadRequest:
     log.error("watchlist: Redis unavailable: %s", type(e).__name__)
     return BadRequest(503, "watchlist unavailable: Redis unreachable")
 

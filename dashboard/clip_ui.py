@@ -27,7 +27,7 @@ def clip_figure(archive: Any, owner_kind: str, owner_id: str, dom_id: str | None
             html.Div("no video clip (clips off for this camera, or still being written)", className="text-muted small"),
             className="clip-item mb-2",
         )
-    video_id = {"id": dom_id} if dom_id else {}
+    video_id: dict[str, Any] = {"id": dom_id} if dom_id else {}
     return html.Figure(
         [
             html.Video(

@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 import flask
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dashboard.context import current
 from dashboard.http import json_error
@@ -38,7 +39,7 @@ def _archive() -> Any:
     return current().archive
 
 
-def _redirect(key: str) -> flask.Response:
+def _redirect(key: str) -> WerkzeugResponse:
     ctx = current()
     url = ctx.archive.store.url(key, ctx.cfg.storage.url_ttl_s)
     resp = flask.redirect(url, code=302)
@@ -47,7 +48,7 @@ def _redirect(key: str) -> flask.Response:
 
 
 @bp.get("/clip/<kind>/<owner_id>")
-def clip(kind: str, owner_id: str) -> flask.Response:
+def clip(kind: str, owner_id: str) -> WerkzeugResponse:
     if kind not in KINDS:
         return json_error(400, f"unknown clip owner {kind!r}; use violation or incident")
     if not OWNER_ID.match(owner_id):
@@ -66,7 +67,7 @@ def clip(kind: str, owner_id: str) -> flask.Response:
 
 
 @bp.get("/recording/<camera_id>/<int:start_ms>")
-def recording(camera_id: str, start_ms: int) -> flask.Response:
+def recording(camera_id: str, start_ms: int) -> WerkzeugResponse:
     if not CAMERA_ID.match(camera_id):
         return json_error(400, "malformed camera id")
     archive = _archive()

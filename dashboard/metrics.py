@@ -178,8 +178,8 @@ def _camera_heartbeat_metrics(cams: Sequence[CameraView], statuses: dict[str, Ca
             det_seconds.add_metric([c.id], st.detector_seconds)
             for name, fam in plates.items():
                 fam.add_metric([c.id], getattr(st, f"plates_{name}"))
-            for name, fam in clips.items():
-                fam.add_metric([c.id], getattr(st, name))
+            for name, clip_fam in clips.items():
+                clip_fam.add_metric([c.id], getattr(st, name))
             if st.worker_id:
                 spool[st.worker_id] = max(spool.get(st.worker_id, 0), st.spool_backlog)
     for wid, n in sorted(spool.items()):

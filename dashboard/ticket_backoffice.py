@@ -39,14 +39,14 @@ def backoffice_section(arc: Any, ticket_id: str) -> list[Any]:
     if bo["due_ts_ms"]:
         out.append(html.Div(f"Due: {(iso_utc(bo['due_ts_ms']) or '')[:10]}", className="small"))
     if bo["notices"]:
-        items = []
+        items: list[Any] = []
         for n in bo["notices"]:
             text = f"{n['template']} {n['channel']}: {n['state']} after {n['attempts']} attempt(s)"
             if n["sent_ms"]:
                 text += f" at {(iso_utc(n['sent_ms']) or '')[11:19]}"
             if n["last_error"] and n["state"] != "sent":
                 text += f" - {n['last_error'][:120]}"
-            link = [" ", html.A("PDF", href=n["pdf_url"], target="_blank")] if n["pdf_url"] else []
+            link: list[Any] = [" ", html.A("PDF", href=n["pdf_url"], target="_blank")] if n["pdf_url"] else []
             items.append(html.Li([text, *link], className="small notice-" + n["state"]))
         out += [html.H6("Notices", className="mt-2"), html.Ul(items, className="list-unstyled", id="tk-notices")]
     for c in bo["fine_changes"]:

@@ -51,7 +51,8 @@ def parse_box(details: Sequence[tuple[str, str]]) -> Box | None:
 
 @functools.lru_cache(maxsize=1)
 def _faces() -> cv2.CascadeClassifier:
-    return cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
+    cascades = cv2.data.haarcascades  # type: ignore[attr-defined]  # cv2.data is not in the OpenCV stubs
+    return cv2.CascadeClassifier(str(Path(cascades) / "haarcascade_frontalface_default.xml"))
 
 
 def _blurred(img: np.ndarray) -> np.ndarray:

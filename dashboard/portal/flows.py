@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +35,7 @@ from core.tickets import TICKET_ID_RE, normalise_ticket_id
 from core.types import TicketState
 from dashboard.context import DashboardContext
 from dashboard.portal.blur import moment_index, parse_box, redacted_file
-from dashboard.portal.gateway import HmacGateway
+from dashboard.portal.gateway import Headers, HmacGateway
 
 log = logging.getLogger("dashboard.portal")
 
@@ -181,7 +180,7 @@ def start_payment(arc: Archive, gw: HmacGateway, d: TicketDetail, return_url: st
 
 
 def handle_callback(
-    ctx: DashboardContext, gw: HmacGateway, body: bytes, headers: Mapping[str, str], now_s: float
+    ctx: DashboardContext, gw: HmacGateway, body: bytes, headers: Headers, now_s: float
 ) -> tuple[int, dict[str, Any]]:
     """Check and apply one gateway callback; ``(HTTP status, JSON body)``. Every callback is recorded.
 

@@ -31,6 +31,12 @@ from core.payments import (
 DEMO_PATH = "/portal/demo-gateway"
 
 
+class Headers(Protocol):
+    """What a callback's verification reads from its request headers (a dict, or werkzeug's case-blind Headers)."""
+
+    def get(self, key: str) -> str | None: ...
+
+
 class PaymentGateway(Protocol):
     """What the portal needs of a payment gateway."""
 
@@ -40,7 +46,7 @@ class PaymentGateway(Protocol):
         """The URL to send the citizen to, to pay ``attempt``."""
         ...
 
-    def verify(self, body: bytes, headers: Mapping[str, str], now_s: float) -> PaymentCallback:
+    def verify(self, body: bytes, headers: Headers, now_s: float) -> PaymentCallback:
         """The callback in a request, once its signature and timestamp hold.
 
         Raises:
@@ -93,7 +99,7 @@ class HmacGateway:
         body = encode_callback(cb)
         return body, sign(self.cfg.secret, body)
 
-    def verify(self, body: bytes, headers: Mapping[str, str], now_s: float) -> PaymentCallback:
+    def verify(self, body: bytes, headers: Headers, now_s: float) -> PaymentCallback:
         if not verify_signature(self.cfg.secret, body, headers.get(SIGNATURE_HEADER)):
             raise CallbackError(401, f"bad or missing {SIGNATURE_HEADER}: callback forged or altered")
         cb = parse_callback(body)
@@ -106,4 +112,4 @@ def gateway_for(cfg: PaymentConfig) -> HmacGateway:
     return HmacGateway(cfg)
 
 
-__all__ = ["DEMO_PATH", "HmacGateway", "PaymentGateway", "gateway_for"]
+__all__ = ["DEMO_PATH", "Headers", "HmacGateway", "PaymentGateway", "gateway_for"]

@@ -12,8 +12,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from av.video.stream import VideoStream
 
 #: Encoders tried in order: libx264 (the PyPI wheel has it), then FFmpeg's other H.264 encoders.
 H264_ENCODERS = ("libx264", "h264", "libopenh264")
@@ -83,7 +87,7 @@ class Mp4Writer:
         self._threads = threads
         self._av = av
         self._container = av.open(str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"})
-        self._stream: object | None = None
+        self._stream: VideoStream | None = None
         self._first_ts: int | None = None
         self._last_pts = -1
         self.frames = 0
@@ -95,6 +99,8 @@ class Mp4Writer:
     def _open_stream(self, w: int, h: int) -> None:
         name = h264_encoder()
         s = self._container.add_stream(name, rate=Fraction(self.fps).limit_denominator(1000))
+        if not isinstance(s, self._av.video.stream.VideoStream):
+            raise TypeError(f"{name}: not a video encoder")
         s.width, s.height = w, h
         s.pix_fmt = "yuv420p"
         s.time_base = Fraction(1, 1000)
@@ -117,7 +123,7 @@ class Mp4Writer:
             self._open_stream(w2, h2)
             self._first_ts = ts_ms
             self.start_ts_ms = ts_ms
-        assert self._first_ts is not None
+        assert self._first_ts is not None and self._stream is not None
         pts = ts_ms - self._first_ts
         if pts <= self._last_pts:
             return
@@ -130,7 +136,7 @@ class Mp4Writer:
         frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
         frame.pts = pts
         frame.time_base = Fraction(1, 1000)
-        for packet in self._stream.encode(frame):  # type: ignore[attr-defined]
+        for packet in self._stream.encode(frame):
             self._container.mux(packet)
         self._last_pts = pts
         self.end_ts_ms = ts_ms
@@ -143,7 +149,7 @@ class Mp4Writer:
             ValueError: no frame was added (the file is removed).
         """
         if self._stream is not None:
-            for packet in self._stream.encode():  # type: ignore[attr-defined]
+            for packet in self._stream.encode():
                 self._container.mux(packet)
         self._container.close()
         if self.frames == 0:

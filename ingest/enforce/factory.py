@@ -49,9 +49,7 @@ def enforcer_factory(
         if not plates:
             off = cfg.evidence.read_plates == "off"
             ev = cfg.evidence
-            plates.append(
-                None if off else PlateWorker.try_create(ev.jpeg_quality, ev.plate_reader, ev.plate_fallback)
-            )
+            plates.append(None if off else PlateWorker.try_create(ev.jpeg_quality, ev.plate_reader, ev.plate_fallback))
         return CameraEnforcer(cfg, camera, client, plates[0], watchlist=wl)
 
     return make

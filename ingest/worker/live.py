@@ -11,6 +11,7 @@ from bus.streams import EventBus
 from config.settings import CameraConfig, WorkerConfig
 from core.clock import now_ms
 from core.types import CameraState, CameraStatus
+from ingest.sources.capture import CameraCapture
 from vision.pipeline import CameraPipeline
 
 log = logging.getLogger("ingest.worker")
@@ -66,6 +67,7 @@ class CameraHeartbeats:
     """
 
     camera: CameraConfig
+    capture: CameraCapture
     cfg: WorkerConfig
     bus: EventBus
     store: LiveStore

@@ -12,7 +12,7 @@ import numpy as np
 from bus.publisher import SpoolPublisher
 from bus.store import LiveStore
 from config.settings import CameraConfig, WorkerConfig
-from core.types import DensityReport, Frame, LineCrossing, ZoneDensity
+from core.types import DensityReport, Frame, ZoneDensity
 from ingest.enforce import CameraEnforcer
 from ingest.worker.live import LiveGate
 from vision.annotate import annotate
@@ -90,7 +90,7 @@ class ResultPublishing:
             self._live.failed()
             log.warning("camera %s: live density not stored: %s", self.camera.id, e)
 
-    def _publish(self, events: Sequence[LineCrossing | DensityReport]) -> None:
+    def _publish(self, events: Sequence[object]) -> None:
         """Queue events in the spool; its forwarder sends them to Redis in order, exactly once.
 
         Never blocks on Redis: while it is unreachable events wait in the (bounded, on-disk)

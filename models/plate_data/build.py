@@ -182,10 +182,15 @@ def build(manifest: PlateManifest, mirrors: dict[str, Path], out: Path | None = 
             if spec.name not in mirrors:
                 raise ExtraDataError(f"set {spec.name}: no snapshot of {spec.repo} given (fetch it first)")
             stats = build_set(resolve_git_dir(mirrors[spec.name]), spec, partial, manifest.val_every)
-            say(f"{spec.name}: {dict(stats.images)} images, {dict(stats.boxes)} plate boxes, "
-                f"{stats.duplicate_copies} augmented copies skipped")
+            say(
+                f"{spec.name}: {dict(stats.images)} images, {dict(stats.boxes)} plate boxes, "
+                f"{stats.duplicate_copies} augmented copies skipped"
+            )
             record["sets"][spec.name] = {  # type: ignore[index]
-                "repo": spec.repo, "commit": spec.commit, "path_in_repo": spec.base, "licence": spec.licence,
+                "repo": spec.repo,
+                "commit": spec.commit,
+                "path_in_repo": spec.base,
+                "licence": spec.licence,
                 **stats.as_dict(),
             }
         data_yaml = partial / "data.yaml"

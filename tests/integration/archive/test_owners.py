@@ -12,7 +12,9 @@ from core.owners import OwnerRecord
 
 
 def owner(plate: str) -> OwnerRecord:
-    return OwnerRecord(plate, "Ali Khan", "17301-*****-1", "Hayatabad", "+923001234567", "a@example.pk", "Suzuki", "white")
+    return OwnerRecord(
+        plate, "Ali Khan", "17301-*****-1", "Hayatabad", "+923001234567", "a@example.pk", "Suzuki", "white"
+    )
 
 
 def test_a_slow_record_source_does_not_hold_the_write_lock(tmp_path: Path) -> None:

@@ -58,9 +58,24 @@ class Servers:
         d = self.root / str(port)
         d.mkdir(parents=True, exist_ok=True)
         self.procs[port] = subprocess.Popen(
-            [SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(d), "--logfile", str(d / "log"), *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                SERVER,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(d),
+                "--logfile",
+                str(d / "log"),
+                *args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         assert wait_for(lambda: redis.Redis(port=port, socket_timeout=1).ping(), 10), f"redis on {port} not up"
 
@@ -113,9 +128,9 @@ def test_sentinel_failover_by_url_loses_and_duplicates_nothing(servers: Servers)
             pub.publish([crossing(i)])
             time.sleep(0.02)
         sentinel_client = redis.Redis(port=sentinel, socket_timeout=2)
-        assert wait_for(
-            lambda: int(sentinel_client.sentinel_get_master_addr_by_name("city")[1]) == replica, 20
-        ), "the sentinel promoted the replica"
+        assert wait_for(lambda: int(sentinel_client.sentinel_get_master_addr_by_name("city")[1]) == replica, 20), (
+            "the sentinel promoted the replica"
+        )
         assert pub.flush(20), f"{pub.backlog} event(s) not delivered after the fail-over: {pub.last_error}"
         new_master = redis.Redis(port=replica)
         ids = [f[b"id"].decode() for _, f in new_master.xrange("traffic.crossing")]
@@ -151,12 +166,23 @@ def cluster(servers: Servers) -> str:
         pytest.skip("redis-cli not available: cannot create a Redis Cluster")
     ports = cluster_ports(3)
     for p in ports:
-        servers.start(p, "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{p}.conf",
-                      "--cluster-node-timeout", "2000")
+        servers.start(
+            p, "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{p}.conf", "--cluster-node-timeout", "2000"
+        )
     out = subprocess.run(
-        ["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports], "--cluster-replicas", "0",
-         "--cluster-yes"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            "redis-cli",
+            "--cluster",
+            "create",
+            *[f"127.0.0.1:{p}" for p in ports],
+            "--cluster-replicas",
+            "0",
+            "--cluster-yes",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     c = redis.Redis(port=ports[0])
@@ -180,7 +206,8 @@ def test_cluster_by_url_runs_publisher_leases_groups_and_live_state(cluster: str
     spool.remove_through = real_remove  # type: ignore[method-assign]
     assert pub.forward_once() == 3 and pub.duplicates_skipped == 3
     assert [f[b"id"].decode() for _, f in client.xrange("traffic.crossing")] == [
-        event_id(crossing(0)), event_id(crossing(1))
+        event_id(crossing(0)),
+        event_id(crossing(1)),
     ]
     assert client.xlen("traffic.density") == 1
 
@@ -197,8 +224,13 @@ def test_cluster_by_url_runs_publisher_leases_groups_and_live_state(cluster: str
     cams = [f"cam-{i}" for i in range(5)]
     running: dict[str, str] = {}
     keepers = [
-        LeaseKeeper(LeaseBoard(client, w, ttl_s=2.0), cams, lambda c, w=w: running.__setitem__(c, w),
-                    lambda c: running.pop(c), tick_s=0.2)
+        LeaseKeeper(
+            LeaseBoard(client, w, ttl_s=2.0),
+            cams,
+            lambda c, w=w: running.__setitem__(c, w),
+            lambda c: running.pop(c),
+            tick_s=0.2,
+        )
         for w in ("w1", "w2")
     ]
     for _ in range(6):

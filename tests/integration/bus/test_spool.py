@@ -87,7 +87,6 @@ def test_spool_is_ordered_bounded_durable_and_never_reuses_sequence_numbers(tmp_
 # --------------------------------------------------------------------------- with Redis
 
 
-
 def test_open_can_wait_for_a_predecessor_to_let_go(tmp_path: Path) -> None:
     path = spool_path(tmp_path, "w")
     held = Spool.open(path)
@@ -99,6 +98,7 @@ def test_open_can_wait_for_a_predecessor_to_let_go(tmp_path: Path) -> None:
     again = Spool.open(path, wait_s=10.0)  # opens once the other closes, well before the 10 s
     assert time.monotonic() - t0 < 5.0
     again.close()
+
 
 def test_events_spooled_during_an_outage_are_replayed_in_order_exactly_once(
     own_redis: EmbeddedRedis, tmp_path: Path

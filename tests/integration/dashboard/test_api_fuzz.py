@@ -67,8 +67,9 @@ class Client:
 @pytest.fixture(scope="module")
 def client(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
-    with DashboardProcess(redis_url=redis_server, archive_url=f"sqlite:///{tmp / 'archive.db'}",
-                          log_path=tmp / "dashboard.log") as dash:
+    with DashboardProcess(
+        redis_url=redis_server, archive_url=f"sqlite:///{tmp / 'archive.db'}", log_path=tmp / "dashboard.log"
+    ) as dash:
         c = Client(dash.url)
         yield c
         c.conn.close()
@@ -102,7 +103,9 @@ sos_like = st.fixed_dictionaries(
         ),
         "text": st.one_of(st.text(max_size=700), json_values),
         "reporter": st.one_of(
-            st.fixed_dictionaries({"phone": phones}, optional={"name": st.one_of(st.text(max_size=100), st.integers())}),
+            st.fixed_dictionaries(
+                {"phone": phones}, optional={"name": st.one_of(st.text(max_size=100), st.integers())}
+            ),
             json_values,
         ),
         "extra": json_values,
@@ -127,8 +130,9 @@ content_types = st.sampled_from(
         st.text(max_size=20).map(lambda t: "/api/" + urllib.parse.quote(t, safe="/")),
         st.text(max_size=20).map(lambda t: "/api/v1/traffic/" + urllib.parse.quote(t, safe="")),
     ),
-    query=st.lists(st.tuples(st.sampled_from(["segment", "limit", "since", "lang", "x"]), st.text(max_size=20)),
-                   max_size=4),
+    query=st.lists(
+        st.tuples(st.sampled_from(["segment", "limit", "since", "lang", "x"]), st.text(max_size=20)), max_size=4
+    ),
     method=st.sampled_from(["GET", "HEAD", "DELETE", "PUT"]),
 )
 def test_public_api_never_answers_5xx(client: Client, path: str, query: list[tuple[str, str]], method: str) -> None:
@@ -145,8 +149,9 @@ def test_public_api_never_answers_5xx(client: Client, path: str, query: list[tup
     content_type=content_types,
     idem=st.one_of(st.none(), st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80)),
 )
-def test_sos_rejects_bad_reports_with_clear_4xx(client: Client, body: bytes, content_type: str | None,
-                                                idem: str | None) -> None:
+def test_sos_rejects_bad_reports_with_clear_4xx(
+    client: Client, body: bytes, content_type: str | None, idem: str | None
+) -> None:
     path = "/api/v1/sos"
     extra = {"Idempotency-Key": idem} if idem is not None else None
     status, _, data = client.request("POST", path, body, content_type, extra)
@@ -156,8 +161,12 @@ def test_sos_rejects_bad_reports_with_clear_4xx(client: Client, body: bytes, con
 @FUZZ
 @given(
     body=st.one_of(
-        st.fixed_dictionaries({"ticket": st.one_of(st.text(max_size=40), json_values),
-                               "plate": st.one_of(st.text(max_size=20), json_values)}),
+        st.fixed_dictionaries(
+            {
+                "ticket": st.one_of(st.text(max_size=40), json_values),
+                "plate": st.one_of(st.text(max_size=20), json_values),
+            }
+        ),
         json_values,
     ).map(lambda v: json.dumps(v).encode()),
     content_type=content_types,
@@ -169,7 +178,10 @@ def test_ticket_lookup_never_answers_5xx(client: Client, body: bytes, content_ty
 
 
 def test_sos_accepts_a_good_report(client: Client) -> None:
-    report = {"location": {"lat": 34.0, "lon": 71.55}, "text": "Accident near the flyover",
-              "reporter": {"name": "Ali", "phone": "+92 300 1234567"}}
+    report = {
+        "location": {"lat": 34.0, "lon": 71.55},
+        "text": "Accident near the flyover",
+        "reporter": {"name": "Ali", "phone": "+92 300 1234567"},
+    }
     status, _, data = client.request("POST", "/api/v1/sos", json.dumps(report).encode(), "application/json")
     assert status in (201, 429), data  # 429 when the fuzzing above used up this client's quota

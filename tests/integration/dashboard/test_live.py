@@ -264,9 +264,26 @@ def test_metrics_report_websocket_clients_and_push_latency(
 
     LiveStore(bus.client).put_camera_status(
         CameraStatus(
-            CFG.cameras[0].id, CameraState.ONLINE, now_ms(), "w1", 10.0, 5.0, 100, 50, 50, 1, 2, now_ms(),
-            plates_asked=9, plates_read=6, plates_dropped=2, plates_failed=1,
-            clip_ring_bytes=123_456, clip_ring_frames=87, clips_written=5, clips_failed=2,
+            CFG.cameras[0].id,
+            CameraState.ONLINE,
+            now_ms(),
+            "w1",
+            10.0,
+            5.0,
+            100,
+            50,
+            50,
+            1,
+            2,
+            now_ms(),
+            plates_asked=9,
+            plates_read=6,
+            plates_dropped=2,
+            plates_failed=1,
+            clip_ring_bytes=123_456,
+            clip_ring_frames=87,
+            clips_written=5,
+            clips_failed=2,
         )
     )
     ws = _open(dash, "ops", cookies["operator"])

@@ -76,9 +76,23 @@ class Workers:
     def start(self, worker_id: str) -> None:
         log = open(self.log_dir / f"{worker_id}.log", "wb")  # noqa: SIM115 - closed with the process
         self.procs[worker_id] = subprocess.Popen(
-            [sys.executable, "-m", "ingest.worker", "--config", str(self.config), "--redis-url", self.url,
-             "--worker-id", worker_id, "--log-level", "INFO"],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "ingest.worker",
+                "--config",
+                str(self.config),
+                "--redis-url",
+                self.url,
+                "--worker-id",
+                worker_id,
+                "--log-level",
+                "INFO",
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
     def log(self, worker_id: str) -> str:
@@ -116,6 +130,7 @@ def test_a_killed_workers_cameras_are_reowned_and_sigterm_drains(workers: Worker
         return Counter(o.values()) == Counter({"wa": 2, "wb": 2})
 
     assert wait_for(spread, 40), f"cameras not spread: {owners(redis_client)}\n{workers.log('wa')}\n{workers.log('wb')}"
+
     def all_online() -> bool:
         # only this test's cameras: the session's Redis may hold other tests' late heartbeats
         st = store.camera_statuses()

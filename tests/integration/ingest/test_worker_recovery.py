@@ -56,11 +56,13 @@ def rig(tmp_path: Path) -> Iterator[tuple[MjpegServer, EmbeddedRedis, CameraRunn
         analysis_fps=4,
         zones=({"id": "z", "polygon": ((0, 40), (320, 40), (320, 180), (0, 180))},),  # type: ignore[arg-type]
     )
-    cfg = WorkerConfig(heartbeat_s=0.3, density_interval_s=0.5, reconnect_initial_s=0.2, reconnect_max_s=1.0,
-                       stall_timeout_s=1.5)
+    cfg = WorkerConfig(
+        heartbeat_s=0.3, density_interval_s=0.5, reconnect_initial_s=0.2, reconnect_max_s=1.0, stall_timeout_s=1.5
+    )
     ledger = tmp_path / "ledger"
-    pub = SpoolPublisher(client, Spool.open(tmp_path / "w.spool", ledger=ledger), retry_initial_s=0.1,
-                         retry_max_s=0.5).start()
+    pub = SpoolPublisher(
+        client, Spool.open(tmp_path / "w.spool", ledger=ledger), retry_initial_s=0.1, retry_max_s=0.5
+    ).start()
     runner = CameraRunner(cam, cfg, EventBus(client), LiveStore(client), "w-test", publisher=pub)
     runner.start()
     try:

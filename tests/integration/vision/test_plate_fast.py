@@ -52,7 +52,9 @@ def test_fast_path_reads_synthetic_plates_of_near_vehicles(finder: PlateFinder) 
                     truths.append(normalise_plate_text(v.plate))
     assert len(crops) >= 15
     found = sum(bool(finder.find(c)) for c in crops)
-    exact = sum(bool(r) and r[0].text == t for r, t in ((reader.read(c), t) for c, t in zip(crops, truths, strict=True)))
+    exact = sum(
+        bool(r) and r[0].text == t for r, t in ((reader.read(c), t) for c, t in zip(crops, truths, strict=True))
+    )
     assert found >= 0.8 * len(crops)
     assert exact >= 0.5 * len(crops)  # single reads of one frame each; the worker keeps the best of 3 per vehicle
     assert reader.counts["plate-box"] >= exact
