@@ -13,21 +13,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 
-from archive import Archive, archive_url
+from archive import Archive
 from bus.schema import stream_of
 from bus.streams import EventBus, Message
-from config.settings import AppConfig, resolve_path
+from config.settings import AppConfig
 from core.clock import now_ms
 from core.types import ClipSaved, RecordingSegment
-from services.common import consume, service_main
-from storage import open_store
+from services.common import Periodic, consume, consumer_name, service_archive, service_main
 
 log = logging.getLogger("services.clips")
 
@@ -57,7 +53,7 @@ class ClipsService:
         self.missing = 0
         self.duplicates = 0
         self.purged = 0
-        self._last_purge = float("-inf")
+        self._purge_timer = Periodic(cfg.archive.purge_interval_s, self.purge)
 
     def handle_one(self, obj: object) -> bool:
         if not isinstance(obj, ClipSaved | RecordingSegment):
@@ -111,17 +107,13 @@ class ClipsService:
         return n
 
     def tick(self) -> None:
-        t = time.monotonic()
-        if t - self._last_purge >= self.cfg.archive.purge_interval_s:
-            self._last_purge = t
-            self.purge()
+        self._purge_timer()
 
 
 def run(cfg: AppConfig, bus: EventBus, stop: threading.Event, args: argparse.Namespace | None = None) -> None:
-    url = getattr(args, "archive_url", None) or archive_url(cfg)
-    archive = Archive(url, resolve_path(cfg.archive.evidence_dir), store=open_store(cfg, signer=False))
+    archive, url = service_archive(cfg, args)
     svc = ClipsService(cfg, bus, archive)
-    consumer = getattr(args, "consumer", None) or f"{socket.gethostname()}-{os.getpid()}"
+    consumer = consumer_name(args)
     log.info("clips: %s -> %s (store: %s)", ", ".join(STREAMS), url.split("@")[-1], cfg.storage.backend)
     try:
         consume(bus, GROUP, consumer, list(STREAMS), svc.handle, stop, tick=svc.tick)

@@ -1,4 +1,4 @@
-"""Shared plumbing of the services: CLI, signal handling, consumer loop with reclaim."""
+"""Shared plumbing of the services: CLI, signal handling, consumer loop with reclaim, archive, timers."""
 
 from __future__ import annotations
 
@@ -9,12 +9,49 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from archive import Archive, archive_url
 from bus.embedded import EmbeddedRedis, connect
+from bus.lease_board import default_worker_id
 from bus.streams import EventBus, Message
 from config.cli import start_cli
 from config.settings import AppConfig, resolve_path
+from storage import open_store
 
 log = logging.getLogger("services")
+
+
+def service_archive(cfg: AppConfig, args: argparse.Namespace | None, with_store: bool = True) -> tuple[Archive, str]:
+    """The archive a service writes to and its URL: ``--archive-url``, else the configuration's.
+
+    Args:
+        cfg: The configuration.
+        args: The service's parsed command line (None when run in-process).
+        with_store: Evidence through the configured store (``storage.backend``), links unsigned;
+            False: the archive's default local store.
+    """
+    url = getattr(args, "archive_url", None) or archive_url(cfg)
+    store = open_store(cfg, signer=False) if with_store else None
+    return Archive(url, resolve_path(cfg.archive.evidence_dir), store=store), url
+
+
+def consumer_name(args: argparse.Namespace | None) -> str:
+    """The service's name in its consumer group: ``--consumer``, else ``<hostname>-<pid>``."""
+    return getattr(args, "consumer", None) or default_worker_id()
+
+
+class Periodic:
+    """Calls ``fn`` when ticked, at most once every ``interval_s`` seconds (monotonic); the first tick calls it."""
+
+    def __init__(self, interval_s: float, fn: Callable[[], object]) -> None:
+        self.interval_s = interval_s
+        self.fn = fn
+        self._last = float("-inf")
+
+    def __call__(self) -> None:
+        t = time.monotonic()
+        if t - self._last >= self.interval_s:
+            self._last = t
+            self.fn()
 
 
 def consume(

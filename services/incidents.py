@@ -20,24 +20,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
-import socket
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 
-from archive import Archive, InvalidAction, archive_url
+from archive import Archive, InvalidAction
 from archive.dashboard_db import DashboardDB
 from archive.users import UserStore
 from bus.alerts import AlertStore
 from bus.schema import stream_of
 from bus.streams import EventBus, Message
-from config.settings import AppConfig, resolve_path
+from config.settings import AppConfig
 from core.alerts import AlertDesk, Roster
 from core.clock import now_ms
 from core.types import Incident, IncidentUpdate
-from services.common import consume, service_main
-from storage import open_store
+from services.common import consume, consumer_name, service_archive, service_main
 
 log = logging.getLogger("services.incidents")
 
@@ -166,12 +163,11 @@ class IncidentService:
 
 
 def run(cfg: AppConfig, bus: EventBus, stop: threading.Event, args: argparse.Namespace | None = None) -> None:
-    url = getattr(args, "archive_url", None) or archive_url(cfg)
-    archive = Archive(url, resolve_path(cfg.archive.evidence_dir), store=open_store(cfg, signer=False))
+    archive, url = service_archive(cfg, args)
     svc = IncidentService(
         cfg, bus, archive, AlertStore(bus.client, cfg.alerts.control_room), dashboard_roster(cfg, url)
     )
-    consumer = getattr(args, "consumer", None) or f"{socket.gethostname()}-{os.getpid()}"
+    consumer = consumer_name(args)
     log.info("incidents: %s -> %s", STREAM, url.split("@")[-1])
     try:
         consume(bus, GROUP, consumer, [STREAM], svc.handle, stop, tick=svc.tick)

@@ -18,22 +18,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 
-from archive import Archive, archive_url
+from archive import Archive
 from bus.evidence import EvidenceStore
 from bus.schema import stream_of
 from bus.streams import EventBus, Message
-from config.settings import AppConfig, resolve_path
+from config.settings import AppConfig
 from core.clock import now_ms
 from core.types import PlateRead
-from services.common import consume, service_main
-from storage import open_store
+from services.common import Periodic, consume, consumer_name, service_archive, service_main
 
 log = logging.getLogger("services.sightings")
 
@@ -83,7 +79,7 @@ class SightingsService:
         self.duplicates = 0
         self.crops_unreadable = 0
         self.purged = 0
-        self._last_purge = float("-inf")
+        self._purge_timer = Periodic(cfg.archive.purge_interval_s, self.purge)
 
     def _crop(self, sha: str | None) -> str | None:
         """Copy the crop into the archive; its id, or None (counted) when it cannot be read."""
@@ -138,17 +134,13 @@ class SightingsService:
 
     def tick(self) -> None:
         """Purge every ``archive.purge_interval_s``."""
-        t = time.monotonic()
-        if t - self._last_purge >= self.cfg.archive.purge_interval_s:
-            self._last_purge = t
-            self.purge()
+        self._purge_timer()
 
 
 def run(cfg: AppConfig, bus: EventBus, stop: threading.Event, args: argparse.Namespace | None = None) -> None:
-    url = getattr(args, "archive_url", None) or archive_url(cfg)
-    archive = Archive(url, resolve_path(cfg.archive.evidence_dir), store=open_store(cfg, signer=False))
+    archive, url = service_archive(cfg, args)
     svc = SightingsService(cfg, bus, EvidenceStore(bus.client, cfg.evidence.redis_ttl_s), archive)
-    consumer = getattr(args, "consumer", None) or f"{socket.gethostname()}-{os.getpid()}"
+    consumer = consumer_name(args)
     log.info(
         "sightings: %s -> %s (retention %s)",
         STREAM,

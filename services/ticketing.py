@@ -17,24 +17,21 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from archive import Archive, archive_url
+from archive import Archive
 from bus.evidence import EvidenceStore
 from bus.schema import stream_of
 from bus.streams import EventBus, Message
-from config.settings import AppConfig, resolve_path
+from config.settings import AppConfig
 from core.clock import now_ms
 from core.tickets import SYSTEM_ACTOR, issue, transition
 from core.types import TicketState, Violation
-from services.common import consume, service_main
+from services.common import consume, consumer_name, service_archive, service_main
 from services.fines import fine_schedule
-from storage import open_store
 
 log = logging.getLogger("services.ticketing")
 
@@ -127,10 +124,9 @@ class TicketingService:
 
 
 def run(cfg: AppConfig, bus: EventBus, stop: threading.Event, args: argparse.Namespace | None = None) -> None:
-    url = getattr(args, "archive_url", None) or archive_url(cfg)
-    archive = Archive(url, resolve_path(cfg.archive.evidence_dir), store=open_store(cfg, signer=False))
+    archive, url = service_archive(cfg, args)
     svc = TicketingService(cfg, bus, EvidenceStore(bus.client, cfg.evidence.redis_ttl_s), archive)
-    consumer = getattr(args, "consumer", None) or f"{socket.gethostname()}-{os.getpid()}"
+    consumer = consumer_name(args)
     log.info("ticketing: %s -> %s", STREAM, url.split("@")[-1])
     try:
         consume(bus, GROUP, consumer, [STREAM], svc.handle, stop)

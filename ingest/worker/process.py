@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bus.leases import LeaseBoard, LeaseKeeper
+from bus.leases import LeaseBoard, LeaseKeeper, default_worker_id
 from bus.publisher import SpoolPublisher, adopt
 from bus.spool import Spool, SpoolLocked, orphaned_spools
 from bus.store import LiveStore
@@ -21,10 +19,6 @@ from ingest.enforce import enforcer_factory, watchlist_cache
 from ingest.worker.runner import CameraRunner
 
 log = logging.getLogger("ingest.worker")
-
-
-def default_worker_id() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class Worker:

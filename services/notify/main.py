@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import socket
 import sys
 import threading
 from collections.abc import Sequence
 
-from archive import Archive, archive_url
 from bus.notify import NotifyState
 from bus.streams import EventBus
 from config.notify import EmailDestination, MqttDestination, WebhookDestination, WebPushDestination
 from config.settings import AppConfig, resolve_path
-from services.common import consume, service_main
+from services.common import consume, consumer_name, service_archive, service_main
 from services.notify.mail import EmailAdapter
 from services.notify.mqtt import MqttAdapter
 from services.notify.service import GROUP, STREAM, Adapter, Notifier, PushAdapter
@@ -55,11 +52,10 @@ def build_adapters(cfg: AppConfig, state: NotifyState | None) -> dict[str, Adapt
 
 
 def run(cfg: AppConfig, bus: EventBus, stop: threading.Event, args: argparse.Namespace | None = None) -> None:
-    url = getattr(args, "archive_url", None) or archive_url(cfg)
-    archive = Archive(url, resolve_path(cfg.archive.evidence_dir))
+    archive, url = service_archive(cfg, args, with_store=False)
     state = NotifyState(bus.client)
     notifier = Notifier(cfg, bus, archive.notify, build_adapters(cfg, state), state)
-    consumer = getattr(args, "consumer", None) or f"{socket.gethostname()}-{os.getpid()}"
+    consumer = consumer_name(args)
     # From now on: the alerts raised before the notifier first ran are not sent out (after that
     # the group remembers where it was, so alerts raised while it is down are).
     bus.ensure_group(STREAM, GROUP, start="$")
