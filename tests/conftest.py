@@ -19,9 +19,8 @@ import redis
 
 from bus.embedded import EmbeddedRedisError, start_embedded_redis
 from config.blobstore import StorageConfig
+from tests.paths import SHARED_DATA
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 #: The download-link key of the tests' disk blob stores (never a secret: test links only).
 TEST_MEDIA_KEY = "tests-media-signing-key-not-a-secret"
 

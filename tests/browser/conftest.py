@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from tests.browser.pages import CHROMIUM, CHROMIUM_ARGS
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Environment variable naming the directory the screenshots are saved to (unset: a temporary one).
 DOCS_IMAGES_ENV = "SAFECITY_DOCS_IMAGES"
 

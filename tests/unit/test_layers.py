@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import REPO_ROOT
 
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
@@ -230,11 +230,11 @@ def size_violations(known: dict[str, Path]) -> list[str]:
 # --------------------------------------------------------------------------- the tree
 
 PACKAGES = tuple(sorted(ALLOWED))
-TREE = modules(ROOT, PACKAGES)
+TREE = modules(REPO_ROOT, PACKAGES)
 
 
 def test_every_top_level_package_has_a_layer() -> None:
-    found = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file() and p.name != "tests"}
+    found = {p.name for p in REPO_ROOT.iterdir() if (p / "__init__.py").is_file() and p.name != "tests"}
     assert found == set(ALLOWED), "give a new package its place in ALLOWED"
     assert len(TREE) > 300  # the walk found the tree
 

@@ -1,9 +1,10 @@
 """The house rules of ``tests/``, read from the source with ``ast`` (nothing is imported).
 
-* no module under ``tests/`` imports a test module (``test_*.py``): what several test modules share
-  lives in a plain helper module (``tests/browser/pages.py``, ``tests/integration/dashboard/apps.py``
-  ...) or, for fixtures, in a ``conftest.py``; importing a test module runs its collection-time code
-  and drags its tests into the importer's namespace (pytest then collects them twice);
+* no module under ``tests/`` imports a test module (``test_*.py``) or a ``conftest.py``: what several
+  test modules share lives in a plain helper module (``tests/paths.py``, ``tests/browser/pages.py``,
+  ``tests/integration/dashboard/apps.py`` ...), fixtures in a ``conftest.py`` that pytest alone loads;
+  importing a test module runs its collection-time code and drags its tests into the importer's
+  namespace (pytest then collects them twice), and an imported conftest is loaded twice under two names;
 * (unit tests mirror their modules, so basenames repeat across folders, e.g. ``unit/core/test_clips.py``
   and ``unit/config/test_clips.py``: :mod:`tests.unit.test_mirror` says where each belongs);
 * every folder under ``tests/`` that holds Python files is a package (``__init__.py``), which is
@@ -18,13 +19,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-TESTS = ROOT / "tests"
+from tests.paths import REPO_ROOT
+
+TESTS = REPO_ROOT / "tests"
 
 
 def is_test_module(name: str) -> bool:
-    """Whether a dotted module name is a test module (its last part ``test_*``)."""
-    return name.rsplit(".", 1)[-1].startswith("test_")
+    """Whether a dotted module name is one pytest loads itself: a test module (``test_*``) or a ``conftest``."""
+    last = name.rsplit(".", 1)[-1]
+    return last.startswith("test_") or last == "conftest"
 
 
 def module_name(root: Path, path: Path) -> str:
@@ -75,7 +78,7 @@ def packages_missing(tests: Path) -> list[str]:
 
 
 def test_no_module_under_tests_imports_a_test_module() -> None:
-    assert imports_of_test_modules(ROOT) == []
+    assert imports_of_test_modules(REPO_ROOT) == []
 
 
 def test_every_test_folder_is_a_package() -> None:
@@ -104,11 +107,12 @@ def test_imports_of_test_modules_are_found(tmp_path: Path) -> None:
             "tests/a/test_two.py": "def f():\n    from .test_one import y\n",
             "tests/b/__init__.py": "",
             "tests/b/test_three.py": "from tests.a import test_one\nfrom ..a.test_one import z\nimport test_x\n",
-            "tests/b/helpers.py": "from tests.a import helpers\n",
+            "tests/b/helpers.py": "from tests.a import helpers\nfrom tests.conftest import fixture_y\n",
         },
     )
     assert imports_of_test_modules(tmp_path) == [
         "tests/a/test_two.py:2 imports tests.a.test_one",
+        "tests/b/helpers.py:2 imports tests.conftest",
         "tests/b/test_three.py:1 imports tests.a.test_one",
         "tests/b/test_three.py:2 imports tests.a.test_one",
         "tests/conftest.py:1 imports tests.a.test_one",

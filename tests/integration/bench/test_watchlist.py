@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from bench.watchlist import run
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.paths import REPO_ROOT
 
 
 def test_bench_agrees_with_the_old_scan_and_meets_the_bar() -> None:
@@ -25,7 +23,7 @@ def test_bench_agrees_with_the_old_scan_and_meets_the_bar() -> None:
 def test_cli_prints_one_json_line() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bench.watchlist", "--entries", "2000", "--reads", "200", "--old-reads", "10", "--json"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
@@ -37,7 +35,7 @@ def test_cli_prints_one_json_line() -> None:
     assert "building 2000 entries" in proc.stderr
     bad = subprocess.run(
         [sys.executable, "-m", "bench.watchlist", "--entries", "0"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=False,

@@ -30,8 +30,7 @@ from bus.publisher import SpoolPublisher, adopt
 from bus.schema import event_id
 from bus.spool import Spool, SpoolLocked, orphaned_spools, spool_path
 from tests.integration.bus.crossings import crossing
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.paths import REPO_ROOT
 
 
 def stream_ids(client: redis.Redis, stream: str = "traffic.crossing") -> list[str]:
@@ -159,7 +158,7 @@ def test_spool_of_a_killed_process_is_adopted(redis_client: redis.Redis, tmp_pat
     code = textwrap.dedent(
         f"""
         import sys, time
-        sys.path.insert(0, {str(REPO)!r})
+        sys.path.insert(0, {str(REPO_ROOT)!r})
         from bus.spool import Spool
         from bus.schema import encode, event_id, stream_of
         from tests.integration.bus.crossings import crossing
@@ -169,7 +168,7 @@ def test_spool_of_a_killed_process_is_adopted(redis_client: redis.Redis, tmp_pat
         time.sleep(60)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         assert orphaned_spools(spool_dir) == [], "a live process's spool is not an orphan"

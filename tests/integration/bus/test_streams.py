@@ -38,8 +38,8 @@ from core.types import (
     SegmentDensity,
     ZoneDensity,
 )
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 CROSS = "traffic.crossing"
 TS = 1_700_000_000_000
 JPEG_A = b"\xff\xd8\xff\xe0" + b"A" * 64 + b"\xff\xd9"

@@ -13,8 +13,7 @@ from bus.keys import WATCHLIST_CHANNEL, WATCHLIST_PLATES_KEY, WATCHLIST_VERSION_
 from bus.watchlist import RedisWatchlist, WatchlistCache, load_watchlist_file
 from core.anpr import WatchlistEntry
 from core.types import Priority
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.paths import REPO_ROOT
 
 
 class FakeClock:
@@ -54,10 +53,10 @@ def test_add_remove_and_versions(redis_client: redis.Redis) -> None:
 
 def test_load_yaml_and_csv_files(redis_client: redis.Redis, tmp_path: Path) -> None:
     wl = RedisWatchlist(redis_client)
-    assert wl.seed(REPO / "config" / "watchlist.yaml") is True
-    shipped = {e.plate for e in load_watchlist_file(REPO / "config" / "watchlist.yaml")}
+    assert wl.seed(REPO_ROOT / "config" / "watchlist.yaml") is True
+    shipped = {e.plate for e in load_watchlist_file(REPO_ROOT / "config" / "watchlist.yaml")}
     assert {e.plate for e in wl.entries()} == shipped
-    assert wl.seed(REPO / "config" / "watchlist.yaml") is False  # seeding happens once
+    assert wl.seed(REPO_ROOT / "config" / "watchlist.yaml") is False  # seeding happens once
     csv_file = tmp_path / "extra.csv"
     csv_file.write_text("plate,reason,priority,note\nABC 123,unpaid fines,low,\n", encoding="utf-8")
     wl.load_file(csv_file)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-SCENARIOS = REPO / "config" / "scenarios"
+from tests.paths import REPO_ROOT
+
+SCENARIOS = REPO_ROOT / "config" / "scenarios"
 
 #: scenario -> scene time (s) of the worker crash: during a pending violation or a stall.
 RESTART_AT = {
@@ -34,7 +34,7 @@ def simulate(name: str, restart_at: float | None = None, timeout: int = 900) -> 
     cmd = [sys.executable, "-m", "ingest.simulate", "--scenario", str(SCENARIOS / f"{name}.yaml"), "--json"]
     if restart_at is not None:
         cmd += ["--restart-at", str(restart_at)]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     assert lines, f"no output; stderr:\n{proc.stderr[-3000:]}"
     return json.loads(lines[-1])

@@ -29,8 +29,9 @@ from ingest.sources import (
     redact_url,
 )
 from sim.source import SyntheticSource
+from tests.paths import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DATA = SHARED_DATA
 VIDEOS = DATA / "videos"
 BGS = VIDEOS / "bgslibrary_video.avi"  # 640x360, 30 fps, 374 frames
 INTEL = VIDEOS / "intel_car-detection.mp4"  # 768x432, 12.5 fps, 377 frames

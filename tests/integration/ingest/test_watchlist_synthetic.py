@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -50,9 +49,9 @@ from core.anpr import normalise_plate_text
 from core.types import Frame, Incident, IncidentKind, Violation
 from ingest.enforce.camera import MIN_PLATE_BOX_H
 from ingest.worker import Worker
+from tests.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[3]
-SCENARIO = REPO / "config" / "scenarios" / "stalled_watchlist.yaml"
+SCENARIO = REPO_ROOT / "config" / "scenarios" / "stalled_watchlist.yaml"
 PLATE = "LEA-1234"
 LISTED = normalise_plate_text(PLATE)
 ENTERS_AT_S = 2.0

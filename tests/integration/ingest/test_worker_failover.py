@@ -24,8 +24,8 @@ from bus.keys import WORKERS_INFO_KEY, lease_key
 from bus.store import LiveStore
 from core.clock import now_ms
 from core.types import CameraState
+from tests.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[3]
 CAMS = ["cam-a", "cam-b", "cam-c", "cam-d"]
 
 
@@ -89,7 +89,7 @@ class Workers:
                 "--log-level",
                 "INFO",
             ],
-            cwd=REPO,
+            cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

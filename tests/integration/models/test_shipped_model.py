@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import os
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-DATA = REPO.parent / "shared" / "data"
-WEIGHTS = REPO / "models" / "vehicles.pt"
+from tests.paths import REPO_ROOT, SHARED_DATA
+
+DATA = SHARED_DATA
+WEIGHTS = REPO_ROOT / "models" / "vehicles.pt"
 IMAGE = "images/rf100_km39_aditganteng_00000.jpg"
 
 

@@ -26,14 +26,14 @@ import pytest
 from config.settings import CameraConfig, DetectorConfig, FileSource, LineConfig, ZoneConfig
 from core.geometry import box_iou
 from core.types import LABELS, Direction, Frame
+from tests.paths import REPO_ROOT, SHARED_DATA
 from vision.pipeline import CameraPipeline
 
-REPO = Path(__file__).resolve().parents[3]
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED_DATA
 VIDEOS = DATA / "videos"
 RF100 = VIDEOS / "rf100_km39_siang_15112021_1_f40-374.mp4"
 INTEL = VIDEOS / "intel_car-detection.mp4"
-SHIPPED = REPO / "models" / "vehicles.pt"
+SHIPPED = REPO_ROOT / "models" / "vehicles.pt"
 
 
 def need(path: Path) -> Path:
@@ -44,7 +44,7 @@ def need(path: Path) -> Path:
 
 def run_cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-m", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -228,5 +228,5 @@ def test_detector_benchmark_prints_its_json_line() -> None:
     assert line["speedup"] == pytest.approx(line["ultralytics_ms_per_frame"] / line["ours_ms_per_frame"], rel=0.02)
     assert line["imgsz"] == 512  # the shipped model's training size, for both sides
     assert line["speedup_paired"] > 0
-    if line["runtime"] == "openvino" and (REPO / "models" / "vehicles_int8_openvino_model").is_dir():
+    if line["runtime"] == "openvino" and (REPO_ROOT / "models" / "vehicles_int8_openvino_model").is_dir():
         assert line["precision"] == "int8"  # the quantized model shipped beside the weights

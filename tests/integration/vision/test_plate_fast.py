@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,11 +12,11 @@ from config.settings import SyntheticSource
 from core.anpr import normalise_plate_text
 from ingest.enforce.images import crop
 from sim.scene import SyntheticScene
+from tests.paths import SHARED_DATA
 from vision.plates import PlateReader, get_engine
 from vision.plates.finder import DEFAULT_PLATE_WEIGHTS, PlateFinder
 
-REPO = Path(__file__).resolve().parents[3]
-ENDTOEND = REPO.parent / "shared" / "data" / "plates" / "openalpr_endtoend"
+ENDTOEND = SHARED_DATA / "plates" / "openalpr_endtoend"
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -20,10 +20,10 @@ from config.settings import SyntheticRuleBreaker, SyntheticSource
 from core.anpr import Watchlist, WatchlistEntry, normalise_plate_text
 from core.types import Frame, IncidentKind, Priority, Track
 from sim.scene import SyntheticScene
+from tests.paths import REPO_ROOT, SHARED_DATA
 from vision.plates import PlateMonitor, PlateReader, get_engine
 
-REPO = Path(__file__).resolve().parents[3]
-PLATES = REPO.parent / "shared" / "data" / "plates"
+PLATES = SHARED_DATA / "plates"
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -85,7 +85,7 @@ def test_cli_json(tmp_path: Path) -> None:
     broken.write_bytes(b"not a jpeg")
     proc = subprocess.run(
         [sys.executable, "-m", "vision.plates", *map(str, images), str(broken), "--json"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=240,

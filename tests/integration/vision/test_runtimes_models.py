@@ -17,6 +17,7 @@ import pytest
 from config.settings import CameraConfig, DetectorConfig, SyntheticSource
 from core.geometry import box_iou
 from core.types import Detection, Frame
+from tests.paths import REPO_ROOT, SHARED_DATA
 from vision.detector import (
     DETECTOR_CLASSES,
     MotionGatedDetector,
@@ -29,10 +30,9 @@ from vision.detector import (
 )
 from vision.pipeline import CameraPipeline
 
-REPO = Path(__file__).resolve().parents[3]
-DATA = REPO.parent / "shared" / "data"
-WEIGHTS = Path(os.environ.get("SAFECITY_DETECTOR_WEIGHTS", REPO / "models" / "vehicles.pt"))
-OPENVINO_EXPORT = REPO / "models" / "vehicles_openvino_model"
+DATA = SHARED_DATA
+WEIGHTS = Path(os.environ.get("SAFECITY_DETECTOR_WEIGHTS", REPO_ROOT / "models" / "vehicles.pt"))
+OPENVINO_EXPORT = REPO_ROOT / "models" / "vehicles_openvino_model"
 ROAD = DATA / "road_images" / "images"
 VIDEO = DATA / "videos" / "intel_car-detection.mp4"
 CONF, IOU = 0.25, 0.7
@@ -197,7 +197,7 @@ def test_cameras_share_one_model_and_get_their_own_detections(weights, frames) -
 
 # --------------------------------------------------------------------------- int8
 
-INT8_DIR = REPO / "models" / "vehicles_int8_openvino_model"
+INT8_DIR = REPO_ROOT / "models" / "vehicles_int8_openvino_model"
 
 
 def _close(a: Detection, b: Detection) -> bool:
@@ -234,7 +234,7 @@ def same_label_disagreements(ref: list[Detection], ours: list[Detection], min_co
 
 def test_shipped_int8_model_runs_by_default_and_agrees_with_ultralytics(weights, frames) -> None:
     """precision auto on OpenVINO runs the int8 model quantized from these weights; confident boxes stay the same."""
-    if weights.resolve() != (REPO / "models" / "vehicles.pt").resolve() or not INT8_DIR.is_dir():
+    if weights.resolve() != (REPO_ROOT / "models" / "vehicles.pt").resolve() or not INT8_DIR.is_dir():
         pytest.skip(f"int8 model of the shipped weights not available: {INT8_DIR} (python -m models.quantize)")
     det = OpenVinoDetector(weights, conf=CONF, iou=IOU)
     assert det.precision == "int8" and det.model_file.parent == INT8_DIR.resolve()

@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from config.settings import ConfigError, load_config
+from tests.paths import REPO_ROOT
 
-DEFAULT = Path(__file__).resolve().parents[3] / "config" / "default.yaml"
+DEFAULT = REPO_ROOT / "config" / "default.yaml"
 
 
 def _load(tmp_path: Path, edit: dict) -> object:

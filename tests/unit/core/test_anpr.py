@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import yaml
@@ -25,14 +23,13 @@ from core.anpr import (
 )
 from core.plate_formats import random_plate
 from core.types import IncidentKind, PlateRead, Priority
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
 def formats() -> PlateFormatSet:
     """The shipped format set (config/plate_formats.yaml)."""
-    return PlateFormatSet.from_mapping(yaml.safe_load((REPO / "config" / "plate_formats.yaml").read_text()))
+    return PlateFormatSet.from_mapping(yaml.safe_load((REPO_ROOT / "config" / "plate_formats.yaml").read_text()))
 
 
 def line(text: str, alts: dict[int, dict[str, float]] | None = None, conf: float = 0.98) -> OcrLine:
@@ -271,7 +268,7 @@ def test_entry_validation() -> None:
 
 
 def test_watchlist_files_parse() -> None:
-    entries = watchlist_from_mapping(yaml.safe_load((REPO / "config" / "watchlist.yaml").read_text()))
+    entries = watchlist_from_mapping(yaml.safe_load((REPO_ROOT / "config" / "watchlist.yaml").read_text()))
     assert entries and all(e.plate.isalnum() and e.plate.isupper() for e in entries)
     csv_entries = watchlist_from_csv("plate,reason,priority\nlea-1234,stolen,critical\n\nPRA 7,wanted,\n")
     assert [(e.plate, e.priority) for e in csv_entries] == [("LEA1234", Priority.CRITICAL), ("PRA7", Priority.HIGH)]

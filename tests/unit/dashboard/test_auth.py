@@ -11,6 +11,7 @@ from archive.dashboard_db import DashboardDB
 from config.settings import AppConfig, ConfigError, UserConfig, load_config
 from dashboard.auth import ADMINS, OPERATORS, WARDENS, callback_roles, required_roles, safe_next, split_output_key
 from dashboard.users import UserDirectory, UserError, csrf_ok, hash_password, verify_password
+from tests.paths import REPO_ROOT
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
@@ -170,7 +171,7 @@ def test_failed_logins_lock_out_one_user_at_one_address(directory: tuple[UserDir
 
 
 def test_config_rejects_warden_zones_that_are_not_segments(tmp_path: Path) -> None:
-    text = (Path(__file__).resolve().parents[3] / "config" / "default.yaml").read_text()
+    text = (REPO_ROOT / "config" / "default.yaml").read_text()
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         text.replace(

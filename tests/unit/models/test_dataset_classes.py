@@ -16,8 +16,9 @@ from models.dataset import (
     remap_label_text,
     source_mapping,
 )
+from tests.paths import SHARED_DATA
 
-TRAIN_ROOT = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "train"
+TRAIN_ROOT = SHARED_DATA / "train"
 
 
 def test_every_target_is_one_of_our_labels() -> None:

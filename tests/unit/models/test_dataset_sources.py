@@ -13,8 +13,7 @@ from models import dataset
 from models.dataset import DatasetError, available_sources, build_dataset, extra_sources, labelled_classes
 from models.synthetic_data import LABEL_OF, training_mix, write_set, yolo_lines
 from sim.truth import SceneTruth, VehicleTruth
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.paths import REPO_ROOT
 
 
 def make_set(root: Path, names: list[str], lines: str = "0 0.5 0.5 0.2 0.2\n") -> None:
@@ -86,7 +85,7 @@ def test_a_manifest_can_drop_a_class(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_committed_manifest_names_repo_commit_licence_for_every_set() -> None:
-    doc = yaml.safe_load((REPO / "models" / "data_sources.yaml").read_text())
+    doc = yaml.safe_load((REPO_ROOT / "models" / "data_sources.yaml").read_text())
     assert doc["sets"], "no set in the manifest"
     for entry in doc["sets"]:
         for key in ("name", "repo", "commit", "path_in_repo", "licence", "original_classes", "mapping_to_ours"):

@@ -13,7 +13,7 @@ from bus.keys import WORKERS_DRAIN_KEY
 from bus.leases import LeaseBoard, LeaseKeeper
 from config.settings import load_config
 from ingest.worker.leases_cli import main
-from tests.conftest import REPO_ROOT
+from tests.paths import REPO_ROOT
 
 
 def _cameras() -> list[str]:

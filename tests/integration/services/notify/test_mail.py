@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from core.notify.delivery import DeliveryState
-from tests.integration.services.notify.conftest import alert, config, running_notifier
+from tests.integration.services.notify.notifier import alert, config, running_notifier
 from tests.integration.services.notify.receivers import free_port, wait_for
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd not installed (requirements-dev.txt)")

@@ -15,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from core.notify.delivery import DeliveryState
 from core.types import IncidentKind
-from tests.integration.services.notify.conftest import alert, config, running_notifier
+from tests.integration.services.notify.notifier import alert, config, running_notifier
 from tests.integration.services.notify.receivers import Mosquitto, wait_for
 
 pytestmark = pytest.mark.skipif(Mosquitto.available() is not None, reason=str(Mosquitto.available()))

@@ -11,7 +11,7 @@ import redis
 
 from core.notify.delivery import DeliveryState
 from core.notify.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from tests.integration.services.notify.conftest import DEMO, alert, config, running_notifier
+from tests.integration.services.notify.notifier import DEMO, alert, config, running_notifier
 from tests.integration.services.notify.receivers import HttpReceiver, wait_for
 
 SECRET = "hook-secret-1"
