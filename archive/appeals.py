@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from archive.database import Database
 from archive.models import AppealRecord
+from archive.paging import page
 
 APPEAL_STATES = ("pending", "upheld", "cancelled")
 
@@ -97,15 +98,11 @@ class AppealRepository:
         """A page of appeals (oldest first when pending, else newest first) and the total."""
         if state is not None and state not in APPEAL_STATES:
             raise ValueError(f"unknown appeal state {state!r}; use one of {', '.join(APPEAL_STATES)}")
+        where = [] if state is None else [AppealRecord.state == state]
+        order = AppealRecord.created_ts_ms if state == "pending" else AppealRecord.created_ts_ms.desc()
         with self._db.session() as s:
-            q = select(AppealRecord)
-            cq = select(func.count()).select_from(AppealRecord)
-            if state is not None:
-                q, cq = q.where(AppealRecord.state == state), cq.where(AppealRecord.state == state)
-            order = AppealRecord.created_ts_ms if state == "pending" else AppealRecord.created_ts_ms.desc()
-            total = int(s.scalar(cq) or 0)
-            rows = [_view(r) for r in s.scalars(q.order_by(order).offset(offset).limit(limit))]
-        return rows, total
+            recs, total = page(s, AppealRecord, where, (order,), offset, limit)
+            return [_view(r) for r in recs], total
 
     def decide(self, appeal_id: str, decision: str, actor: str, note: str) -> Appeal:
         """Record the decision on a pending appeal.

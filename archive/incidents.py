@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from archive.database import Database
 from archive.errors import IncidentNotFound
 from archive.models import IncidentActionRecord, IncidentRecord
+from archive.paging import page
 from core.incidents import STATE_AFTER, IncidentView, next_state, validate_action
 from core.types import Incident, IncidentKind, IncidentUpdate, Priority
 
@@ -78,8 +79,6 @@ class IncidentRepository:
         limit: int = 100,
     ) -> tuple[list[IncidentView], int]:
         """A page of incidents, newest first (critical ones first at equal time), and the total."""
-        q = select(IncidentRecord)
-        c = select(func.count()).select_from(IncidentRecord)
         conds: list[ColumnElement[bool]] = []
         if states:
             conds.append(IncidentRecord.state.in_(list(states)))
@@ -89,13 +88,9 @@ class IncidentRepository:
             conds.append(IncidentRecord.segment_id == segment_id)
         if since_ms is not None:
             conds.append(IncidentRecord.ts_ms >= since_ms)
-        for cond in conds:
-            q, c = q.where(cond), c.where(cond)
+        order = (IncidentRecord.ts_ms.desc(), IncidentRecord.incident_id)
         with self._db.session() as s:
-            total = int(s.scalar(c) or 0)
-            rows = s.scalars(
-                q.order_by(IncidentRecord.ts_ms.desc(), IncidentRecord.incident_id).offset(offset).limit(limit)
-            ).all()
+            rows, total = page(s, IncidentRecord, conds, order, offset, limit)
             return [_incident_view(s, r) for r in rows], total
 
     def incident_action(

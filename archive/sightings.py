@@ -33,6 +33,7 @@ from archive.models import (
     SightingRecord,
     TicketEvidenceRecord,
 )
+from archive.paging import page
 from core.sightings import PlateQuery, Ranked, length_range, match_plates, rank_key
 from core.types import PlateRead
 
@@ -235,13 +236,8 @@ class SightingRepository:
     def audit_log(self, offset: int = 0, limit: int = 100) -> tuple[list[SearchAudit], int]:
         """A page of the audit log, newest first, and the number of entries."""
         with self._db.session() as s:
-            total = int(s.scalar(select(func.count()).select_from(SearchAuditRecord)) or 0)
-            rows = s.scalars(
-                select(SearchAuditRecord)
-                .order_by(SearchAuditRecord.ts_ms.desc(), SearchAuditRecord.id.desc())
-                .offset(offset)
-                .limit(limit)
-            ).all()
+            order = (SearchAuditRecord.ts_ms.desc(), SearchAuditRecord.id.desc())
+            rows, total = page(s, SearchAuditRecord, (), order, offset, limit)
         return [
             SearchAudit(r.ts_ms, r.username, r.role, r.source, json.loads(r.query_json or "{}"), r.results)
             for r in rows

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from archive.errors import InvalidTransition, TicketNotFound
 from archive.models import EvidenceRecord, TicketEvidenceRecord, TicketRecord, TicketTransitionRecord
 from archive.models_backoffice import FineChangeRecord
 from archive.notices import queue_for_transition
+from archive.paging import page
 from archive.views import EvidenceItem, TicketDetail, TicketFilter, TicketRow
 from core.anpr import normalise_plate_text
 from core.tickets import normalise_ticket_id
@@ -117,14 +118,10 @@ class TicketRepository:
         """
         if sort not in TICKET_SORTS:
             raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(TICKET_SORTS)}")
-        if offset < 0 or limit < 0:
-            raise ValueError("offset and limit must be >= 0")
-        f = filters or TicketFilter()
+        conds = ticket_conditions(filters or TicketFilter())
         with self._db.session() as s:
-            total = int(s.scalar(filter_tickets(select(func.count()).select_from(TicketRecord), f)) or 0)
-            q = filter_tickets(select(TicketRecord), f).order_by(TICKET_SORTS[sort], TicketRecord.ticket_id)
-            rows = [_row_view(r) for r in s.scalars(q.offset(offset).limit(limit))]
-        return rows, total
+            recs, total = page(s, TicketRecord, conds, (TICKET_SORTS[sort], TicketRecord.ticket_id), offset, limit)
+            return [_row_view(r) for r in recs], total
 
     def review_queue(self, offset: int = 0, limit: int = 50) -> tuple[list[TicketRow], int]:
         """Tickets waiting for an operator (issued, under review), oldest first."""
@@ -228,27 +225,33 @@ def change_fine(s: Session, rec: TicketRecord, new_pkr: int, rule: str, actor: s
     return True
 
 
-def filter_tickets(q: Select[Any], f: TicketFilter) -> Select[Any]:
-    """``q`` restricted to the tickets matching ``f`` (all given filters, combined with AND)."""
+def ticket_conditions(f: TicketFilter) -> list[ColumnElement[bool]]:
+    """The conditions a ticket must meet to match ``f`` (all given filters, combined with AND)."""
+    conds: list[ColumnElement[bool]] = []
     if f.states:
-        q = q.where(TicketRecord.state.in_([TicketState(x).value for x in f.states]))
+        conds.append(TicketRecord.state.in_([TicketState(x).value for x in f.states]))
     if f.kinds:
-        q = q.where(TicketRecord.kind.in_([IncidentKind(x).value for x in f.kinds]))
+        conds.append(TicketRecord.kind.in_([IncidentKind(x).value for x in f.kinds]))
     if f.camera_id:
-        q = q.where(TicketRecord.camera_id == f.camera_id)
+        conds.append(TicketRecord.camera_id == f.camera_id)
     if f.segment_id:
-        q = q.where(TicketRecord.segment_id == f.segment_id)
+        conds.append(TicketRecord.segment_id == f.segment_id)
     if f.plate:
-        q = q.where(TicketRecord.plate == normalise_plate_text(f.plate))
+        conds.append(TicketRecord.plate == normalise_plate_text(f.plate))
     if f.since_ms is not None:
-        q = q.where(TicketRecord.ts_ms >= f.since_ms)
+        conds.append(TicketRecord.ts_ms >= f.since_ms)
     if f.until_ms is not None:
-        q = q.where(TicketRecord.ts_ms <= f.until_ms)
+        conds.append(TicketRecord.ts_ms <= f.until_ms)
     if f.needs_plate is True:
-        q = q.where(TicketRecord.plate.is_(None))
+        conds.append(TicketRecord.plate.is_(None))
     elif f.needs_plate is False:
-        q = q.where(TicketRecord.plate.is_not(None))
-    return q
+        conds.append(TicketRecord.plate.is_not(None))
+    return conds
+
+
+def filter_tickets(q: Select[Any], f: TicketFilter) -> Select[Any]:
+    """``q`` restricted to the tickets matching ``f``."""
+    return q.where(*ticket_conditions(f))
 
 
 def ticket_detail(s: Session, rec: TicketRecord) -> TicketDetail:
@@ -343,4 +346,4 @@ def _row_view(r: TicketRecord) -> TicketRow:
     )
 
 
-__all__ = ["TICKET_SORTS", "TicketRepository", "change_fine", "filter_tickets", "ticket_detail"]
+__all__ = ["TICKET_SORTS", "TicketRepository", "change_fine", "filter_tickets", "ticket_conditions", "ticket_detail"]

@@ -125,8 +125,13 @@ def test_list_filters_sort_and_paging(arc: Archive) -> None:
     assert total == 2 and {r.kind for r in rows} == {"red_light"}
     rows, total = arc.list_tickets(TicketFilter(camera_id="cam-2"), "ts")
     assert total == 3
+    rows, total = arc.list_tickets(TicketFilter(), "ts", 5, 3)  # the last page: what is left, the same total
+    assert total == 7 and len(rows) == 2 and rows[0].ts_ms < rows[1].ts_ms
+    assert arc.list_tickets(TicketFilter(), "ts", 9, 3) == ([], 7)
     with pytest.raises(ValueError, match="sort"):
         arc.list_tickets(sort="nope")
+    with pytest.raises(ValueError, match="offset and limit"):
+        arc.list_tickets(offset=-1)
 
 
 def test_csv_export(arc: Archive) -> None:
